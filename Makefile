@@ -1,0 +1,42 @@
+# veille — `make run` and `make test` do all set-up on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format schemas clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first: 2.13.0 is the local CPU build; anything else would pull CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install veille with its dev tools
+
+run: $(STAMP) ## start the embedded stack and every worker on the French demo weekend
+	$(BIN)/veille --config veille.yaml demo
+
+test: $(STAMP) ## run the tests (they start and stop the embedded servers themselves)
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schemas: $(STAMP) ## export the JSON Schemas of the contracts to build/schemas
+	$(BIN)/veille schemas export build/schemas
+
+clean: ## remove the virtualenv and local data (.veille/)
+	rm -rf $(VENV) .veille build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""alerts: enriched stream → incidents (alerts.incidents) → pages to the on-call channels."""

@@ -1,0 +1,1 @@
+"""enrich: raw mentions → sentiment and virality → mentions.enriched → Elasticsearch."""

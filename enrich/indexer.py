@@ -1,0 +1,66 @@
+"""Index stage: mentions.enriched → Elasticsearch, one index per tenant, `_id` = mention id.
+
+Uses `helpers.streaming_bulk`, which chunks and retries 429 with exponential backoff.
+A document Elasticsearch refuses (mapping error, 4xx) is dead-lettered with its reason;
+any other failure raises, so the worker retries the batch and commits nothing.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from schemas.config import ElasticsearchSettings
+from schemas.enriched import EnrichedMention
+from veille.search import mentions_index
+from veille.worker import Received, Rejected
+
+
+class IndexingFailed(RuntimeError):
+    """Elasticsearch failed for reasons other than the documents themselves; retry later."""
+
+
+class IndexStage:
+    name = "index"
+
+    def __init__(self, client: Elasticsearch, settings: ElasticsearchSettings) -> None:
+        self._client = client
+        self._settings = settings
+        self.indexed_total = 0
+
+    def _actions(self, batch: list[Received[EnrichedMention]]) -> Iterator[dict[str, Any]]:
+        for received in batch:
+            mention = received.value
+            yield {
+                "_op_type": "index",
+                "_index": mentions_index(self._settings, mention.tenant),
+                "_id": mention.id,
+                "_source": mention.model_dump(mode="json"),
+            }
+
+    def handle(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
+        by_id = {r.value.id: r for r in batch}
+        rejected: list[Rejected] = []
+        results = helpers.streaming_bulk(
+            self._client,
+            self._actions(batch),
+            chunk_size=self._settings.bulk_chunk_size,
+            max_retries=self._settings.bulk_max_retries,
+            raise_on_error=False,
+            raise_on_exception=True,
+        )
+        for ok, item in results:
+            outcome = next(iter(item.values()))
+            if ok:
+                self.indexed_total += 1
+                continue
+            status = int(outcome.get("status", 0))
+            if 400 <= status < 500 and status != 429:
+                reason = f"Elasticsearch refused the document ({status}): {outcome.get('error')}"
+                rejected.append(Rejected(by_id[outcome["_id"]].record, reason))
+            else:
+                raise IndexingFailed(f"bulk item failed with status {status}: {outcome}")
+        return rejected
+
+    def flush(self) -> None:
+        """streaming_bulk returns once Elasticsearch acknowledged every item: nothing pending."""

@@ -1,0 +1,63 @@
+"""Sentiment scorers. The transformer engine (enrich issue) fills the same `SentimentScorer`
+interface; until then the first scorer is the French lexicon of vadersentiment-fr, named
+`lexicon:vadersentiment-fr` in every enriched mention so nobody mistakes it for a model.
+"""
+
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Protocol
+
+from schemas.enriched import Sentiment, SentimentLabel
+
+
+class SentimentScorer(Protocol):
+    """Scores a batch of texts; returns one Sentiment per text, in input order."""
+
+    model_id: str
+
+    def score(self, texts: list[str]) -> list[Sentiment]: ...
+
+
+def label_for(score: float, negative_below: float, positive_above: float) -> SentimentLabel:
+    if score <= negative_below:
+        return "negative"
+    if score >= positive_above:
+        return "positive"
+    return "neutral"
+
+
+@dataclass
+class LexiconScorer:
+    """vadersentiment-fr: a rule-and-lexicon scorer for French. Fast, no torch, weak on
+    sarcasm and domain words; probabilities are its normalised neg/neu/pos proportions."""
+
+    negative_below: float = -0.05
+    positive_above: float = 0.05
+    model_id: str = "lexicon:vadersentiment-fr"
+
+    def __post_init__(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fuzzywuzzy's "slow SequenceMatcher" notice
+            from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
+        self._analyzer = SentimentIntensityAnalyzer()
+        self._version = version("vadersentiment-fr")
+
+    def score(self, texts: list[str]) -> list[Sentiment]:
+        return [self._score_one(text) for text in texts]
+
+    def _score_one(self, text: str) -> Sentiment:
+        polarity = self._analyzer.polarity_scores(text)
+        compound = max(-1.0, min(1.0, float(polarity["compound"])))
+        total = polarity["neg"] + polarity["neu"] + polarity["pos"] or 1.0
+        return Sentiment(
+            label=label_for(compound, self.negative_below, self.positive_above),
+            probabilities={
+                "negative": polarity["neg"] / total,
+                "neutral": polarity["neu"] / total,
+                "positive": polarity["pos"] / total,
+            },
+            score=compound,
+            model=self.model_id,
+            model_version=self._version,
+        )

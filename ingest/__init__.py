@@ -1,0 +1,1 @@
+"""ingest: sources → brand match → normalised Mentions → mentions.raw."""

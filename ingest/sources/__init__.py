@@ -1,0 +1,1 @@
+"""Sources: one module each. A source's `poll()` returns new FeedItems or raises SourceError."""

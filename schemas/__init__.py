@@ -1,0 +1,39 @@
+"""The contracts every stage shares.
+
+Stages never import each other: they meet here and on topics.
+"""
+
+from pydantic import BaseModel
+
+from schemas.config import VeilleConfig
+from schemas.deadletter import DeadLetter
+from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
+from schemas.incident import Incident, IncidentEvent, MentionRef
+from schemas.mention import Author, Engagement, Mention, mention_id
+from schemas.topics import Topics
+
+__all__ = [
+    "Author",
+    "DeadLetter",
+    "Engagement",
+    "EnrichedMention",
+    "Incident",
+    "IncidentEvent",
+    "Mention",
+    "MentionRef",
+    "Sentiment",
+    "SentimentLabel",
+    "Topics",
+    "Virality",
+    "mention_id",
+]
+
+JSON_SCHEMAS: dict[str, type[BaseModel]] = {
+    "mention.v1": Mention,
+    "enriched-mention.v1": EnrichedMention,
+    "incident.v1": Incident,
+    "incident-event.v1": IncidentEvent,
+    "dead-letter.v1": DeadLetter,
+    "config.v1": VeilleConfig,
+}
+"""Every contract with a JSON Schema export (`veille schemas export DIR`)."""

@@ -1,0 +1,54 @@
+"""Mention: one post, article or comment that matched a tenant's brand queries (topic mentions.raw).
+
+Contract: one Mention belongs to exactly one tenant. A post that matches brands of two
+tenants becomes two Mentions with two ids, so no record ever carries another client's data.
+"""
+
+import hashlib
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt
+
+from schemas._base import UtcDatetime, WireModel
+
+MENTION_SCHEMA_VERSION: Literal[1] = 1
+
+
+def mention_id(tenant: str, source: str, native_id: str) -> str:
+    """Stable id of a mention: the same (tenant, source, native id) always gives the same id."""
+    digest = hashlib.sha256(f"{tenant}\x1f{source}\x1f{native_id}".encode()).hexdigest()
+    return digest[:32]
+
+
+class Author(WireModel):
+    handle: str | None = None
+    name: str | None = None
+    followers: NonNegativeInt | None = None
+
+
+class Engagement(WireModel):
+    """Engagement counts as observed at `observed_at` (they change; virality needs the time)."""
+
+    likes: NonNegativeInt = 0
+    reposts: NonNegativeInt = 0
+    replies: NonNegativeInt = 0
+    observed_at: UtcDatetime
+
+
+class Mention(WireModel):
+    schema_version: Literal[1] = MENTION_SCHEMA_VERSION
+    id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    tenant: str = Field(min_length=1)
+    brands: list[str] = Field(min_length=1, description="ids of the tenant's brands it matched")
+    queries: list[str] = Field(default_factory=list, description="ids of the queries it matched")
+    source: str = Field(min_length=1, description="id of the configured source")
+    source_kind: str = Field(min_length=1, description="rss, blog, mastodon, replay, …")
+    native_id: str = Field(min_length=1, description="the item's id at its source")
+    url: str | None = None
+    author: Author = Field(default_factory=Author)
+    title: str | None = None
+    text: str = Field(min_length=1)
+    lang: str | None = None
+    published_at: UtcDatetime
+    fetched_at: UtcDatetime
+    engagement: Engagement | None = None

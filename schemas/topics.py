@@ -1,0 +1,35 @@
+"""Topic names: the one place they are spelled.
+
+A prefix lets several deployments share one cluster.
+"""
+
+from dataclasses import dataclass
+
+RAW = "mentions.raw"
+ENRICHED = "mentions.enriched"
+DLQ = "mentions.dlq"
+INCIDENTS = "alerts.incidents"
+
+
+@dataclass(frozen=True)
+class Topics:
+    prefix: str = ""
+
+    @property
+    def raw(self) -> str:
+        return self.prefix + RAW
+
+    @property
+    def enriched(self) -> str:
+        return self.prefix + ENRICHED
+
+    @property
+    def dlq(self) -> str:
+        return self.prefix + DLQ
+
+    @property
+    def incidents(self) -> str:
+        return self.prefix + INCIDENTS
+
+    def all(self) -> list[str]:
+        return [self.raw, self.enriched, self.dlq, self.incidents]

@@ -1,0 +1,1 @@
+"""veille: command line, settings and the runtime shared by the stages."""

@@ -1,0 +1,110 @@
+"""Kafka connections built from KafkaSettings, and topic creation.
+
+Contract: producers are acks=all and idempotent; consumers never auto-commit (the worker
+commits explicit offsets after the side effect is durable) and start from the earliest
+offset when their group has none.
+"""
+
+import logging
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from schemas.config import KafkaSettings
+from schemas.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+def _security(settings: KafkaSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {"security_protocol": settings.security_protocol}
+    if settings.sasl_mechanism:
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        if settings.sasl_password is not None:
+            options["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+    return options
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> KafkaProducer:
+    options: dict[str, Any] = {"retries": 2**31 - 1, "retry_backoff_ms": 200, **settings.producer}
+    options.update(acks="all", enable_idempotence=True)
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        **_security(settings),
+        **options,
+    )
+
+
+def make_consumer(settings: KafkaSettings, group_id: str, topics: list[str]) -> KafkaConsumer:
+    options: dict[str, Any] = {"auto_offset_reset": "earliest", **settings.consumer}
+    options.update(enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=group_id,
+        client_id=group_id,
+        **_security(settings),
+        **options,
+    )
+    consumer.subscribe(topics)
+    return consumer
+
+
+def ensure_topics(settings: KafkaSettings) -> list[str]:
+    """Create veille's topics if missing, each with `retention.ms`. Returns those created."""
+    topics = Topics(settings.topic_prefix)
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **_security(settings))
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(
+                name,
+                settings.partitions,
+                settings.replication_factor,
+                topic_configs={"retention.ms": str(settings.retention_ms)},
+            )
+            for name in topics.all()
+            if name not in existing
+        ]
+        created: list[str] = []
+        for topic in wanted:
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        admin.close()
+
+
+class DurableProducer:
+    """A KafkaProducer whose `flush()` raises if any message sent since the last flush failed.
+
+    kafka-python's own flush() waits but swallows per-message errors; a worker must know,
+    because it commits its input offsets only after its output is durable.
+    """
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self._producer = producer
+        self._pending: list[Any] = []
+
+    def send(self, topic: str, key: str | None, value: bytes) -> None:
+        future = self._producer.send(
+            topic, key=None if key is None else key.encode("utf-8"), value=value
+        )
+        self._pending.append(future)
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        pending, self._pending = self._pending, []
+        self._producer.flush(timeout=timeout_s)
+        for future in pending:
+            future.get(timeout=0)  # raises the send's exception, if any
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        self._producer.close(timeout=timeout_s)

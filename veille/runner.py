@@ -1,0 +1,152 @@
+"""Wiring: builds each worker from the configuration, and runs a set of them in threads.
+
+ingest   sources → mentions.raw
+enrich   mentions.raw → mentions.enriched            (group veille-enrich)
+index    mentions.enriched → Elasticsearch           (group veille-index)
+alerts   mentions.enriched → alerts.incidents, pages (group veille-alerts)
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from alerts.channels import build_channel
+from alerts.detector import NegativeBurstDetector
+from alerts.worker import AlertStage
+from enrich.indexer import IndexStage
+from enrich.sentiment import LexiconScorer
+from enrich.worker import EnrichStage
+from ingest.query import BrandMatcher
+from ingest.sources.rss import RssFeed
+from ingest.worker import IngestWorker
+from schemas.config import VeilleConfig
+from schemas.enriched import EnrichedMention
+from schemas.mention import Mention
+from schemas.topics import Topics
+from veille.deadletter import DeadLetterQueue
+from veille.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from veille.search import ensure_templates, make_client
+from veille.worker import StreamWorker
+
+log = logging.getLogger(__name__)
+
+WORKERS = ("ingest", "enrich", "index", "alerts")
+GROUPS = {"enrich": "veille-enrich", "index": "veille-index", "alerts": "veille-alerts"}
+
+
+def prepare(config: VeilleConfig) -> list[str]:
+    """Create the topics (with retention) and the index templates; safe to run again."""
+    created = ensure_topics(config.kafka)
+    client = make_client(config.elasticsearch)
+    try:
+        ensure_templates(client, config.elasticsearch)
+    finally:
+        client.close()
+    return created
+
+
+def build_ingest(config: VeilleConfig, stop: threading.Event) -> IngestWorker:
+    client = httpx.Client(follow_redirects=True, headers={"User-Agent": "veille/0.1"})
+    sources = [RssFeed(settings, client) for settings in config.sources]
+    producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
+    topic = Topics(config.kafka.topic_prefix).raw
+    return IngestWorker(sources, BrandMatcher(config.tenants), producer, topic, stop)
+
+
+def _stream_worker(
+    config: VeilleConfig,
+    name: str,
+    stop: threading.Event,
+    input_topic: str,
+    model: type[Any],
+    make_stage: Callable[[DurableProducer], Any],
+) -> StreamWorker[Any]:
+    topics = Topics(config.kafka.topic_prefix)
+    producer = DurableProducer(make_producer(config.kafka, GROUPS[name]))
+    dead_letters = DeadLetterQueue(producer, topics.dlq, name, config.worker.dlq_max_consecutive)
+    consumer = make_consumer(config.kafka, GROUPS[name], [input_topic])
+    return StreamWorker(
+        consumer, model, make_stage(producer), producer, dead_letters, config.worker, stop
+    )
+
+
+def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
+    topics = Topics(config.kafka.topic_prefix)
+    scorer = LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
+    return _stream_worker(
+        config, "enrich", stop, topics.raw, Mention,
+        lambda producer: EnrichStage(scorer, producer, topics.enriched),
+    )  # fmt: skip
+
+
+def build_index(config: VeilleConfig, stop: threading.Event) -> StreamWorker[EnrichedMention]:
+    topics = Topics(config.kafka.topic_prefix)
+    client = make_client(config.elasticsearch)
+    return _stream_worker(
+        config, "index", stop, topics.enriched, EnrichedMention,
+        lambda _producer: IndexStage(client, config.elasticsearch),
+    )  # fmt: skip
+
+
+def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[EnrichedMention]:
+    topics = Topics(config.kafka.topic_prefix)
+    channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
+    detector = NegativeBurstDetector(config.burst_rule)
+    return _stream_worker(
+        config, "alerts", stop, topics.enriched, EnrichedMention,
+        lambda producer: AlertStage(
+            detector, config.alerts, channels, producer, topics.incidents
+        ),
+    )  # fmt: skip
+
+
+BUILDERS: dict[str, Callable[[VeilleConfig, threading.Event], Any]] = {
+    "ingest": build_ingest,
+    "enrich": build_enrich,
+    "index": build_index,
+    "alerts": build_alerts,
+}
+
+
+@dataclass
+class RunningWorkers:
+    """Workers running in threads; `stop()` asks them to finish and waits."""
+
+    stop_event: threading.Event
+    workers: dict[str, Any] = field(default_factory=dict)
+    threads: list[threading.Thread] = field(default_factory=list)
+    failures: dict[str, BaseException] = field(default_factory=dict)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout_s)
+
+    def alive(self) -> bool:
+        return all(thread.is_alive() for thread in self.threads)
+
+
+def start_workers(
+    config: VeilleConfig, names: tuple[str, ...] = WORKERS, stop: threading.Event | None = None
+) -> RunningWorkers:
+    running = RunningWorkers(stop or threading.Event())
+    for name in names:
+        worker = BUILDERS[name](config, running.stop_event)
+        running.workers[name] = worker
+
+        def target(name: str = name, worker: Any = worker) -> None:
+            try:
+                worker.run()
+            except BaseException as exc:
+                running.failures[name] = exc
+                log.exception("%s worker failed", name)
+                running.stop_event.set()
+
+        thread = threading.Thread(target=target, name=f"veille-{name}", daemon=True)
+        thread.start()
+        running.threads.append(thread)
+    return running

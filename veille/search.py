@@ -1,0 +1,92 @@
+"""Elasticsearch connection, index naming and templates.
+
+Contract: each tenant has its own index `<prefix>mentions-<tenant>`, so one client's mentions
+never share an index (or a Kibana data view) with another's. Document `_id` = mention id,
+so a redelivered mention overwrites itself instead of appearing twice.
+"""
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from schemas.config import ElasticsearchSettings
+
+MENTION_MAPPINGS: dict[str, Any] = {
+    "dynamic": "false",
+    "properties": {
+        "id": {"type": "keyword"},
+        "tenant": {"type": "keyword"},
+        "brands": {"type": "keyword"},
+        "queries": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "source_kind": {"type": "keyword"},
+        "native_id": {"type": "keyword"},
+        "url": {"type": "keyword", "ignore_above": 2048},
+        "author": {
+            "properties": {
+                "handle": {"type": "keyword"},
+                "name": {"type": "text", "fields": {"raw": {"type": "keyword"}}},
+                "followers": {"type": "long"},
+            }
+        },
+        "title": {"type": "text", "analyzer": "french"},
+        "text": {"type": "text", "analyzer": "french"},
+        "lang": {"type": "keyword"},
+        "language": {"type": "keyword"},
+        "published_at": {"type": "date"},
+        "fetched_at": {"type": "date"},
+        "enriched_at": {"type": "date"},
+        "engagement": {
+            "properties": {
+                "likes": {"type": "long"},
+                "reposts": {"type": "long"},
+                "replies": {"type": "long"},
+                "observed_at": {"type": "date"},
+            }
+        },
+        "sentiment": {
+            "properties": {
+                "label": {"type": "keyword"},
+                "score": {"type": "float"},
+                "model": {"type": "keyword"},
+                "model_version": {"type": "keyword"},
+                "probabilities": {
+                    "properties": {
+                        "negative": {"type": "float"},
+                        "neutral": {"type": "float"},
+                        "positive": {"type": "float"},
+                    }
+                },
+            }
+        },
+        "virality": {"properties": {"score": {"type": "float"}}},
+    },
+}
+
+
+def make_client(settings: ElasticsearchSettings) -> Elasticsearch:
+    auth: dict[str, Any] = {}
+    if settings.api_key is not None:
+        auth["api_key"] = settings.api_key.get_secret_value()
+    elif settings.username and settings.password is not None:
+        auth["basic_auth"] = (settings.username, settings.password.get_secret_value())
+    if settings.ca_certs:
+        auth["ca_certs"] = settings.ca_certs
+    return Elasticsearch(settings.hosts, request_timeout=settings.request_timeout_s, **auth)
+
+
+def mentions_index(settings: ElasticsearchSettings, tenant: str) -> str:
+    return f"{settings.index_prefix}mentions-{tenant}"
+
+
+def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> None:
+    """Index template for every tenant's mention index: French analysis, explicit mapping."""
+    client.indices.put_index_template(
+        name=f"{settings.index_prefix}mentions",
+        index_patterns=[f"{settings.index_prefix}mentions-*"],
+        template={
+            "settings": {"number_of_shards": 1, "refresh_interval": "1s"},
+            "mappings": MENTION_MAPPINGS,
+        },
+        priority=100,
+    )

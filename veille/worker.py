@@ -1,0 +1,183 @@
+"""The stream worker loop shared by every consuming stage.
+
+One iteration: poll a batch → decode and validate each record (invalid → dead-letter queue)
+→ `stage.handle(batch)` performs the side effect (produce, bulk index, page) and returns the
+records it rejects → flush everything (stage output, dead letters) → commit the batch's offsets.
+
+Contract: offsets are committed only after the side effects are durable. If the stage raises
+(a transient failure: broker or Elasticsearch unavailable), nothing is committed, the consumer
+is rewound to the start of the batch and the batch is retried after a backoff. Every write is
+idempotent, so a retried or redelivered batch is absorbed, never doubled.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import BaseModel, ValidationError
+
+from schemas.config import WorkerSettings
+from veille.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
+from veille.kafka import DurableProducer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Received(Generic[T]):
+    record: ConsumerRecord
+    value: T
+
+
+@dataclass(frozen=True)
+class Rejected:
+    record: ConsumerRecord
+    reason: str
+
+
+class Stage(Protocol[T]):
+    """One processing step. `handle` does the batch's side effect and returns what it rejects;
+    it raises on transient failure. `flush` makes the side effect durable."""
+
+    name: str
+
+    def handle(self, batch: list[Received[T]]) -> list[Rejected]: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass
+class WorkerStats:
+    batches: int = 0
+    processed: int = 0
+    rejected: int = 0
+    retries: int = 0
+
+
+def decode(record: ConsumerRecord, model: type[T]) -> T | str:
+    """The validated message, or the reason it is invalid."""
+    if record.value is None:
+        return "empty message (tombstone)"
+    try:
+        return model.model_validate_json(record.value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors()
+        )
+        return f"invalid {model.__name__}: {problems}"
+
+
+class StreamWorker(Generic[T]):
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        model: type[T],
+        stage: Stage[T],
+        producer: DurableProducer,
+        dead_letters: DeadLetterQueue,
+        settings: WorkerSettings,
+        stop: threading.Event,
+    ) -> None:
+        self._consumer = consumer
+        self._model = model
+        self._stage = stage
+        self._producer = producer
+        self._dead_letters = dead_letters
+        self._settings = settings
+        self._stop = stop
+        self._backoff_s = settings.retry_backoff_s
+        self.stats = WorkerStats()
+
+    @property
+    def stage(self) -> Stage[T]:
+        return self._stage
+
+    def run(self) -> None:
+        """Loop until `stop` is set, then leave the group cleanly (close the consumer)."""
+        log.info("%s: started", self._stage.name)
+        try:
+            while not self._stop.is_set():
+                self.run_once()
+        finally:
+            self.close()
+
+    def run_once(self) -> int:
+        """Process one polled batch; return how many records it committed."""
+        polled = self._consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
+        records = [record for batch in polled.values() for record in batch]
+        if not records:
+            return 0
+        try:
+            self._process(records)
+        except DeadLetterLimitExceeded:
+            raise
+        except Exception as exc:  # transient: retry the batch, commit nothing
+            self.stats.retries += 1
+            log.warning("%s: batch failed, will retry: %s", self._stage.name, exc)
+            self._rewind(records)
+            self._stop.wait(self._backoff_s)
+            self._backoff_s = min(self._backoff_s * 2, self._settings.retry_backoff_max_s)
+            return 0
+        self._backoff_s = self._settings.retry_backoff_s
+        self._commit(records)
+        return len(records)
+
+    def _process(self, records: list[ConsumerRecord]) -> None:
+        valid: list[Received[T]] = []
+        rejected: list[Rejected] = []
+        for record in records:
+            decoded = decode(record, self._model)
+            if isinstance(decoded, str):
+                rejected.append(Rejected(record, decoded))
+            else:
+                valid.append(Received(record, decoded))
+        if valid:
+            rejected.extend(self._stage.handle(valid))
+        self._dead_letters.accepted(len(records) - len(rejected))
+        for item in rejected:
+            self._dead_letters.reject(item.record, item.reason)
+        self._stage.flush()
+        self._producer.flush()
+        self.stats.batches += 1
+        self.stats.processed += len(records) - len(rejected)
+        self.stats.rejected += len(rejected)
+
+    def _commit(self, records: list[ConsumerRecord]) -> None:
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            if tp not in offsets or offsets[tp].offset <= record.offset:
+                offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+        try:
+            self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # The group rebalanced: the new owner re-reads from the last commit, and the
+            # idempotent writes absorb the repeat.
+            log.warning("%s: commit refused after a rebalance: %s", self._stage.name, exc)
+
+    def _rewind(self, records: list[ConsumerRecord]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
+            try:
+                self._consumer.seek(tp, offset)
+            except (KafkaError, AssertionError, ValueError) as exc:
+                log.info("%s: %s no longer assigned (%s)", self._stage.name, tp, exc)
+
+    def close(self) -> None:
+        try:
+            self._producer.flush(timeout_s=10)
+        except Exception as exc:
+            log.warning("%s: final flush failed: %s", self._stage.name, exc)
+        self._consumer.close()
+        self._producer.close()
+        log.info("%s: stopped", self._stage.name)
