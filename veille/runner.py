@@ -1,9 +1,9 @@
 """Wiring: builds each worker from the configuration, and runs a set of them in threads.
 
 ingest   sources → mentions.raw
-enrich   mentions.raw → mentions.enriched            (group veille-enrich)
-index    mentions.enriched → Elasticsearch           (group veille-index)
-alerts   mentions.enriched → alerts.incidents, pages (group veille-alerts)
+enrich   mentions.raw → mentions.enriched            (group <prefix>veille-enrich)
+index    mentions.enriched → Elasticsearch           (group <prefix>veille-index)
+alerts   mentions.enriched → alerts.incidents, pages (group <prefix>veille-alerts)
 """
 
 import logging
@@ -35,7 +35,11 @@ from veille.worker import StreamWorker
 log = logging.getLogger(__name__)
 
 WORKERS = ("ingest", "enrich", "index", "alerts")
-GROUPS = {"enrich": "veille-enrich", "index": "veille-index", "alerts": "veille-alerts"}
+
+
+def group_id(config: VeilleConfig, worker: str) -> str:
+    """Consumer group of a worker; the topic prefix keeps deployments' groups apart."""
+    return f"{config.kafka.topic_prefix}veille-{worker}"
 
 
 def prepare(config: VeilleConfig) -> list[str]:
@@ -66,9 +70,9 @@ def _stream_worker(
     make_stage: Callable[[DurableProducer], Any],
 ) -> StreamWorker[Any]:
     topics = Topics(config.kafka.topic_prefix)
-    producer = DurableProducer(make_producer(config.kafka, GROUPS[name]))
+    producer = DurableProducer(make_producer(config.kafka, group_id(config, name)))
     dead_letters = DeadLetterQueue(producer, topics.dlq, name, config.worker.dlq_max_consecutive)
-    consumer = make_consumer(config.kafka, GROUPS[name], [input_topic])
+    consumer = make_consumer(config.kafka, group_id(config, name), [input_topic])
     return StreamWorker(
         consumer, model, make_stage(producer), producer, dead_letters, config.worker, stop
     )

@@ -49,6 +49,21 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def process_alive(pid: int) -> bool:
+    """True if `pid` runs (a zombie, exited but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 def wait_for_port(host: str, port: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not port_in_use(host, port):
@@ -98,11 +113,7 @@ class EmbeddedStack:
             pid = int(json.loads(control.read_text())["pid"])
         except (OSError, ValueError, KeyError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return pid if process_alive(pid) else None
 
     def status(self) -> StackStatus:
         pid = self._pid()

@@ -1,0 +1,109 @@
+"""RSS through a real HTTP server on 127.0.0.1 and the real broker: brand match, tenant
+isolation, conditional GET, no re-emission across polls, a broken feed does not stop others."""
+
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from schemas.config import VeilleConfig
+from schemas.mention import Mention
+from schemas.topics import Topics
+from tests.helpers import make_config, read_topic
+from veille.demo.feed_server import render_rss
+from veille.demo.stream import DemoPost
+from veille.runner import build_ingest, prepare
+from veille.stack import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+POSTS = [
+    DemoPost("p1", AT, "julie", "Vol annulé", "Air Volaris a annulé mon vol, c'est honteux", False),
+    DemoPost("p2", AT, "marc", "Lumière", "Les lampes Lumen sont superbes", False),
+    DemoPost("p3", AT, "sam", "Les deux", "Air Volaris et Lumen, même combat", False),
+    DemoPost("p4", AT, "ines", "Rien", "Il fait beau à Lyon aujourd'hui", False),
+    DemoPost("p5", AT, "tom", "Script", "<script>alert(1)</script>AIR  VOLÂRIS &amp; moi", False),
+]
+
+
+class FeedHost:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, str]] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                host.requests.append(dict(self.headers))
+                if self.path == "/broken.xml":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if self.headers.get("If-None-Match") == '"v1"':
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                body = render_rss(POSTS, "http://127.0.0.1")
+                self.send_response(200)
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def feed_host() -> Any:
+    host = FeedHost()
+    yield host
+    host.server.shutdown()
+    host.server.server_close()
+
+
+def test_rss_items_become_one_mention_per_tenant(stack: EmbeddedStack, feed_host: FeedHost) -> None:
+    config: VeilleConfig = make_config(
+        stack.kafka_bootstrap,
+        stack.elasticsearch_url,
+        sources=[
+            {"id": "broken", "type": "rss", "url": f"{feed_host.base}/broken.xml"},
+            {"id": "news", "type": "rss", "url": f"{feed_host.base}/feed.xml"},
+        ],
+    )
+    prepare(config)
+    stop = threading.Event()
+    worker = build_ingest(config, stop)
+    first = worker.run_once()
+    worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)  # make both due again
+    second = worker.run_once()
+
+    assert first == 5  # p1, p2, p5 once each; p3 once for each tenant
+    assert second == 0  # 304 Not Modified
+    assert feed_host.requests[-1].get("If-None-Match") == '"v1"'
+    assert worker.stats.health["broken"].consecutive_errors == 2
+    assert "HTTP 500" in (worker.stats.health["broken"].last_error or "")
+    assert worker.stats.health["news"].consecutive_errors == 0
+
+    raw = Topics(config.kafka.topic_prefix).raw
+    mentions = [Mention.model_validate_json(v) for v in read_topic(config, raw, 5)]
+    assert len(mentions) == 5
+    by_native = {(m.native_id, m.tenant): m for m in mentions}
+    assert set(by_native) == {
+        ("p1", "agence-horizon"), ("p2", "maison-lumen"), ("p3", "agence-horizon"),
+        ("p3", "maison-lumen"), ("p5", "agence-horizon"),
+    }  # fmt: skip
+    shared = by_native[("p3", "agence-horizon")], by_native[("p3", "maison-lumen")]
+    assert shared[0].id != shared[1].id
+    assert shared[0].brands == ["air-volaris"] and shared[1].brands == ["lumen"]
+    scripted = by_native[("p5", "agence-horizon")]
+    assert scripted.text == "AIR VOLÂRIS & moi"
+    assert scripted.url == "http://127.0.0.1/posts/p5"  # utm_source stripped
+    assert scripted.published_at == AT
+    worker._producer.close()

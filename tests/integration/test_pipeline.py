@@ -1,0 +1,114 @@
+"""Through the real servers: raw mention → enriched → Elasticsearch → incident → page."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from schemas.incident import IncidentEvent
+from schemas.topics import Topics
+from tests.helpers import make_config, mention, produce, read_topic, wait_until, workers
+from veille.search import make_client, mentions_index
+from veille.stack import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+ANGRY = [
+    "Vol Air Volaris annulé, c'est honteux !",
+    "Remboursement refusé par Air Volaris, scandale absolu.",
+    "Air Volaris service client nul, on nous méprise.",
+    "Quelle arnaque Air Volaris, je suis furieux.",
+    "Air Volaris, inadmissible, plus jamais.",
+    "Air Volaris lamentable, je porte plainte.",
+]
+
+
+class WebhookReceiver:
+    """A real HTTP endpoint on 127.0.0.1 that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Any:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook: Any) -> None:
+    config = make_config(
+        stack.kafka_bootstrap,
+        stack.elasticsearch_url,
+        alerts={
+            "channels": {"hook": {"type": "webhook", "url": webhook.url}},
+            "routes": [{"tenant": "agence-horizon", "channels": ["hook"]}],
+        },
+    )
+    topics = Topics(config.kafka.topic_prefix)
+    angry = [mention(text, minute=i * 3) for i, text in enumerate(ANGRY)]
+    calm = mention(
+        "Maison Lumen ouvre une boutique à Bordeaux", tenant="maison-lumen", brand="lumen"
+    )
+    with workers(config, "enrich", "index", "alerts"):
+        produce(config, topics.raw, [m.model_dump_json().encode() for m in [*angry, calm]],
+                [m.id for m in [*angry, calm]])  # fmt: skip
+        es = make_client(config.elasticsearch)
+        index = mentions_index(config.elasticsearch, "agence-horizon")
+
+        def indexed() -> int:
+            if not es.indices.exists(index=index):
+                return 0
+            es.indices.refresh(index=index)
+            return int(es.count(index=index)["count"])
+
+        wait_until(lambda: indexed() == len(angry), what="six mentions in Elasticsearch")
+        wait_until(lambda: webhook.requests, what="the page on the webhook")
+        events = [IncidentEvent.model_validate_json(v)
+                  for v in read_topic(config, topics.incidents, expected=1)]  # fmt: skip
+
+    doc = es.get(index=index, id=angry[0].id)["_source"]
+    assert doc["sentiment"]["label"] == "negative"
+    assert doc["sentiment"]["model"] == "lexicon:vadersentiment-fr"
+    assert -1 <= doc["sentiment"]["score"] < 0
+    # isolation: the other tenant's mention is in its own index, not in this one
+    lumen_index = mentions_index(config.elasticsearch, "maison-lumen")
+    es.indices.refresh(index=lumen_index)
+    assert es.count(index=lumen_index)["count"] == 1
+    assert es.count(index=index, query={"term": {"tenant": "maison-lumen"}})["count"] == 0
+
+    opened = [e for e in events if e.event == "opened"]
+    assert len(opened) == 1
+    assert opened[0].incident.brand == "air-volaris"
+    assert opened[0].incident.negative_count == 5
+    # event time of the mention that crossed the threshold (arrival order across partitions
+    # may differ from publication order), never wall-clock
+    assert opened[0].at in {m.published_at for m in angry}
+    assert opened[0].at.year == 2026 and opened[0].at < opened[0].emitted_at
+    headers, body = webhook.requests[0]
+    assert headers["Idempotency-Key"] == opened[0].dedup_key
+    assert body["event"]["incident"]["id"] == opened[0].incident.id
+    assert "5 negative mentions" in body["text"]
+    assert len(webhook.requests) == 1

@@ -1,0 +1,38 @@
+"""The bundled demo weekend: deterministic, quiet, then an accelerating crisis."""
+
+from datetime import timedelta
+
+from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
+
+
+def test_same_seed_same_weekend() -> None:
+    assert demo_weekend() == demo_weekend()
+    assert demo_weekend(seed=1) != demo_weekend()
+
+
+def test_sorted_and_crisis_only_after_onset() -> None:
+    posts = demo_weekend()
+    assert [p.published_at for p in posts] == sorted(p.published_at for p in posts)
+    assert posts[0].published_at >= WEEKEND_START
+    assert all(p.published_at >= CRISIS_ONSET for p in posts if p.crisis)
+
+
+def test_the_crisis_accelerates() -> None:
+    crisis = [p.published_at for p in demo_weekend() if p.crisis]
+    per_hour = [
+        sum(1 for t in crisis if CRISIS_ONSET + timedelta(hours=h) <= t
+            < CRISIS_ONSET + timedelta(hours=h + 1))
+        for h in range(3)
+    ]  # fmt: skip
+    assert per_hour[0] < per_hour[1] < per_hour[2]
+
+
+def test_every_post_names_a_brand() -> None:
+    for post in demo_weekend():
+        text = post.text.lower()
+        assert (
+            "air volaris" in text
+            or "@airvolaris" in text
+            or "#airvolaris" in text
+            or ("maison lumen" in text)
+        ), post.text

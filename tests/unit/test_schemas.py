@@ -1,0 +1,62 @@
+"""The wire contracts: strict, versioned, UTC, exportable as JSON Schema."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from schemas import JSON_SCHEMAS, Mention, Topics, mention_id
+from tests.helpers import mention
+from veille.cli import main
+
+
+def test_mention_id_is_stable_and_tenant_scoped() -> None:
+    assert mention_id("a", "rss", "1") == mention_id("a", "rss", "1")
+    assert mention_id("a", "rss", "1") != mention_id("b", "rss", "1")
+    assert mention_id("a", "rss", "1") != mention_id("a", "reddit", "1")
+
+
+def test_published_at_must_be_aware_and_is_normalised_to_utc() -> None:
+    data = json.loads(mention("x").model_dump_json())
+    data["published_at"] = "2026-11-21T23:30:00+01:00"
+    parsed = Mention.model_validate(data)
+    assert parsed.published_at.utcoffset() == timedelta(0)
+    assert parsed.published_at.hour == 22
+    data["published_at"] = "2026-11-21T23:30:00"
+    with pytest.raises(ValidationError, match="timezone"):
+        Mention.model_validate(data)
+
+
+def test_unknown_fields_and_empty_text_are_rejected() -> None:
+    data = json.loads(mention("x").model_dump_json())
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        Mention.model_validate(data | {"client": "other"})
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        Mention.model_validate(data | {"text": ""})
+
+
+def test_mentions_are_immutable() -> None:
+    m = mention("x")
+    with pytest.raises(ValidationError):
+        m.tenant = "other"  # type: ignore[misc]
+
+
+def test_topic_names_and_prefix() -> None:
+    assert Topics().all() == [
+        "mentions.raw",
+        "mentions.enriched",
+        "mentions.dlq",
+        "alerts.incidents",
+    ]
+    assert Topics("acme.").raw == "acme.mentions.raw"
+
+
+def test_schemas_export_writes_one_valid_json_schema_per_contract(tmp_path: Path) -> None:
+    assert main(["schemas", "export", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(f"{name}.schema.json" for name in JSON_SCHEMAS)
+    mention_schema = json.loads((tmp_path / "mention.v1.schema.json").read_text())
+    assert "published_at" in mention_schema["required"]
+    assert mention_schema["additionalProperties"] is False
