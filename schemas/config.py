@@ -52,6 +52,8 @@ class ElasticsearchSettings(Settings):
     api_key: SecretStr | None = None
     ca_certs: str | None = None
     request_timeout_s: float = 30.0
+    number_of_replicas: Annotated[int, Field(ge=0)] = 1
+    """Replicas of each mention index: 0 on a single node, or the index stays yellow."""
     bulk_chunk_size: Annotated[int, Field(ge=1)] = 500
     bulk_max_retries: Annotated[int, Field(ge=0)] = 5
 

@@ -47,16 +47,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from veille.runner import start_workers
+    from veille.runner import start_workers, stop_on_signals
 
     config = _config(args)
     names = tuple(args.workers) if getattr(args, "workers", None) else (args.worker,)
     running = start_workers(config, names)
-    try:
+    with stop_on_signals(running.stop_event):
         while running.alive() and not running.stop_event.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     running.stop()
     return 1 if running.failures else 0
 

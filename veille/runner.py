@@ -7,8 +7,10 @@ alerts   mentions.enriched → alerts.incidents, pages (group <prefix>veille-ale
 """
 
 import logging
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,3 +156,17 @@ def start_workers(
         thread.start()
         running.threads.append(thread)
     return running
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside, SIGINT (Ctrl-C) and SIGTERM (docker stop, systemd) set `stop`: the
+    workers finish their batch, commit, and leave their groups cleanly."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -85,7 +85,11 @@ def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> 
         name=f"{settings.index_prefix}mentions",
         index_patterns=[f"{settings.index_prefix}mentions-*"],
         template={
-            "settings": {"number_of_shards": 1, "refresh_interval": "1s"},
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": settings.number_of_replicas,
+                "refresh_interval": "1s",
+            },
             "mappings": MENTION_MAPPINGS,
         },
         priority=100,

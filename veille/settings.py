@@ -1,7 +1,8 @@
 """Load veille.yaml, apply environment overrides, validate.
 
 Environment overrides: `VEILLE__SECTION__FIELD=value` sets `section.field` (list items by
-index, e.g. `VEILLE__TENANTS__0__NAME`). Values are parsed as YAML scalars, so `42` is an int.
+index, e.g. `VEILLE__TENANTS__0__NAME`). Values are parsed as YAML scalars, so `42` is an int;
+an empty value means unset (null), as `${VAR:-}` gives in compose files.
 This is how secrets (passwords, API keys, webhook URLs) reach veille: never put them in the file.
 An invalid file fails at start with the file, the field path and the reason.
 """
@@ -63,7 +64,7 @@ def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> None
             continue
         keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
         if keys:
-            _set_path(raw, keys, yaml.safe_load(value) if value else value, name)
+            _set_path(raw, keys, yaml.safe_load(value) if value else None, name)
 
 
 def _set_path(node: Any, keys: list[str], value: Any, env_name: str) -> None:

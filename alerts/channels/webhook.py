@@ -18,7 +18,7 @@ class WebhookChannel:
         self._settings = settings
 
     def send(self, event: IncidentEvent) -> None:
-        if self._settings.url is None:
+        if self._settings.url is None or not self._settings.url.get_secret_value():
             raise NotifyError(
                 f"webhook {self.name!r} has no URL: set VEILLE__ALERTS__CHANNELS__"
                 f"{self.name.upper()}__URL",

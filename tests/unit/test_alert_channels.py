@@ -91,9 +91,11 @@ def test_webhook_gives_up_after_max_attempts(event: IncidentEvent, endpoint_fact
     assert error.value.recoverable and len(endpoint.keys) == 3
 
 
-def test_webhook_without_url_says_which_variable_to_set(event: IncidentEvent) -> None:
-    with pytest.raises(NotifyError, match="VEILLE__ALERTS__CHANNELS__ONCALL__URL"):
-        WebhookChannel("oncall", WebhookSettings()).send(event)
+@pytest.mark.parametrize("url", [None, ""])
+def test_webhook_without_url_says_which_variable_to_set(event: IncidentEvent, url: str) -> None:
+    with pytest.raises(NotifyError, match="VEILLE__ALERTS__CHANNELS__ONCALL__URL") as error:
+        WebhookChannel("oncall", WebhookSettings(url=url)).send(event)
+    assert not error.value.recoverable  # does not block the stream
 
 
 def test_routes_pick_channels_by_tenant_and_brand() -> None:

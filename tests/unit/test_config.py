@@ -87,6 +87,12 @@ def test_environment_overrides_secrets_and_nested_values(tmp_path: Path) -> None
     assert "s3cret" not in repr(config) and "T0KEN" not in str(config.model_dump())
 
 
+def test_an_empty_override_means_unset(tmp_path: Path) -> None:
+    environ = {"VEILLE__ALERTS__CHANNELS__HOOK__URL": ""}  # what ${VAR:-} gives in compose
+    hook = load_config(write(tmp_path, VALID), environ=environ).alerts.channels["hook"]
+    assert hook.type == "webhook" and hook.url is None
+
+
 def test_environment_override_of_a_missing_list_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="VEILLE__TENANTS__5__NAME"):
         load_config(write(tmp_path, VALID), environ={"VEILLE__TENANTS__5__NAME": "x"})

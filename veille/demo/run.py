@@ -5,17 +5,14 @@ running after the weekend until Ctrl-C; with `--once` it exits when every post h
 through, 0 only if the crisis was paged.
 """
 
-import signal
 import sys
-import threading
 import time
-from types import FrameType
 from typing import Any, TextIO
 
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
-from veille.runner import RunningWorkers, prepare, start_workers
+from veille.runner import RunningWorkers, prepare, start_workers, stop_on_signals
 from veille.search import mentions_index
 from veille.stack import EmbeddedStack
 
@@ -76,31 +73,30 @@ def run_demo(
     server = DemoFeedServer(posts, clock, config.demo.listen_port)
     server.start()
     running = start_workers(config)
-    previous = signal.signal(signal.SIGINT, _stop_on_signal(running.stop_event))
     progress = Progress(running, clock, out)
     print(f"replaying {len(posts)} posts from {WEEKEND_START:%A %H:%M} UTC; crisis brewing "
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
     drain_deadline: float | None = None
     announced = False
     try:
-        while not running.stop_event.wait(1.0):
-            progress.show()
-            if _drained(running, server, len(posts)):
-                if once:
-                    break
-                if not announced:
-                    announced = True
-                    index = mentions_index(config.elasticsearch, "agence-horizon")
-                    print(f"weekend replayed; workers keep running. Explore: curl "
-                          f"'{config.elasticsearch.hosts[0]}/{index}/_search?q=sentiment.label:"
-                          "negative'  (Ctrl-C stops)", file=out, flush=True)  # fmt: skip
-            elif server.finished():
-                drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S
-                if time.monotonic() > drain_deadline:
-                    print("timed out waiting for the pipeline to drain", file=out, flush=True)
-                    break
+        with stop_on_signals(running.stop_event):
+            while not running.stop_event.wait(1.0):
+                progress.show()
+                if _drained(running, server, len(posts)):
+                    if once:
+                        break
+                    if not announced:
+                        announced = True
+                        index = mentions_index(config.elasticsearch, "agence-horizon")
+                        print(f"weekend replayed; workers keep running. Explore: curl "
+                              f"'{config.elasticsearch.hosts[0]}/{index}/_search?q=sentiment.label:"
+                              "negative'  (Ctrl-C stops)", file=out, flush=True)  # fmt: skip
+                elif server.finished():
+                    drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S
+                    if time.monotonic() > drain_deadline:
+                        print("timed out waiting for the pipeline to drain", file=out, flush=True)
+                        break
     finally:
-        signal.signal(signal.SIGINT, previous)
         running.stop()
         server.stop()
         if started_stack:
@@ -115,10 +111,3 @@ def run_demo(
     if running.failures:
         return 1
     return 0 if paged else 1
-
-
-def _stop_on_signal(stop: threading.Event) -> Any:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    return handler
