@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format schemas clean
+.PHONY: help install run test bench lint format schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ run: $(STAMP) ## start the embedded stack and every worker on the French demo we
 
 test: $(STAMP) ## run the tests (they start and stop the embedded servers themselves)
 	$(BIN)/pytest
+
+bench: $(STAMP) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
+	$(BIN)/python -m bench
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check .
