@@ -1,147 +1,298 @@
-"""NegativeBurstDetector: the first alert rule, on event time (`published_at`).
+"""The detector: per (tenant, brand), on event time, accelerating buzz → incident transitions.
 
-Per (tenant, brand): when at least `min_negative` negative mentions fall within the last
-`window_minutes` of event time, an incident opens. While it is open, further negatives
-update it; each time the window count reaches `escalate_factor`× the previous level it
-escalates (warning → major → critical). Once no negative mention has been seen for
-`resolve_after_quiet_minutes` of event time, it resolves.
+Mentions fall into buckets of `bucket_minutes` of event time (`published_at`). A bucket is
+closed once the watermark has passed its end plus `allowed_lateness_minutes`; a mention whose
+bucket is already closed is late: counted in `late`, not in any window. Closing a bucket
+evaluates the window of the last `window_minutes` against the hour-of-week baseline, for the
+crisis track (negative mentions) and the opportunity track (positive ones).
 
-Pure logic: no clock, no I/O. Feeding the same mentions in the same order always yields
-the same incident events, so a replay gives what live traffic gave; a mention id already
-counted in the window is not counted again (redelivery is absorbed).
+The signal of a window is its virality-weighted stories: each story (a near-duplicate cluster,
+or a lone mention) counts once per bucket, with weight 1 + virality/25 (1 to 5).
+
+The caller supplies the watermark: in replay the greatest event time read so far; in the live
+worker the least, over the partitions it reads, of the greatest event time seen in each — so
+that interleaving partitions cannot change the result. Pure logic, no clock, no I/O: the same
+mentions and watermarks always give the same transitions. A mention id counts once per bucket
+(redeliveries and engagement updates are absorbed).
 """
 
+import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
-from schemas.config import NegativeBurstRule
-from schemas.enriched import EnrichedMention
-from schemas.incident import Incident, IncidentEventKind, MentionRef, Severity, incident_id
+from alerts.baseline import HourOfWeekBaseline
+from alerts.incidents import IncidentTrack, Ref, Transition, WindowView
+from alerts.observation import Observation
+from schemas.config import DetectionRule
 
-TRIGGER = "negative_burst"
-SEVERITIES: tuple[Severity, ...] = ("warning", "major", "critical")
-TOP_MENTIONS = 3
+RuleFor = Callable[[str, str], DetectionRule]
 
 
-@dataclass(frozen=True)
-class Transition:
-    """An incident changed: `event` says how, `at` is the event time that caused it."""
+class _Bucket:
+    __slots__ = ("ids", "neg", "neg_refs", "pos", "pos_refs", "total", "viral")
 
-    event: IncidentEventKind
-    at: datetime
-    incident: Incident
-
-
-@dataclass
-class _BrandState:
-    negatives: deque[EnrichedMention] = field(default_factory=deque)
-    counted: set[str] = field(default_factory=set)
-    watermark: datetime | None = None
-    incident: Incident | None = None
-    last_negative_at: datetime | None = None
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.total = 0
+        self.neg: dict[str, float] = {}  # story → weight
+        self.pos: dict[str, float] = {}
+        self.neg_refs: list[Ref] = []
+        self.pos_refs: list[Ref] = []
+        self.viral: Ref | None = None
 
 
-class NegativeBurstDetector:
-    def __init__(self, rule_for: Callable[[str, str], NegativeBurstRule]) -> None:
-        self._rule_for = rule_for
-        self._states: dict[tuple[str, str], _BrandState] = {}
+class _Closed:
+    """A closed bucket that had mentions, kept while it is inside the window."""
 
-    def open_incidents(self) -> list[Incident]:
-        return [s.incident for s in self._states.values() if s.incident is not None]
+    __slots__ = ("index", "neg_refs", "neg_signal", "neg_stories", "pos_refs", "pos_signal",
+                 "pos_stories", "total")  # fmt: skip
 
-    def observe(self, mention: EnrichedMention) -> list[Transition]:
-        """Feed one enriched mention; return the incident transitions it causes."""
-        transitions: list[Transition] = []
-        for brand in mention.brands:
-            rule = self._rule_for(mention.tenant, brand)
-            state = self._states.setdefault((mention.tenant, brand), _BrandState())
-            transitions.extend(self._observe_brand(state, mention, brand, rule))
-        return transitions
+    def __init__(self, index: int, bucket: _Bucket) -> None:
+        self.index = index
+        self.neg_signal = sum(bucket.neg.values())
+        self.pos_signal = sum(bucket.pos.values())
+        self.neg_stories = len(bucket.neg)
+        self.pos_stories = len(bucket.pos)
+        self.total = bucket.total
+        self.neg_refs = bucket.neg_refs
+        self.pos_refs = bucket.pos_refs
 
-    def _observe_brand(
-        self, state: _BrandState, mention: EnrichedMention, brand: str, rule: NegativeBurstRule
-    ) -> list[Transition]:
-        at = mention.published_at
-        state.watermark = at if state.watermark is None else max(state.watermark, at)
-        transitions = self._maybe_resolve(state, rule)
-        negative = mention.sentiment.score <= rule.negative_score_max
-        if not negative or mention.id in state.counted:  # a redelivery counts once
-            return transitions
-        state.negatives.append(mention)
-        state.counted.add(mention.id)
-        state.last_negative_at = max(state.last_negative_at or at, at)
-        horizon = state.watermark - timedelta(minutes=rule.window_minutes)
-        while state.negatives and state.negatives[0].published_at < horizon:
-            state.counted.discard(state.negatives.popleft().id)
-        in_window = [m for m in state.negatives if m.published_at >= horizon]
-        count = len(in_window)
-        if state.incident is None:
-            if count >= rule.min_negative:
-                state.incident = self._incident(mention, brand, rule, in_window, None)
-                transitions.append(Transition("opened", at, state.incident))
-            return transitions
-        level = SEVERITIES.index(state.incident.severity)
-        next_threshold = rule.min_negative * rule.escalate_factor ** (level + 1)
-        if level + 1 < len(SEVERITIES) and count >= next_threshold:
-            state.incident = self._incident(
-                mention, brand, rule, in_window, state.incident, SEVERITIES[level + 1]
-            )
-            transitions.append(Transition("escalated", at, state.incident))
+
+_NOTHING: list[Transition] = []
+
+
+class BrandMonitor:
+    def __init__(self, tenant: str, brand: str, rule: DetectionRule) -> None:
+        self._rule = rule
+        self._bucket_s = rule.bucket_minutes * 60
+        self._per_hour = 60 // rule.bucket_minutes
+        self._k = rule.window_minutes // rule.bucket_minutes
+        self._lateness_s = rule.allowed_lateness_minutes * 60
+        self._buckets: dict[int, _Bucket] = {}
+        self._next: int | None = None  # index of the next bucket to close
+        # closed non-empty buckets of the current window, and of the window before it
+        self._window: deque[_Closed] = deque()
+        self._before: deque[_Closed] = deque()
+        self._neg_sum = self._pos_sum = 0.0  # signals of the current window
+        self._neg_before = self._pos_before = 0.0  # signals of the previous window
+        self._neg_base = HourOfWeekBaseline(
+            rule.timezone, rule.baseline_slot_weeks, rule.baseline_warmup_hours,
+            rule.baseline_floor,
+        )  # fmt: skip
+        self._pos_base = HourOfWeekBaseline(
+            rule.timezone, rule.baseline_slot_weeks, rule.baseline_warmup_hours,
+            rule.baseline_floor,
+        )  # fmt: skip
+        self._hour: int | None = None  # the hour being accumulated for the baselines
+        self._hour_neg = self._hour_pos = 0.0
+        words = set(re.findall(r"\w+", brand.lower().replace("-", " ")))
+        self.crisis = IncidentTrack(tenant, brand, "crisis", rule, words)
+        self.opportunity = IncidentTrack(tenant, brand, "opportunity", rule, words)
+        self.late = 0
+
+    def add(self, obs: Observation, epoch: float) -> None:
+        index = int(epoch // self._bucket_s)
+        if self._next is None:
+            self._next = index
+        elif index < self._next:
+            self.late += 1
+            return
+        bucket = self._buckets.get(index)
+        if bucket is None:
+            bucket = self._buckets[index] = _Bucket()
+        if obs.id in bucket.ids:
+            return
+        bucket.ids.add(obs.id)
+        bucket.total += 1
+        score = obs.sentiment.score
+        if score <= self._rule.negative_score_max:
+            stories, refs = bucket.neg, bucket.neg_refs
+        elif score >= self._rule.positive_score_min:
+            stories, refs = bucket.pos, bucket.pos_refs
         else:
-            state.incident = self._incident(mention, brand, rule, in_window, state.incident)
-        return transitions
+            return
+        virality = obs.virality.score
+        weight = 1.0 + min(virality, 100.0) / 25.0
+        story = obs.cluster_id or obs.id
+        if stories.get(story, 0.0) < weight:
+            stories[story] = weight
+        ref = Ref(virality, epoch, obs.id, obs.url, obs.text, story)
+        refs.append(ref)
+        if (
+            refs is bucket.neg_refs
+            and (
+                virality >= self._rule.viral_score
+                or (obs.author.followers or 0) >= self._rule.high_reach_followers
+            )
+            and (bucket.viral is None or virality > bucket.viral.virality)
+        ):
+            bucket.viral = ref
 
-    def _maybe_resolve(self, state: _BrandState, rule: NegativeBurstRule) -> list[Transition]:
-        if state.incident is None or state.last_negative_at is None or state.watermark is None:
-            return []
-        quiet_since = state.last_negative_at + timedelta(minutes=rule.resolve_after_quiet_minutes)
-        if state.watermark < quiet_since:
-            return []
-        resolved = state.incident.model_copy(
-            update={"status": "resolved", "resolved_at": quiet_since, "updated_at": quiet_since}
-        )
-        state.incident = None
-        return [Transition("resolved", quiet_since, resolved)]
+    def advance(self, watermark: float) -> list[Transition]:
+        """Close every bucket the watermark has passed; return what that changed."""
+        limit = int((watermark - self._lateness_s) // self._bucket_s)
+        if self._next is None or self._next >= limit:
+            return _NOTHING
+        out: list[Transition] = []
+        while self._next < limit:
+            upcoming = min(self._buckets) if self._buckets else limit
+            stop = min(upcoming, limit)
+            while self._next < stop:  # buckets without data
+                if self._must_step():
+                    out.extend(self._close(self._next, None))
+                    self._next += 1
+                else:
+                    self._jump(stop)
+            if self._next < limit and self._next in self._buckets:
+                out.extend(self._close(self._next, self._buckets.pop(self._next)))
+                self._next += 1
+        return out
 
-    def _incident(
-        self,
-        mention: EnrichedMention,
-        brand: str,
-        rule: NegativeBurstRule,
-        in_window: list[EnrichedMention],
-        current: Incident | None,
-        severity: Severity | None = None,
-    ) -> Incident:
-        count = len(in_window)
-        top = sorted(in_window, key=lambda m: (-m.virality.score, m.published_at, m.id))
-        opened_at = current.opened_at if current else mention.published_at
-        return Incident(
-            id=current.id
-            if current
-            else incident_id(mention.tenant, brand, opened_at.isoformat(), TRIGGER),
-            tenant=mention.tenant,
-            brand=brand,
-            status="open",
-            severity=severity or (current.severity if current else SEVERITIES[0]),
-            trigger=TRIGGER,
-            opened_at=opened_at,
-            updated_at=mention.published_at,
-            negative_count=count,
-            window_minutes=rule.window_minutes,
-            summary=(
-                f"{count} negative mentions of {brand} in {rule.window_minutes} min "
-                f"(threshold {rule.min_negative})"
-            ),
-            top_mentions=[
-                MentionRef(
-                    id=m.id,
-                    url=m.url,
-                    text=m.text[:280],
-                    published_at=m.published_at,
-                    virality=m.virality.score,
-                )
-                for m in top[:TOP_MENTIONS]
-            ],
+    def _must_step(self) -> bool:
+        """Whether an empty bucket can change anything (else the run is skipped at once)."""
+        if self.crisis.open or self.opportunity.open:
+            return True
+        return (
+            self._neg_sum >= self.crisis.min_signal or self._pos_sum >= self.opportunity.min_signal
         )
+
+    def _jump(self, stop: int) -> None:
+        """Skip empty buckets up to `stop`: windows only shrink, nothing can fire."""
+        self._learn_until(stop - 1)
+        self._evict(stop - 1)
+        self.crisis.idle()
+        self.opportunity.idle()
+        self._next = stop
+
+    def _evict(self, index: int) -> None:
+        """Slide the windows so that the current one ends at bucket `index`."""
+        window, before = self._window, self._before
+        while window and window[0].index <= index - self._k:
+            moved = window.popleft()
+            before.append(moved)
+            self._neg_sum -= moved.neg_signal
+            self._pos_sum -= moved.pos_signal
+            self._neg_before += moved.neg_signal
+            self._pos_before += moved.pos_signal
+        while before and before[0].index <= index - 2 * self._k:
+            gone = before.popleft()
+            self._neg_before -= gone.neg_signal
+            self._pos_before -= gone.pos_signal
+        if not window:  # no float drift carried over
+            self._neg_sum = self._pos_sum = 0.0
+        if not before:
+            self._neg_before = self._pos_before = 0.0
+
+    def _close(self, index: int, bucket: _Bucket | None) -> list[Transition]:
+        self._learn_until(index)
+        viral = None
+        if bucket is not None:
+            closed = _Closed(index, bucket)
+            self._window.append(closed)
+            self._neg_sum += closed.neg_signal
+            self._pos_sum += closed.pos_signal
+            self._hour_neg += closed.neg_signal
+            self._hour_pos += closed.pos_signal
+            viral = bucket.viral
+        self._evict(index)
+        crisis, opportunity = self.crisis, self.opportunity
+        out = _NOTHING
+        if crisis.open is None and viral is None and self._neg_sum < crisis.min_signal:
+            crisis.idle()
+        else:
+            out = crisis.evaluate(self._view(index, True, viral))
+        if not self._rule.opportunities or (
+            opportunity.open is None and self._pos_sum < opportunity.min_signal
+        ):
+            opportunity.idle()
+        else:
+            out = out + opportunity.evaluate(self._view(index, False, None))
+        return out
+
+    def _view(self, index: int, negative: bool, viral: Ref | None) -> WindowView:
+        window = self._window
+        total = sum(c.total for c in window) or 1
+        neg_count = sum(len(c.neg_refs) for c in window)
+        count = neg_count if negative else sum(len(c.pos_refs) for c in window)
+        base = self._neg_base if negative else self._pos_base
+        end_s = (index + 1) * self._bucket_s
+        expected = 0.0
+        for j in range(index - self._k + 1, index + 1):
+            expected += base.expected(base.slot(j * self._bucket_s))
+        return WindowView(
+            at=datetime.fromtimestamp(end_s + self._lateness_s, UTC),
+            signal=self._neg_sum if negative else self._pos_sum,
+            previous=self._neg_before if negative else self._pos_before,
+            expected=expected,
+            count=count,
+            stories=sum(c.neg_stories if negative else c.pos_stories for c in window),
+            share=count / total,
+            negative_share=neg_count / total,
+            refs=[r for c in window for r in (c.neg_refs if negative else c.pos_refs)],
+            viral=viral if negative else None,
+            usual=base.describe(end_s - 1),
+        )
+
+    def _learn_until(self, index: int) -> None:
+        """Feed the baselines every full hour before the one holding bucket `index`."""
+        hour = index // self._per_hour
+        if self._hour is None:
+            self._hour = hour
+        while self._hour < hour:
+            slot = self._neg_base.slot(self._hour * 3600)
+            self._neg_base.update(slot, self._hour_neg / self._per_hour)
+            self._pos_base.update(slot, self._hour_pos / self._per_hour)
+            self._hour += 1
+            self._hour_neg = self._hour_pos = 0.0
+
+
+class AlertDetector:
+    """Every brand's monitor. `observe` files a mention; `advance` closes buckets."""
+
+    def __init__(self, rule_for: RuleFor) -> None:
+        self._rule_for = rule_for
+        self._monitors: dict[tuple[str, str], BrandMonitor] = {}
+
+    def monitor(self, tenant: str, brand: str) -> BrandMonitor:
+        key = (tenant, brand)
+        monitor = self._monitors.get(key)
+        if monitor is None:
+            monitor = self._monitors[key] = BrandMonitor(tenant, brand, self._rule_for(*key))
+        return monitor
+
+    def observe(self, obs: Observation, watermark: float | None = None) -> list[Transition]:
+        """File `obs`; with a watermark, also close that brand's passed buckets (replay)."""
+        epoch = obs.published_at.timestamp()
+        out: list[Transition] = []
+        for brand in obs.brands:
+            monitor = self.monitor(obs.tenant, brand)
+            monitor.add(obs, epoch)
+            if watermark is not None:
+                out.extend(monitor.advance(watermark))
+        return out
+
+    def advance(self, watermark: float) -> list[Transition]:
+        out: list[Transition] = []
+        for monitor in self._monitors.values():
+            out.extend(monitor.advance(watermark))
+        return out
+
+    def resolve(self, tenant: str, brand: str, incident_id: str, by: str) -> Transition | None:
+        """Resolve an open incident by hand, at the brand's current event time."""
+        monitor = self._monitors.get((tenant, brand))
+        if monitor is None:
+            return None
+        for track in (monitor.crisis, monitor.opportunity):
+            if track.open is not None and track.open.id == incident_id:
+                return track.resolve(track.open.updated_at, by)
+        return None
+
+    def open_incidents(self) -> int:
+        return sum(
+            (m.crisis.open is not None) + (m.opportunity.open is not None)
+            for m in self._monitors.values()
+        )
+
+    def late(self) -> int:
+        return sum(m.late for m in self._monitors.values())

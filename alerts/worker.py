@@ -1,26 +1,40 @@
-"""Alert stage: mentions.enriched → detector → incident events on alerts.incidents → pages.
+"""Alert stage: mentions.enriched (+ alerts.commands) → detector → incidents → pages.
 
-Order within a batch: detect, publish every incident event, flush them (durable), then page.
-The offsets are committed after that. A recoverable channel failure raises: the page stays
-queued and the batch is retried (the detector counts a mention id once, so the retry changes
-nothing else); the NotifyLog dedup key keeps a page from going out twice on any channel.
-An unrecoverable failure is logged and does not block the stream.
+Order within a batch: feed the detector, close the buckets the partition watermark has
+passed, then make the incident events durable — published on alerts.incidents and the
+incidents indexed in Elasticsearch — then page. The offsets are committed after that.
+A recoverable channel failure raises: the page stays queued and the batch is retried (the
+detector counts a mention id once per bucket, so the retry changes nothing else); the
+NotifyLog dedup key keeps a page from going out twice on any channel. An unrecoverable
+failure is logged and does not block the stream.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from kafka.structs import TopicPartition
+from pydantic import RootModel
+
 from alerts.channels import Channel, NotifyError
-from alerts.detector import NegativeBurstDetector
+from alerts.detector import AlertDetector
+from alerts.incidents import Transition
 from alerts.notify_log import NotifyLog
+from alerts.observation import from_enriched
 from alerts.routing import channels_for
+from alerts.store import IncidentStore
+from alerts.watermark import PartitionWatermarks
 from schemas.config import AlertsSettings
 from schemas.enriched import EnrichedMention
-from schemas.incident import IncidentEvent
+from schemas.incident import IncidentEvent, ResolveCommand
 from veille.kafka import DurableProducer
 from veille.worker import Received, Rejected
 
 log = logging.getLogger(__name__)
+
+
+class AlertInput(RootModel[EnrichedMention | ResolveCommand]):
+    """What the alert worker reads: enriched mentions, and commands from people."""
 
 
 class AlertStage:
@@ -28,42 +42,63 @@ class AlertStage:
 
     def __init__(
         self,
-        detector: NegativeBurstDetector,
+        detector: AlertDetector,
         settings: AlertsSettings,
         channels: dict[str, Channel],
         producer: DurableProducer,
-        topic: str,
+        incidents_topic: str,
+        store: IncidentStore,
+        watermarks: PartitionWatermarks,
+        assignment: Callable[[], set[TopicPartition]],
     ) -> None:
         self._detector = detector
         self._settings = settings
         self._channels = channels
         self._producer = producer
-        self._topic = topic
+        self._topic = incidents_topic
+        self._store = store
+        self._watermarks = watermarks
+        self._assignment = assignment
         self._notify_log = NotifyLog()
         self._unpaged: list[IncidentEvent] = []
         self.pages_sent: list[IncidentEvent] = []
 
     def open_incidents(self) -> int:
-        return len(self._detector.open_incidents())
+        return self._detector.open_incidents()
 
-    def handle(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
-        now = datetime.now(UTC)
+    def handle(self, batch: list[Received[AlertInput]]) -> list[Rejected]:
+        transitions: list[Transition] = []
         for received in batch:
-            for transition in self._detector.observe(received.value):
-                event = IncidentEvent(
-                    event=transition.event, at=transition.at,
-                    incident=transition.incident, emitted_at=now,
-                )  # fmt: skip
-                self._producer.send(
-                    self._topic, event.incident.id, event.model_dump_json().encode()
-                )
-                if event.pages:
-                    self._unpaged.append(event)
-        self._producer.flush()
+            item = received.value.root
+            if isinstance(item, ResolveCommand):
+                done = self._detector.resolve(item.tenant, item.brand, item.incident_id, item.by)
+                if done is None:
+                    log.warning("resolve: no open incident %s for %s/%s",
+                                item.incident_id, item.tenant, item.brand)  # fmt: skip
+                else:
+                    transitions.append(done)
+                continue
+            observation = from_enriched(item)
+            self._watermarks.observe(received.record.partition, item.published_at.timestamp())
+            self._detector.observe(observation)
+        watermark = self._watermarks.current(self._assignment())
+        if watermark is not None:
+            transitions.extend(self._detector.advance(watermark))
+        self._publish(transitions)
         while self._unpaged:  # a recoverable failure raises here: retried with the batch
             self._page(self._unpaged[0])
             self._unpaged.pop(0)
         return []
+
+    def _publish(self, transitions: list[Transition]) -> None:
+        now = datetime.now(UTC)
+        for t in transitions:
+            event = IncidentEvent(event=t.event, at=t.at, incident=t.incident, emitted_at=now)
+            self._producer.send(self._topic, event.incident.id, event.model_dump_json().encode())
+            if event.pages:
+                self._unpaged.append(event)
+        self._store.save([t.incident for t in transitions])
+        self._producer.flush()
 
     def _page(self, event: IncidentEvent) -> None:
         incident = event.incident

@@ -9,6 +9,7 @@ RAW = "mentions.raw"
 ENRICHED = "mentions.enriched"
 DLQ = "mentions.dlq"
 INCIDENTS = "alerts.incidents"
+COMMANDS = "alerts.commands"
 
 
 @dataclass(frozen=True)
@@ -31,5 +32,9 @@ class Topics:
     def incidents(self) -> str:
         return self.prefix + INCIDENTS
 
+    @property
+    def commands(self) -> str:
+        return self.prefix + COMMANDS
+
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.dlq, self.incidents]
+        return [self.raw, self.enriched, self.dlq, self.incidents, self.commands]

@@ -55,7 +55,7 @@ def make_config(
                         "id": "air-volaris",
                         "name": "Air Volaris",
                         "queries": [{"id": "nom", "query": '"air volaris" OR #airvolaris'}],
-                        "negative_burst": {"window_minutes": 30, "min_negative": 5},
+                        "detection": {"min_volume": 4, "rising_windows": 1},
                     }
                 ],
             },

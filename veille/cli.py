@@ -17,7 +17,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _config(args: argparse.Namespace) -> VeilleConfig:
-    return load_config(args.config)
+    return load_config(args.config or default_config_path())
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -59,6 +59,49 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 1 if running.failures else 0
 
 
+def cmd_alerts_replay(args: argparse.Namespace) -> int:
+    from alerts.replay import ReplayError, encode_lines, replay
+    from schemas.config import DetectionRule
+
+    default = DetectionRule()
+    config = _config(args) if args.config else None
+
+    def rule_for(tenant: str, brand: str) -> DetectionRule:
+        return config.detection_rule_or_default(tenant, brand) if config else default
+
+    try:
+        with open(args.input, "rb") as lines:
+            transitions = replay(lines, rule_for)
+    except ReplayError as exc:
+        print(f"veille: {args.input}: {exc}", file=sys.stderr)
+        return 1
+    with open(args.output, "wb") as out:
+        out.writelines(encode_lines(transitions))
+    print(f"{len(transitions)} incident event(s) written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_alerts_resolve(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from schemas.incident import ResolveCommand
+    from schemas.topics import Topics
+    from veille.kafka import DurableProducer, make_producer
+
+    config = _config(args)
+    command = ResolveCommand(
+        tenant=args.tenant, brand=args.brand, incident_id=args.incident_id, by=args.by,
+        issued_at=datetime.now(UTC),
+    )  # fmt: skip
+    producer = DurableProducer(make_producer(config.kafka, "veille-cli"))
+    producer.send(Topics(config.kafka.topic_prefix).commands, args.incident_id,
+                  command.model_dump_json().encode())  # fmt: skip
+    producer.flush()
+    producer.close()
+    print(f"resolve requested for incident {args.incident_id} by {args.by}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from veille.demo.run import run_demo
 
@@ -78,14 +121,17 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
     brands = sum(len(t.brands) for t in config.tenants)
-    print(f"{args.config}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
+    path = args.config or default_config_path()
+    print(f"{path}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
           f"{len(config.sources)} source(s))")  # fmt: skip
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veille", description=__doc__)
-    parser.add_argument("--config", type=Path, default=default_config_path())
+    parser.add_argument(
+        "--config", type=Path, default=None, help="default: $VEILLE_CONFIG or ./veille.yaml"
+    )
     parser.add_argument("--log-level", default="INFO")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -114,9 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_worker, worker="index"
     )
     alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
-    alerts.add_subparsers(dest="action", required=True).add_parser("run").set_defaults(
+    alert_actions = alerts.add_subparsers(dest="action", required=True)
+    alert_actions.add_parser("run", help="the live alert worker").set_defaults(
         func=cmd_worker, worker="alerts"
     )
+    replay = alert_actions.add_parser(
+        "replay", help="the live detector over a JSONL file of enriched mentions"
+    )
+    replay.add_argument("--input", required=True, help="enriched mentions, sorted by time")
+    replay.add_argument("--output", required=True, help="one JSON line per incident event")
+    replay.set_defaults(func=cmd_alerts_replay)
+    resolve = alert_actions.add_parser("resolve", help="resolve an open incident by hand")
+    resolve.add_argument("incident_id")
+    resolve.add_argument("--tenant", required=True)
+    resolve.add_argument("--brand", required=True)
+    resolve.add_argument("--by", required=True, help="who resolves it (recorded)")
+    resolve.set_defaults(func=cmd_alerts_resolve)
 
     demo = commands.add_parser("demo", help="replay the bundled French demo weekend")
     demo.add_argument(

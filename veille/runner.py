@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
 
 from alerts.channels import build_channel
-from alerts.detector import NegativeBurstDetector
-from alerts.worker import AlertStage
+from alerts.detector import AlertDetector
+from alerts.store import IncidentStore
+from alerts.watermark import PartitionWatermarks
+from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer
 from enrich.worker import EnrichStage
@@ -67,25 +71,26 @@ def _stream_worker(
     config: VeilleConfig,
     name: str,
     stop: threading.Event,
-    input_topic: str,
+    input_topics: list[str],
     model: type[Any],
-    make_stage: Callable[[DurableProducer], Any],
+    make_stage: Callable[[DurableProducer, KafkaConsumer], Any],
 ) -> StreamWorker[Any]:
     topics = Topics(config.kafka.topic_prefix)
     producer = DurableProducer(make_producer(config.kafka, group_id(config, name)))
     dead_letters = DeadLetterQueue(producer, topics.dlq, name, config.worker.dlq_max_consecutive)
-    consumer = make_consumer(config.kafka, group_id(config, name), [input_topic])
+    consumer = make_consumer(config.kafka, group_id(config, name), input_topics)
     return StreamWorker(
-        consumer, model, make_stage(producer), producer, dead_letters, config.worker, stop
-    )
+        consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
+        stop,
+    )  # fmt: skip
 
 
 def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
     topics = Topics(config.kafka.topic_prefix)
     scorer = LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
     return _stream_worker(
-        config, "enrich", stop, topics.raw, Mention,
-        lambda producer: EnrichStage(scorer, producer, topics.enriched),
+        config, "enrich", stop, [topics.raw], Mention,
+        lambda producer, _consumer: EnrichStage(scorer, producer, topics.enriched),
     )  # fmt: skip
 
 
@@ -93,21 +98,31 @@ def build_index(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Enr
     topics = Topics(config.kafka.topic_prefix)
     client = make_client(config.elasticsearch)
     return _stream_worker(
-        config, "index", stop, topics.enriched, EnrichedMention,
-        lambda _producer: IndexStage(client, config.elasticsearch),
+        config, "index", stop, [topics.enriched], EnrichedMention,
+        lambda _producer, _consumer: IndexStage(client, config.elasticsearch),
     )  # fmt: skip
 
 
-def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[EnrichedMention]:
+def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[AlertInput]:
     topics = Topics(config.kafka.topic_prefix)
     channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
-    detector = NegativeBurstDetector(config.burst_rule)
+    detector = AlertDetector(config.detection_rule_or_default)
+    store = IncidentStore(make_client(config.elasticsearch), config.elasticsearch)
+
+    def make_stage(producer: DurableProducer, consumer: KafkaConsumer) -> AlertStage:
+        def caught_up(tp: TopicPartition) -> bool:
+            highwater = consumer.highwater(tp)
+            return highwater is not None and consumer.position(tp) >= highwater
+
+        watermarks = PartitionWatermarks(topics.enriched, caught_up, config.alerts.idle_partition_s)
+        return AlertStage(
+            detector, config.alerts, channels, producer, topics.incidents, store, watermarks,
+            consumer.assignment,
+        )  # fmt: skip
+
     return _stream_worker(
-        config, "alerts", stop, topics.enriched, EnrichedMention,
-        lambda producer: AlertStage(
-            detector, config.alerts, channels, producer, topics.incidents
-        ),
-    )  # fmt: skip
+        config, "alerts", stop, [topics.enriched, topics.commands], AlertInput, make_stage
+    )
 
 
 BUILDERS: dict[str, Callable[[VeilleConfig, threading.Event], Any]] = {

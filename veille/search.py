@@ -64,6 +64,32 @@ MENTION_MAPPINGS: dict[str, Any] = {
 }
 
 
+INCIDENT_MAPPINGS: dict[str, Any] = {
+    "dynamic": "false",
+    "properties": {
+        "id": {"type": "keyword"},
+        "tenant": {"type": "keyword"},
+        "brand": {"type": "keyword"},
+        "kind": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "severity": {"type": "keyword"},
+        "trigger": {"type": "keyword"},
+        "opened_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        "resolved_at": {"type": "date"},
+        "resolved_by": {"type": "keyword"},
+        "count": {"type": "integer"},
+        "stories": {"type": "integer"},
+        "signal": {"type": "float"},
+        "baseline": {"type": "float"},
+        "peak_signal": {"type": "float"},
+        "negative_share": {"type": "float"},
+        "summary": {"type": "text"},
+        "top_terms": {"type": "keyword"},
+    },
+}
+
+
 def make_client(settings: ElasticsearchSettings) -> Elasticsearch:
     auth: dict[str, Any] = {}
     if settings.api_key is not None:
@@ -80,7 +106,7 @@ def mentions_index(settings: ElasticsearchSettings, tenant: str) -> str:
 
 
 def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> None:
-    """Index template for every tenant's mention index: French analysis, explicit mapping."""
+    """Templates for every tenant's mention and incident indices: explicit mappings."""
     client.indices.put_index_template(
         name=f"{settings.index_prefix}mentions",
         index_patterns=[f"{settings.index_prefix}mentions-*"],
@@ -91,6 +117,15 @@ def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> 
                 "refresh_interval": "1s",
             },
             "mappings": MENTION_MAPPINGS,
+        },
+        priority=100,
+    )
+    client.indices.put_index_template(
+        name=f"{settings.index_prefix}incidents",
+        index_patterns=[f"{settings.index_prefix}incidents-*"],
+        template={
+            "settings": {"number_of_shards": 1, "number_of_replicas": settings.number_of_replicas},
+            "mappings": INCIDENT_MAPPINGS,
         },
         priority=100,
     )

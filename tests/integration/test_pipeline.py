@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from alerts.store import incidents_index
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
 from tests.helpers import make_config, mention, produce, read_topic, wait_until, workers
@@ -68,13 +69,17 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
         },
     )
     topics = Topics(config.kafka.topic_prefix)
-    angry = [mention(text, minute=i * 3) for i, text in enumerate(ANGRY)]
+    # six angry posts in six minutes, then a calm one 30 minutes later (event time moves on,
+    # so the minutes of the wave are closed and judged)
+    angry = [mention(text, minute=i) for i, text in enumerate(ANGRY)]
+    later = mention("Air Volaris: vol à l'heure ce matin", minute=40)
     calm = mention(
         "Maison Lumen ouvre une boutique à Bordeaux", tenant="maison-lumen", brand="lumen"
     )
     with workers(config, "enrich", "index", "alerts"):
-        produce(config, topics.raw, [m.model_dump_json().encode() for m in [*angry, calm]],
-                [m.id for m in [*angry, calm]])  # fmt: skip
+        sent = [*angry, calm, later]
+        produce(config, topics.raw, [m.model_dump_json().encode() for m in sent],
+                [m.id for m in sent])  # fmt: skip
         es = make_client(config.elasticsearch)
         index = mentions_index(config.elasticsearch, "agence-horizon")
 
@@ -84,7 +89,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
             es.indices.refresh(index=index)
             return int(es.count(index=index)["count"])
 
-        wait_until(lambda: indexed() == len(angry), what="six mentions in Elasticsearch")
+        wait_until(lambda: indexed() == len(angry) + 1, what="seven mentions in Elasticsearch")
         wait_until(lambda: webhook.requests, what="the page on the webhook")
         events = [IncidentEvent.model_validate_json(v)
                   for v in read_topic(config, topics.incidents, expected=1)]  # fmt: skip
@@ -102,13 +107,15 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     opened = [e for e in events if e.event == "opened"]
     assert len(opened) == 1
     assert opened[0].incident.brand == "air-volaris"
-    assert opened[0].incident.negative_count == 5
-    # event time of the mention that crossed the threshold (arrival order across partitions
-    # may differ from publication order), never wall-clock
-    assert opened[0].at in {m.published_at for m in angry}
-    assert opened[0].at.year == 2026 and opened[0].at < opened[0].emitted_at
+    assert opened[0].incident.trigger == "negative_acceleration"
+    assert opened[0].incident.count >= 4
+    # event time (the minute the wave was judged), never wall-clock
+    assert angry[0].published_at < opened[0].at < later.published_at < opened[0].emitted_at
     headers, body = webhook.requests[0]
     assert headers["Idempotency-Key"] == opened[0].dedup_key
     assert body["event"]["incident"]["id"] == opened[0].incident.id
-    assert "5 negative mentions" in body["text"]
+    assert f"{opened[0].incident.count} negative mentions" in body["text"]
+    stored = es.get(index=incidents_index(config.elasticsearch, "agence-horizon"),
+                    id=opened[0].incident.id)["_source"]  # fmt: skip
+    assert stored["status"] == "open" and stored["kind"] == "crisis"
     assert len(webhook.requests) == 1

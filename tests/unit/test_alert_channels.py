@@ -8,13 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from alerts.channels import NotifyError, WebhookChannel
-from alerts.detector import NegativeBurstDetector
 from alerts.notify_log import NotifyLog
 from alerts.routing import channels_for
-from schemas.config import AlertsSettings, NegativeBurstRule
+from schemas.config import AlertsSettings
 from schemas.config import WebhookChannel as WebhookSettings
-from schemas.incident import IncidentEvent
-from tests.helpers import enriched, mention
+from schemas.incident import Incident, IncidentEvent
 
 
 class Endpoint:
@@ -43,11 +41,14 @@ class Endpoint:
 
 @pytest.fixture
 def event() -> IncidentEvent:
-    detector = NegativeBurstDetector(lambda t, b: NegativeBurstRule(min_negative=2))
-    mentions = [enriched(mention(f"n{i}", minute=i), -0.8) for i in range(2)]
-    transitions = [t for m in mentions for t in detector.observe(m)]
-    return IncidentEvent(event="opened", at=transitions[0].at, incident=transitions[0].incident,
-                         emitted_at=datetime.now(UTC))  # fmt: skip
+    at = datetime(2026, 11, 21, 22, 30, tzinfo=UTC)
+    incident = Incident(
+        id="inc-1", tenant="t", brand="b", kind="crisis", status="open", severity="warning",
+        trigger="negative_acceleration", opened_at=at, updated_at=at, window_minutes=10,
+        count=12, stories=11, signal=13.2, baseline=0.5, peak_signal=13.2, negative_share=0.9,
+        summary="12 negative mentions (11 stories) in 10 min, ×26 the usual for Saturday 23:00",
+    )  # fmt: skip
+    return IncidentEvent(event="opened", at=at, incident=incident, emitted_at=at)
 
 
 @pytest.fixture

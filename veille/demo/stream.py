@@ -7,13 +7,14 @@ Friday and Saturday are quiet: news, praise, questions, the odd grumble. From Sa
 service accelerates through the night.
 """
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 WEEKEND_START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # Friday 07:00 in Paris
 CRISIS_ONSET = datetime(2026, 11, 21, 21, 0, tzinfo=UTC)  # Saturday 22:00 in Paris
-WEEKEND_END = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+WEEKEND_END = datetime(2026, 11, 21, 23, 45, tzinfo=UTC)
 SEED = 20261121
 
 
@@ -100,15 +101,24 @@ def _rate_per_hour(at: datetime, crisis: bool) -> float:
     return 5.0 if 18 <= paris_hour <= 22 else 3.0
 
 
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method: fine for the small means of one minute."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
 def _times(rng: random.Random, start: datetime, end: datetime, crisis: bool) -> list[datetime]:
     """A non-homogeneous Poisson process, sampled minute by minute."""
     times: list[datetime] = []
     at = start
     while at < end:
-        if rng.random() < _rate_per_hour(at, crisis) / 60:
+        for _ in range(_poisson(rng, _rate_per_hour(at, crisis) / 60)):
             times.append(at + timedelta(seconds=rng.randrange(60)))
         at += timedelta(minutes=1)
-    return times
+    return sorted(times)
 
 
 def demo_weekend(seed: int = SEED) -> list[DemoPost]:

@@ -1,0 +1,102 @@
+"""HourOfWeekBaseline: the usual signal per bucket for each of the 168 hours of the week,
+in the brand's own timezone — so Sunday 14:00 stays Sunday 14:00 across daylight saving.
+
+Learned online, one observation per hour (the hour's mean signal per bucket):
+- per hour of the week: the median of the last `SLOT_WEEKS` weekly samples, used once there
+  are `slot_weeks` of them. A median shrugs off a one-off spike (a past crisis) yet learns a
+  pattern that recurs (a daily 14:00 rush) within a few weeks;
+- per hour of the day: the median of the last `DAY_SAMPLES` days, the fallback while the
+  week is young (daily rhythms are learned within three days);
+- over all hours: an exponentially weighted mean (about two days of memory) whose samples
+  are capped at mean + 4·sd + 1, the fallback after `warmup_hours`;
+- `floor` before that, and as a minimum always.
+"""
+
+import math
+from collections import deque
+from datetime import datetime
+from statistics import median
+from zoneinfo import ZoneInfo
+
+SLOTS = 7 * 24
+SLOT_WEEKS = 5
+DAY_SAMPLES = 7
+DAY_MIN_SAMPLES = 3
+OVERALL_ALPHA = 0.02
+
+
+class _Median:
+    __slots__ = ("samples", "value")
+
+    def __init__(self, keep: int) -> None:
+        self.samples: deque[float] = deque(maxlen=keep)
+        self.value = 0.0
+
+    def add(self, x: float) -> None:
+        self.samples.append(x)
+        self.value = median(self.samples)
+
+
+class _Ewma:
+    __slots__ = ("mean", "n", "var")
+
+    def __init__(self) -> None:
+        self.mean = 0.0
+        self.var = 0.0
+        self.n = 0
+
+    def add(self, x: float, alpha: float, trusted_after: int) -> None:
+        if self.n >= trusted_after:
+            x = min(x, self.mean + 4 * math.sqrt(max(self.var, self.mean)) + 1)
+        a = max(alpha, 1 / (self.n + 1))  # plain average until 1/alpha samples
+        delta = x - self.mean
+        self.mean += a * delta
+        self.var = (1 - a) * (self.var + a * delta * delta)
+        self.n += 1
+
+
+class HourOfWeekBaseline:
+    def __init__(self, timezone: str, slot_weeks: int, warmup_hours: int, floor: float) -> None:
+        self._zone = ZoneInfo(timezone)
+        self._slot_weeks = slot_weeks
+        self._warmup_hours = warmup_hours
+        self._floor = floor
+        self._slots = [_Median(SLOT_WEEKS) for _ in range(SLOTS)]
+        self._hours = [_Median(DAY_SAMPLES) for _ in range(24)]
+        self._overall = _Ewma()
+        self._slot_of_hour: dict[int, int] = {}
+
+    def slot(self, epoch_s: float) -> int:
+        """Hour of the week (0 = Monday 00:00 local) of an instant."""
+        hour = int(epoch_s // 3600)
+        slot = self._slot_of_hour.get(hour)
+        if slot is None:
+            local = datetime.fromtimestamp(hour * 3600, self._zone)
+            slot = local.weekday() * 24 + local.hour
+            if len(self._slot_of_hour) > 10_000:
+                self._slot_of_hour.clear()
+            self._slot_of_hour[hour] = slot
+        return slot
+
+    def expected(self, slot: int) -> float:
+        """The usual signal per bucket in this hour of the week."""
+        week = self._slots[slot]
+        if len(week.samples) >= self._slot_weeks:
+            return max(self._floor, week.value)
+        day = self._hours[slot % 24]
+        if len(day.samples) >= DAY_MIN_SAMPLES:
+            return max(self._floor, day.value)
+        if self._overall.n >= self._warmup_hours:
+            return max(self._floor, self._overall.mean)
+        return self._floor
+
+    def update(self, slot: int, signal_per_bucket: float) -> None:
+        """Learn one hour: its mean signal per bucket."""
+        self._slots[slot].add(signal_per_bucket)
+        self._hours[slot % 24].add(signal_per_bucket)
+        self._overall.add(signal_per_bucket, OVERALL_ALPHA, self._warmup_hours)
+
+    def describe(self, epoch_s: float) -> str:
+        """'Sunday 14:00': the local hour a baseline figure refers to."""
+        local = datetime.fromtimestamp(epoch_s, self._zone)
+        return f"{local:%A} {local.hour:02d}:00"

@@ -1,0 +1,208 @@
+"""IncidentTrack: the lifecycle of one brand's incidents of one kind (crisis or opportunity).
+
+opened → escalated (severity up while the rate keeps growing) → resolved (after the signal
+stayed near its baseline for `resolve_after_minutes`, or by hand). While one is open, further
+mentions update it instead of opening another. Each incident carries its explanation: counts
+now vs the usual for that hour of the week, the top posts by virality, the main terms and
+the share of negative mentions.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from alerts.terms import top_terms
+from schemas.config import DetectionRule
+from schemas.incident import (
+    Incident,
+    IncidentEventKind,
+    IncidentKind,
+    MentionRef,
+    Severity,
+    Trigger,
+    incident_id,
+)
+
+SEVERITIES: tuple[Severity, ...] = ("warning", "major", "critical")
+TOP_MENTIONS = 5
+UPDATE_GROWTH = 1.5  # an 'updated' event each time the peak grows by half
+
+
+class Ref(NamedTuple):
+    """A mention as an incident may cite it."""
+
+    virality: float
+    epoch: float
+    id: str
+    url: str | None
+    text: str
+    story: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: IncidentEventKind
+    at: datetime
+    incident: Incident
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """What the detector saw in the last window, at event time `at`."""
+
+    at: datetime
+    signal: float  # virality-weighted stories of this track's polarity
+    previous: float  # the same, in the window just before (not overlapping)
+    expected: float  # the usual signal for this window
+    count: int  # mentions of this polarity
+    stories: int
+    share: float  # share of this polarity among all mentions
+    negative_share: float
+    refs: list[Ref]
+    viral: Ref | None
+    usual: str  # 'Sunday 14:00'
+
+
+class IncidentTrack:
+    def __init__(
+        self, tenant: str, brand: str, kind: IncidentKind, rule: DetectionRule, words: set[str]
+    ) -> None:
+        self.tenant = tenant
+        self.brand = brand
+        self.kind = kind
+        self._rule = rule
+        self._brand_words = words
+        self.min_signal = rule.min_volume / rule.sensitivity
+        self.open: Incident | None = None
+        self._rising = 0
+        self._level = 0.0
+        self._reported_peak = 0.0
+        self._quiet_since: datetime | None = None
+
+    def idle(self) -> None:
+        """A window that cannot fire (below `min_signal`, nothing open): the run is broken."""
+        self._rising = 0
+
+    def evaluate(self, view: WindowView) -> list[Transition]:
+        rule = self._rule
+        threshold = max(self.min_signal, rule.ratio / rule.sensitivity * view.expected)
+        elevated = view.signal >= threshold and view.share >= rule.min_negative_share
+        rising = view.signal > view.previous  # accelerating: above the window before
+        self._rising = self._rising + 1 if elevated and rising else 0
+        if self.open is None:
+            return self._maybe_open(view, threshold)
+        return self._follow(view, rising)
+
+    def _maybe_open(self, view: WindowView, threshold: float) -> list[Transition]:
+        trigger: Trigger
+        if self._rising >= self._rule.rising_windows:
+            trigger = "negative_acceleration" if self.kind == "crisis" else "positive_acceleration"
+            ratio = view.signal / threshold
+            severity = SEVERITIES[0 if ratio < 2 else 1 if ratio < 4 else 2]
+        elif self.kind == "crisis" and view.viral is not None:
+            trigger, severity = "viral_post", "major"
+        else:
+            return []
+        self._level = self._reported_peak = view.signal
+        self._quiet_since = None
+        opened = self._incident(view, trigger, severity, None)
+        self.open = opened.model_copy(
+            update={"id": incident_id(self.tenant, self.brand, self.kind, view.at.isoformat())}
+        )
+        return [Transition("opened", view.at, self.open)]
+
+    def _follow(self, view: WindowView, rising: bool) -> list[Transition]:
+        assert self.open is not None
+        rule = self._rule
+        current = self.open
+        level = SEVERITIES.index(current.severity)
+        if (
+            rising
+            and level < len(SEVERITIES) - 1
+            and view.signal >= self._level * rule.escalate_factor
+        ):
+            self._level = view.signal
+            self._reported_peak = max(self._reported_peak, view.signal)
+            self.open = self._incident(view, current.trigger, SEVERITIES[level + 1], current)
+            return [Transition("escalated", view.at, self.open)]
+        near_baseline = view.signal <= max(1.5 * view.expected, self.min_signal / 2)
+        if not near_baseline:
+            self._quiet_since = None
+        elif self._quiet_since is None:
+            self._quiet_since = view.at
+        elif view.at - self._quiet_since >= timedelta(minutes=rule.resolve_after_minutes):
+            return [self.resolve(view.at, "auto")]
+        if view.signal >= self._reported_peak * UPDATE_GROWTH:
+            self._reported_peak = view.signal
+            self.open = self._incident(view, current.trigger, current.severity, current)
+            return [Transition("updated", view.at, self.open)]
+        return []
+
+    def resolve(self, at: datetime, by: str) -> Transition:
+        assert self.open is not None
+        resolved = self.open.model_copy(
+            update={"status": "resolved", "resolved_at": at, "resolved_by": by, "updated_at": at}
+        )
+        self.open = None
+        self._rising = 0
+        self._quiet_since = None
+        return Transition("resolved", at, resolved)
+
+    def _incident(
+        self, view: WindowView, trigger: Trigger, severity: Severity, current: Incident | None
+    ) -> Incident:
+        refs = _top_refs(view.refs, view.viral)
+        polarity = "negative" if self.kind == "crisis" else "positive"
+        times = view.signal / view.expected if view.expected else float("inf")
+        summary = (
+            f"{view.count} {polarity} mentions ({view.stories} stories) in "
+            f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {view.usual}; "
+            f"{view.negative_share:.0%} negative"
+        )
+        if trigger == "viral_post" and view.viral is not None:
+            summary = (
+                f"a negative post is going viral (virality {view.viral.virality:.0f}); " + summary
+            )
+        return Incident(
+            id=current.id if current else "pending",
+            tenant=self.tenant,
+            brand=self.brand,
+            kind=self.kind,
+            status="open",
+            severity=severity,
+            trigger=trigger,
+            opened_at=current.opened_at if current else view.at,
+            updated_at=view.at,
+            window_minutes=self._rule.window_minutes,
+            count=view.count,
+            stories=view.stories,
+            signal=round(view.signal, 3),
+            baseline=round(view.expected, 3),
+            peak_signal=round(max(view.signal, current.peak_signal if current else 0.0), 3),
+            negative_share=round(view.negative_share, 4),
+            summary=summary,
+            top_mentions=[
+                MentionRef(
+                    id=r.id,
+                    url=r.url,
+                    text=r.text[:280],
+                    virality=r.virality,
+                    published_at=datetime.fromtimestamp(r.epoch, UTC),
+                )
+                for r in refs
+            ],
+            top_terms=top_terms((r.text for r in view.refs[-500:]), self._brand_words),
+        )
+
+
+def _top_refs(refs: list[Ref], viral: Ref | None) -> list[Ref]:
+    """The most viral posts, one per story, the viral trigger first."""
+    chosen: list[Ref] = [viral] if viral is not None else []
+    stories = {r.story for r in chosen}
+    for ref in sorted(refs, key=lambda r: (-r.virality, r.epoch, r.id)):
+        if len(chosen) == TOP_MENTIONS:
+            break
+        if ref.story not in stories:
+            stories.add(ref.story)
+            chosen.append(ref)
+    return chosen

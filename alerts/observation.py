@@ -1,0 +1,60 @@
+"""Observation: the part of an enriched mention the detector reads.
+
+Decoded straight from JSON lines by msgspec in replay (only these fields, ~1 µs a line), or
+converted from an EnrichedMention in the live worker: both paths feed the same detector.
+"""
+
+from datetime import datetime
+
+import msgspec
+
+from schemas.enriched import EnrichedMention
+
+
+class SentimentPart(msgspec.Struct):
+    score: float
+    label: str = "neutral"
+
+
+class ViralityPart(msgspec.Struct):
+    score: float = 0.0
+
+
+class AuthorPart(msgspec.Struct):
+    followers: int | None = None
+
+
+class Observation(msgspec.Struct):
+    id: str
+    tenant: str
+    brands: list[str]
+    published_at: datetime
+    sentiment: SentimentPart
+    virality: ViralityPart = msgspec.field(default_factory=ViralityPart)
+    author: AuthorPart = msgspec.field(default_factory=AuthorPart)
+    text: str = ""
+    url: str | None = None
+    cluster_id: str | None = None
+
+    @property
+    def story(self) -> str:
+        """Near-duplicates (one cluster) are one story."""
+        return self.cluster_id or self.id
+
+
+DECODER = msgspec.json.Decoder(Observation)
+
+
+def from_enriched(mention: EnrichedMention) -> Observation:
+    return Observation(
+        id=mention.id,
+        tenant=mention.tenant,
+        brands=list(mention.brands),
+        published_at=mention.published_at,
+        sentiment=SentimentPart(mention.sentiment.score, mention.sentiment.label),
+        virality=ViralityPart(mention.virality.score),
+        author=AuthorPart(mention.author.followers),
+        text=mention.text,
+        url=mention.url,
+        cluster_id=getattr(mention, "cluster_id", None),
+    )

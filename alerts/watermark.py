@@ -1,0 +1,57 @@
+"""PartitionWatermarks: the live worker's event-time watermark.
+
+Each partition is read in order, so the watermark is the least, over the partitions read,
+of the greatest event time seen in each. A partition holds the others back until it has been
+caught up (nothing left to read) for `idle_after_s` seconds of wall-clock time: only then is
+it idle and left out — as in Flink's idleness. A partition that has records but has delivered
+none yet holds everything (no watermark). When every partition is idle, the watermark is the
+greatest event time seen. Wall-clock time thus decides only *when* a bucket is closed, never
+*what* it holds: interleaving partitions cannot make a mention late; only disorder within one
+partition beyond the allowed lateness can.
+"""
+
+import time
+from collections.abc import Callable
+
+from kafka.structs import TopicPartition
+
+CaughtUp = Callable[[TopicPartition], bool]
+
+
+class PartitionWatermarks:
+    def __init__(
+        self,
+        topic: str,
+        caught_up: CaughtUp,
+        idle_after_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._topic = topic
+        self._caught_up = caught_up
+        self._idle_after_s = idle_after_s
+        self._clock = clock
+        self._seen: dict[int, float] = {}
+        self._caught_up_since: dict[int, float] = {}
+
+    def observe(self, partition: int, epoch: float) -> None:
+        if epoch > self._seen.get(partition, float("-inf")):
+            self._seen[partition] = epoch
+
+    def current(self, assigned: set[TopicPartition]) -> float | None:
+        now = self._clock()
+        holding: list[float] = []
+        for tp in assigned:
+            if tp.topic != self._topic:
+                continue
+            if self._caught_up(tp):
+                since = self._caught_up_since.setdefault(tp.partition, now)
+                if now - since >= self._idle_after_s:
+                    continue  # idle: does not hold the others back
+            else:
+                self._caught_up_since.pop(tp.partition, None)
+            if tp.partition not in self._seen:
+                return None
+            holding.append(self._seen[tp.partition])
+        if holding:
+            return min(holding)
+        return max(self._seen.values()) if self._seen else None
