@@ -85,4 +85,4 @@ def test_score_grows_with_each_component_and_stays_in_bounds() -> None:
     assert plain < virality(m, velocity=5.0).score < virality(m, velocity=50.0).score
     assert plain < virality(m, cluster_growth=3).score < virality(m, cluster_growth=30).score
     huge = virality(m, velocity=1e12, cluster_growth=10**9)
-    assert plain >= 0.0 and huge.score == 100.0
+    assert plain >= 0.0 and virality(m).score < huge.score <= 100.0
