@@ -99,6 +99,10 @@ class StreamWorker(Generic[T]):
     def stage(self) -> Stage[T]:
         return self._stage
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this worker's consumer owns now (empty until the group assigned)."""
+        return set(self._consumer.assignment())
+
     def run(self) -> None:
         """Loop until `stop` is set, then leave the group cleanly (close the consumer)."""
         log.info("%s: started", self._stage.name)
@@ -140,9 +144,13 @@ class StreamWorker(Generic[T]):
                 valid.append(Received(record, decoded))
         if valid:
             rejected.extend(self._stage.handle(valid))
-        self._dead_letters.accepted(len(records) - len(rejected))
-        for item in rejected:
-            self._dead_letters.reject(item.record, item.reason)
+        reasons = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected}
+        for record in records:  # in offset order, so that "consecutive" means in a row
+            item = reasons.get((record.topic, record.partition, record.offset))
+            if item is None:
+                self._dead_letters.accepted(1)
+            else:
+                self._dead_letters.reject(item.record, item.reason)
         self._stage.flush()
         self._producer.flush()
         self.stats.batches += 1
