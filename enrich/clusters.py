@@ -10,15 +10,18 @@ Contract:
 - A cluster's id is the id of the first mention of the cluster this worker saw; its size is
   the number of distinct mention ids assigned to it. Assigning a mention id seen before (an
   engagement update, a redelivered or retried batch) returns its cluster again, unchanged.
-- Memory is bounded: at most `max_entries` mentions are remembered (the oldest seen go
-  first), and mentions published more than `max_age` before the newest one seen are forgotten.
-  A cluster whose every member is forgotten is forgotten too; a later copy starts a new one.
+- Memory and time are bounded: at most `max_entries` mentions are remembered (the oldest seen
+  go first), and mentions published more than `max_age` before the newest one seen are
+  forgotten (checked from the oldest seen). Only `max_representatives` members of a cluster are
+  in the LSH index at a time (when one is forgotten, the newest remembered member takes its
+  place), so a story of 20,000 copies costs a query what a story of 8 does.
 - State lives in the worker's memory. The raw topic is keyed by mention id, so copies of one
   post (different ids) spread over partitions: with one enrich worker (the default) every copy
   meets the same index; with N workers a story can split into up to N clusters, and a restart
   starts from empty clusters. Said in README.
 """
 
+import bisect
 import re
 import unicodedata
 from collections import OrderedDict
@@ -60,15 +63,21 @@ class ClusterAssignment:
 class _Cluster:
     id: str
     size: int = 0
+    representatives: int = 0
+    standby: dict[str, None] = field(default_factory=dict)
+    """Remembered members not in the LSH index, oldest first: they replace representatives."""
     published: list[datetime] = field(default_factory=list)
+    """Remembered members' publication times, sorted."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
     tenant: str
     cluster: _Cluster
     minhash: MinHash
     published_at: datetime
+    represents: bool = False
+    """In the tenant's LSH index (at most `max_representatives` per cluster)."""
 
 
 class NearDuplicateClusters:
@@ -79,12 +88,14 @@ class NearDuplicateClusters:
         max_entries: int = 20_000,
         max_age: timedelta = timedelta(hours=48),
         growth_window: timedelta = timedelta(hours=1),
+        max_representatives: int = 8,
     ) -> None:
         self._threshold = threshold
         self._num_perm = num_perm
         self._max_entries = max_entries
         self._max_age = max_age
         self._growth_window = growth_window
+        self._max_representatives = max_representatives
         self._permutations = MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
         self._indexes: dict[str, MinHashLSH] = {}
         self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
@@ -92,6 +103,10 @@ class NearDuplicateClusters:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def representatives_of(self, tenant: str) -> list[str]:
+        """Ids of the tenant's mentions now in its LSH index, oldest seen first."""
+        return [m for (t, m), e in self._entries.items() if t == tenant and e.represents]
 
     def assign(
         self,
@@ -109,7 +124,8 @@ class NearDuplicateClusters:
         cluster = entry.cluster
         end = max(reference_at or published_at, published_at)
         start = end - self._growth_window
-        in_window = sum(1 for t in cluster.published if start < t <= end)
+        times = cluster.published  # sorted
+        in_window = bisect.bisect_right(times, end) - bisect.bisect_right(times, start)
         growth = max(0, in_window - (start < entry.published_at <= end))
         return ClusterAssignment(cluster.id, cluster.size, growth)
 
@@ -122,20 +138,30 @@ class NearDuplicateClusters:
 
     def _insert(self, tenant: str, mention_id: str, text: str, published_at: datetime) -> _Entry:
         index = self._indexes.get(tenant)
-        if index is None:
-            index = MinHashLSH(threshold=self._threshold, num_perm=self._num_perm)
-            self._indexes[tenant] = index
         minhash = self._minhash(text)
-        cluster = self._most_similar(tenant, index, minhash) or _Cluster(mention_id)
+        found = None if index is None else self._most_similar(tenant, index, minhash)
+        cluster = found or _Cluster(mention_id)
         entry = _Entry(tenant, cluster, minhash, published_at)
-        index.insert(mention_id, minhash)
         self._entries[(tenant, mention_id)] = entry
         cluster.size += 1
-        cluster.published.append(published_at)
+        bisect.insort(cluster.published, published_at)
+        if cluster.representatives < self._max_representatives:
+            self._represent(mention_id, entry)
+        else:
+            cluster.standby[mention_id] = None
         if self._newest is None or published_at > self._newest:
             self._newest = published_at
         self._evict()
         return entry
+
+    def _represent(self, mention_id: str, entry: _Entry) -> None:
+        index = self._indexes.get(entry.tenant)
+        if index is None:
+            index = MinHashLSH(threshold=self._threshold, num_perm=self._num_perm)
+            self._indexes[entry.tenant] = index
+        index.insert(mention_id, entry.minhash)
+        entry.represents = True
+        entry.cluster.representatives += 1
 
     def _most_similar(self, tenant: str, index: MinHashLSH, minhash: MinHash) -> _Cluster | None:
         best: tuple[float, str] | None = None
@@ -155,8 +181,15 @@ class NearDuplicateClusters:
             if not too_many and (horizon is None or entry.published_at >= horizon):
                 break
             del self._entries[(tenant, mention_id)]
-            index = self._indexes[tenant]
-            index.remove(mention_id)
-            entry.cluster.published.remove(entry.published_at)
-            if index.is_empty():
-                del self._indexes[tenant]
+            cluster = entry.cluster
+            del cluster.published[bisect.bisect_left(cluster.published, entry.published_at)]
+            cluster.standby.pop(mention_id, None)
+            if entry.represents:
+                cluster.representatives -= 1
+                index = self._indexes[tenant]
+                index.remove(mention_id)
+                if cluster.standby:  # the newest remembered member takes the place
+                    newcomer = cluster.standby.popitem()[0]
+                    self._represent(newcomer, self._entries[(tenant, newcomer)])
+                elif index.is_empty():
+                    del self._indexes[tenant]

@@ -26,6 +26,7 @@ def make_clusters(settings: ClusterSettings) -> NearDuplicateClusters:
         max_entries=settings.max_entries,
         max_age=timedelta(hours=settings.max_age_hours),
         growth_window=timedelta(minutes=settings.growth_window_minutes),
+        max_representatives=settings.max_representatives,
     )
 
 

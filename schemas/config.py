@@ -173,6 +173,8 @@ class ClusterSettings(Settings):
     max_entries: Annotated[int, Field(ge=1)] = 20_000
     max_age_hours: Annotated[float, Field(gt=0)] = 48.0
     growth_window_minutes: Annotated[float, Field(gt=0)] = 60.0
+    max_representatives: Annotated[int, Field(ge=1)] = 8
+    """Members per cluster kept in the LSH index: bounds the cost of a query."""
 
 
 class EnrichSettings(Settings):

@@ -102,3 +102,19 @@ def test_memory_is_bounded_by_event_time() -> None:
     clusters.assign("t", "o0", OTHERS[0], at(120))  # two hours later: m0 is forgotten
     assert len(clusters) == 1
     assert clusters.assign("t", "m1", COPIES[0], at(121)).cluster_id == "m1"
+
+
+def test_a_big_story_keeps_few_representatives_and_still_gathers_every_copy() -> None:
+    clusters = NearDuplicateClusters(max_representatives=2)
+    sizes = [clusters.assign("t", f"c{i}", f"{ANGRY} #{i}", at(i)).size for i in range(30)]
+    assert sizes == list(range(1, 31))
+    assert len(clusters.representatives_of("t")) == 2
+
+
+def test_a_freed_representative_place_goes_to_a_newcomer() -> None:
+    clusters = NearDuplicateClusters(max_representatives=1, max_entries=2)
+    clusters.assign("t", "c0", ANGRY, at(0))
+    clusters.assign("t", "c1", COPIES[0], at(1))  # joins, not a representative
+    clusters.assign("t", "c2", COPIES[1], at(2))  # c0 evicted: c2 represents the story
+    assert clusters.representatives_of("t") == ["c2"]
+    assert clusters.assign("t", "c3", COPIES[2], at(3)).cluster_id == "c0"
