@@ -152,3 +152,25 @@ def test_a_flood_of_bad_input_stops_the_worker_loudly_without_committing(
     assert isinstance(failure, DeadLetterLimitExceeded)
     assert expected in str(failure)
     assert committed(config, "enrich", topics.raw) < len(values)  # failing batch uncommitted
+
+
+def test_bad_input_below_the_limits_is_dead_lettered_and_the_stream_goes_on(
+    stack: EmbeddedStack,
+) -> None:
+    config = make_config(
+        stack.kafka_bootstrap, stack.elasticsearch_url,
+        worker={"poll_timeout_ms": 200, "retry_backoff_s": 0.2, "dlq_max_consecutive": 4},
+    )  # fmt: skip
+    topics = Topics(config.kafka.topic_prefix)
+    good = [mention(f"Air Volaris avis {i}").model_dump_json().encode() for i in range(3)]
+    bad = b'{"broken": '
+    # 6 rejected in one batch, but never 4 in a row: counted in offset order, no stop
+    values = [good[0], bad, bad, bad, good[1], bad, bad, bad, good[2]]
+    with workers(config, "enrich") as running:
+        produce(config, topics.raw, values, ["same-partition"] * len(values))
+        letters = read_topic(config, topics.dlq, 6)
+        out = read_topic(config, topics.enriched, 3)
+        wait_until(lambda: committed(config, "enrich", topics.raw) == len(values),
+                   what="the batch committed")  # fmt: skip
+        assert not running.failures
+    assert len(letters) == 6 and len(out) == 3
