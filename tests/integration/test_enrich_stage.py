@@ -6,13 +6,20 @@ import time
 from datetime import timedelta
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Engagement
 from schemas.topics import Topics
-from tests.helpers import make_config, mention, produce, read_topic, wait_until, workers
+from tests.helpers import (
+    committed_offsets,
+    make_config,
+    mention,
+    produce,
+    read_topic,
+    wait_until,
+    workers,
+)
 from veille.deadletter import DeadLetterLimitExceeded
 from veille.runner import group_id, prepare, start_workers
 from veille.search import make_client, mentions_index
@@ -110,17 +117,7 @@ def test_engagement_update_is_rescored_and_copies_form_one_cluster(
 
 
 def committed(config: VeilleConfig, worker: str, topic: str) -> int:
-    """Offsets the worker's group committed on `topic`, summed over its partitions."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=config.kafka.bootstrap_servers,
-        group_id=group_id(config, worker),
-        enable_auto_commit=False,
-    )
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(config.kafka.partitions)]
-        return sum(consumer.committed(tp) or 0 for tp in partitions)
-    finally:
-        consumer.close()
+    return committed_offsets(config, group_id(config, worker), topic)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The index worker: retries 429 from Elasticsearch, dead-letters mapping errors, survives
-kill -9 mid-batch with every mention in the index exactly once."""
+kill -9 mid-batch (frozen at a moment it had indexed documents it had not committed yet) with
+every mention in the index exactly once."""
 
 import json
 import os
@@ -22,6 +23,7 @@ from schemas.mention import Author
 from schemas.topics import Topics
 from tests.helpers import (
     TANSU_CONSUMER,
+    committed_offsets,
     enriched,
     make_config,
     mention,
@@ -30,6 +32,7 @@ from tests.helpers import (
     wait_until,
     workers,
 )
+from veille.runner import group_id
 from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack, TansuBroker
 
@@ -187,18 +190,29 @@ def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
 ) -> None:
     n = 600
     config = make_config(
-        tansu.bootstrap, stack.elasticsearch_url, {**TANSU_CONSUMER, "max_poll_records": 50}
+        tansu.bootstrap, stack.elasticsearch_url, {**TANSU_CONSUMER, "max_poll_records": 100}
     )
     config = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
-        update={"bulk_chunk_size": 5}
+        update={"bulk_chunk_size": 2}
     )})  # fmt: skip
     config_path = tmp_path / "veille.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
     ids = produce_enriched(config, n)
     log_path = tmp_path / "index.log"
     worker = start_indexer(config_path, log_path)
+    enriched_topic = Topics(config.kafka.topic_prefix).enriched
+
+    def frozen_mid_batch() -> bool:
+        """Freeze the indexer; keep it frozen if it has indexed more than it committed."""
+        os.kill(worker.pid, signal.SIGSTOP)
+        written = len(indexed_ids(config))
+        if written > committed_offsets(config, group_id(config, "index"), enriched_topic):
+            return True
+        os.kill(worker.pid, signal.SIGCONT)
+        return False
+
     try:
-        wait_until(lambda: indexed_ids(config), timeout_s=60, what="the first indexed mentions")
+        wait_until(frozen_mid_batch, timeout_s=60, what="the indexer caught mid-batch")
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
