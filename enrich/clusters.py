@@ -8,8 +8,8 @@ least `threshold`. The mention joins the cluster of the most similar one, or sta
 Contract:
 - Clusters never cross tenants (one LSH index per tenant).
 - A cluster's id is the id of the first mention of the cluster this worker saw; its size is
-  the number of distinct mention ids assigned to it. Assigning a mention id seen before (an
-  engagement update, a redelivered or retried batch) returns its cluster again, unchanged.
+  the number of distinct mention ids assigned to it. Assigning a mention id it remembers (an
+  engagement update, a redelivered or retried batch) returns the same cluster, counted once.
 - Memory and time are bounded: at most `max_entries` mentions are remembered (the oldest seen
   go first), and mentions published more than `max_age` before the newest one seen are
   forgotten (checked from the oldest seen). Only `max_representatives` members of a cluster are
