@@ -15,7 +15,6 @@ Learned online, one observation per hour (the hour's mean signal per bucket):
 import math
 from collections import deque
 from datetime import datetime
-from statistics import median
 from zoneinfo import ZoneInfo
 
 SLOTS = 7 * 24
@@ -34,7 +33,11 @@ class _Median:
 
     def add(self, x: float) -> None:
         self.samples.append(x)
-        self.value = median(self.samples)
+        ordered = sorted(self.samples)
+        middle = len(ordered) // 2
+        self.value = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
 
 
 class _Ewma:
@@ -89,6 +92,17 @@ class HourOfWeekBaseline:
         if self._overall.n >= self._warmup_hours:
             return max(self._floor, self._overall.mean)
         return self._floor
+
+    def window_expected(self, first_bucket_s: float, buckets: int, bucket_s: int) -> float:
+        """The usual signal of `buckets` consecutive buckets, the first starting then."""
+        total = 0.0
+        start, end = first_bucket_s, first_bucket_s + buckets * bucket_s
+        while start < end:
+            hour_end = (start // 3600 + 1) * 3600
+            span = min(end, hour_end) - start
+            total += self.expected(self.slot(start)) * (span // bucket_s)
+            start += span
+        return total
 
     def update(self, slot: int, signal_per_bucket: float) -> None:
         """Learn one hour: its mean signal per bucket."""

@@ -62,6 +62,11 @@ class _Closed:
 _NOTHING: list[Transition] = []
 
 
+def brand_words(brand: str) -> set[str]:
+    """Words of the brand id, left out of an incident's main terms."""
+    return set(re.findall(r"\w+", brand.lower().replace("-", " ")))
+
+
 class BrandMonitor:
     def __init__(self, tenant: str, brand: str, rule: DetectionRule) -> None:
         self._rule = rule
@@ -86,7 +91,7 @@ class BrandMonitor:
         )  # fmt: skip
         self._hour: int | None = None  # the hour being accumulated for the baselines
         self._hour_neg = self._hour_pos = 0.0
-        words = set(re.findall(r"\w+", brand.lower().replace("-", " ")))
+        words = brand_words(brand)
         self.crisis = IncidentTrack(tenant, brand, "crisis", rule, words)
         self.opportunity = IncidentTrack(tenant, brand, "opportunity", rule, words)
         self.late = 0
@@ -114,7 +119,7 @@ class BrandMonitor:
             return
         virality = obs.virality.score
         weight = 1.0 + min(virality, 100.0) / 25.0
-        story = obs.cluster_id or obs.id
+        story = obs.story
         if stories.get(story, 0.0) < weight:
             stories[story] = weight
         ref = Ref(virality, epoch, obs.id, obs.url, obs.text, story)
@@ -217,9 +222,13 @@ class BrandMonitor:
         count = neg_count if negative else sum(len(c.pos_refs) for c in window)
         base = self._neg_base if negative else self._pos_base
         end_s = (index + 1) * self._bucket_s
-        expected = 0.0
-        for j in range(index - self._k + 1, index + 1):
-            expected += base.expected(base.slot(j * self._bucket_s))
+        expected = base.window_expected((index - self._k + 1) * self._bucket_s, self._k,
+                                        self._bucket_s)  # fmt: skip
+
+        def details() -> tuple[list[Ref], str]:
+            refs = [r for c in window for r in (c.neg_refs if negative else c.pos_refs)]
+            return refs, base.describe(end_s - 1)
+
         return WindowView(
             at=datetime.fromtimestamp(end_s + self._lateness_s, UTC),
             signal=self._neg_sum if negative else self._pos_sum,
@@ -229,9 +238,8 @@ class BrandMonitor:
             stories=sum(c.neg_stories if negative else c.pos_stories for c in window),
             share=count / total,
             negative_share=neg_count / total,
-            refs=[r for c in window for r in (c.neg_refs if negative else c.pos_refs)],
             viral=viral if negative else None,
-            usual=base.describe(end_s - 1),
+            details=details,
         )
 
     def _learn_until(self, index: int) -> None:

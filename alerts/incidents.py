@@ -7,6 +7,7 @@ now vs the usual for that hour of the week, the top posts by virality, the main 
 the share of negative mentions.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -58,9 +59,10 @@ class WindowView:
     stories: int
     share: float  # share of this polarity among all mentions
     negative_share: float
-    refs: list[Ref]
     viral: Ref | None
-    usual: str  # 'Sunday 14:00'
+    details: Callable[[], tuple[list[Ref], str]]
+    """The window's mentions of this polarity, and the local hour its baseline is for
+    ('Sunday 14:00'): computed only when an incident is written."""
 
 
 class IncidentTrack:
@@ -138,6 +140,17 @@ class IncidentTrack:
             return [Transition("updated", view.at, self.open)]
         return []
 
+    def follow_state(self) -> tuple[float, float, datetime | None, bool]:
+        """(escalation level, reported peak, quiet since, can escalate) of the open incident:
+        what decides whether a window changes it (used to skip windows that cannot)."""
+        assert self.open is not None
+        can_escalate = SEVERITIES.index(self.open.severity) < len(SEVERITIES) - 1
+        return self._level, self._reported_peak, self._quiet_since, can_escalate
+
+    def skip_quiet_run(self, quiet_since: datetime | None) -> None:
+        """Windows were skipped that changed nothing but the quiet run: set where it stands."""
+        self._quiet_since = quiet_since
+
     def resolve(self, at: datetime, by: str) -> Transition:
         assert self.open is not None
         resolved = self.open.model_copy(
@@ -151,12 +164,13 @@ class IncidentTrack:
     def _incident(
         self, view: WindowView, trigger: Trigger, severity: Severity, current: Incident | None
     ) -> Incident:
-        refs = _top_refs(view.refs, view.viral)
+        window_refs, usual = view.details()
+        refs = _top_refs(window_refs, view.viral)
         polarity = "negative" if self.kind == "crisis" else "positive"
         times = view.signal / view.expected if view.expected else float("inf")
         summary = (
             f"{view.count} {polarity} mentions ({view.stories} stories) in "
-            f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {view.usual}; "
+            f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {usual}; "
             f"{view.negative_share:.0%} negative"
         )
         if trigger == "viral_post" and view.viral is not None:
@@ -191,7 +205,7 @@ class IncidentTrack:
                 )
                 for r in refs
             ],
-            top_terms=top_terms((r.text for r in view.refs[-500:]), self._brand_words),
+            top_terms=top_terms((r.text for r in window_refs[-500:]), self._brand_words),
         )
 
 

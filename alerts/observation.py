@@ -20,6 +20,10 @@ class ViralityPart(msgspec.Struct):
     score: float = 0.0
 
 
+class ClusterPart(msgspec.Struct):
+    id: str
+
+
 class AuthorPart(msgspec.Struct):
     followers: int | None = None
 
@@ -34,12 +38,12 @@ class Observation(msgspec.Struct):
     author: AuthorPart = msgspec.field(default_factory=AuthorPart)
     text: str = ""
     url: str | None = None
-    cluster_id: str | None = None
+    cluster: ClusterPart | None = None
 
     @property
     def story(self) -> str:
         """Near-duplicates (one cluster) are one story."""
-        return self.cluster_id or self.id
+        return self.cluster.id if self.cluster is not None else self.id
 
 
 DECODER = msgspec.json.Decoder(Observation)
@@ -56,5 +60,5 @@ def from_enriched(mention: EnrichedMention) -> Observation:
         author=AuthorPart(mention.author.followers),
         text=mention.text,
         url=mention.url,
-        cluster_id=getattr(mention, "cluster_id", None),
+        cluster=ClusterPart(mention.cluster.id) if mention.cluster is not None else None,
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from alerts.batch import replay_batch
 from alerts.detector import AlertDetector, RuleFor
 from alerts.incidents import Transition
 from alerts.observation import DECODER, Observation
@@ -21,20 +22,25 @@ class ReplayError(ValueError):
     """A line that is not an enriched mention; the message names the line."""
 
 
-def replay(lines: Iterable[bytes], rule_for: RuleFor) -> list[Transition]:
-    """Decode JSON lines (a bad one raises ReplayError naming it) and replay them."""
+def replay(data: bytes, rule_for: RuleFor) -> list[Transition]:
+    """Decode JSON lines (a bad one raises ReplayError naming it) and replay them with the
+    batch engine (alerts/batch.py), whose equivalence with the live monitor is tested."""
+    try:
+        observations = DECODER.decode_lines(data)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise _bad_line(data) from None
+    return replay_batch(observations, rule_for)
 
-    def observations() -> Iterator[Observation]:
-        decode = DECODER.decode
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                yield decode(line)
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                raise ReplayError(f"line {number}: not an enriched mention: {exc}") from None
 
-    return replay_observations(observations(), rule_for)
+def _bad_line(data: bytes) -> ReplayError:
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            DECODER.decode(line)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            return ReplayError(f"line {number}: not an enriched mention: {exc}")
+    return ReplayError("not JSON lines of enriched mentions")
 
 
 def replay_observations(observations: Iterable[Observation], rule_for: RuleFor) -> list[Transition]:
@@ -48,8 +54,13 @@ def replay_observations(observations: Iterable[Observation], rule_for: RuleFor) 
             watermark = epoch
         out.extend(detector.observe(obs, watermark))
     out.extend(detector.advance(watermark))
-    out.sort(key=lambda t: t.at)  # stable: each incident's own events keep their order
-    return out
+    return in_event_order(out)
+
+
+def in_event_order(transitions: list[Transition]) -> list[Transition]:
+    """By event time, then brand; stable, so each incident's own events keep their order."""
+    return sorted(transitions, key=lambda t: (t.at, t.incident.tenant, t.incident.brand,
+                                               t.incident.kind))  # fmt: skip
 
 
 def event_record(transition: Transition) -> dict[str, Any]:

@@ -62,6 +62,7 @@ class AlertStage:
         self._notify_log = NotifyLog()
         self._unpaged: list[IncidentEvent] = []
         self.pages_sent: list[IncidentEvent] = []
+        self.watermark: float | None = None  # event time (epoch s) the detector has reached
 
     def open_incidents(self) -> int:
         return self._detector.open_incidents()
@@ -81,14 +82,22 @@ class AlertStage:
             observation = from_enriched(item)
             self._watermarks.observe(received.record.partition, item.published_at.timestamp())
             self._detector.observe(observation)
+        self._advance(transitions)
+        return []
+
+    def tick(self) -> None:
+        """No records: partitions may have gone idle, letting event time move on."""
+        self._advance([])
+
+    def _advance(self, transitions: list[Transition]) -> None:
         watermark = self._watermarks.current(self._assignment())
         if watermark is not None:
+            self.watermark = watermark
             transitions.extend(self._detector.advance(watermark))
         self._publish(transitions)
         while self._unpaged:  # a recoverable failure raises here: retried with the batch
             self._page(self._unpaged[0])
             self._unpaged.pop(0)
-        return []
 
     def _publish(self, transitions: list[Transition]) -> None:
         now = datetime.now(UTC)
@@ -97,8 +106,9 @@ class AlertStage:
             self._producer.send(self._topic, event.incident.id, event.model_dump_json().encode())
             if event.pages:
                 self._unpaged.append(event)
-        self._store.save([t.incident for t in transitions])
-        self._producer.flush()
+        if transitions:
+            self._store.save([t.incident for t in transitions])
+            self._producer.flush()
 
     def _page(self, event: IncidentEvent) -> None:
         incident = event.incident

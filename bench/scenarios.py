@@ -8,6 +8,7 @@ single negative post going viral — with near-duplicate copies, as angry posts 
 Everything is drawn from one seed: the same seed gives the same stream.
 """
 
+import hashlib
 import math
 import random
 import zlib
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from alerts.observation import AuthorPart, Observation, SentimentPart, ViralityPart
+import msgspec
+
+from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
 
 PARIS = ZoneInfo("Europe/Paris")
 SHAPES = ("sudden", "slow_burn", "weekend_night", "viral_post")
@@ -85,7 +88,7 @@ class _Writer:
             sentiment=SentimentPart(score, polarity), virality=ViralityPart(virality),
             author=AuthorPart(followers if followers is not None else rng.randrange(10, 5000)),
             text=f"{polarity} post {ident} about {brand}", url=f"https://social.example/{ident}",
-            cluster_id=cluster,
+            cluster=ClusterPart(cluster) if cluster else None,
         ))  # fmt: skip
         return ident
 
@@ -256,3 +259,41 @@ def evaluate(scenario: Scenario, opened: list[tuple[str, datetime]],
     weeks = (scenario.end - scenario.warmup_end) / timedelta(weeks=1)
     return Report(len(crises), len(crises) - len(missed), delays, false_pages,
                   weeks * len(scenario.brands), missed)  # fmt: skip
+
+
+def enriched_line(o: Observation, tenant: str = "scenario") -> bytes:
+    """An observation as one JSON line in the schemas EnrichedMention format."""
+    at = o.published_at.isoformat().replace("+00:00", "Z")
+    record = {
+        "schema_version": 1,
+        "id": hashlib.sha256(o.id.encode()).hexdigest()[:32],
+        "tenant": tenant,
+        "brands": o.brands,
+        "queries": ["q"],
+        "source": "scenario",
+        "source_kind": "replay",
+        "native_id": o.id,
+        "url": o.url,
+        "author": {"handle": None, "name": None, "followers": o.author.followers},
+        "title": None,
+        "text": o.text,
+        "lang": "fr",
+        "published_at": at,
+        "fetched_at": at,
+        "engagement": None,
+        "sentiment": {
+            "label": o.sentiment.label,
+            "probabilities": {"negative": 0.0, "neutral": 1.0, "positive": 0.0},
+            "score": o.sentiment.score,
+            "model": "scenario",
+            "model_version": "1",
+        },
+        "virality": {"score": o.virality.score, "components": {}},
+        "language": "fr",
+        "enriched_at": at,
+        "cluster": {"id": o.cluster.id, "size": 1} if o.cluster is not None else None,
+    }
+    return _ENCODER.encode(record)
+
+
+_ENCODER = msgspec.json.Encoder()

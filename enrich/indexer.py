@@ -1,10 +1,19 @@
 """Index stage: mentions.enriched → Elasticsearch, one index per tenant, `_id` = mention id.
 
-Uses `helpers.streaming_bulk`, which chunks and retries 429 with exponential backoff.
+Uses `helpers.streaming_bulk`, which chunks and retries 429 with exponential backoff
+(`elasticsearch.bulk_max_retries`; the client's transport also retries a whole-request 429).
 A document Elasticsearch refuses (mapping error, 4xx) is dead-lettered with its reason;
-any other failure raises, so the worker retries the batch and commits nothing.
+any other failure (429 after every retry, 5xx, connection) raises, so the worker rewinds and
+retries the batch and commits nothing. `handle` returns only once Elasticsearch acknowledged
+every document, so the worker's commit follows a durable write.
+
+A batch holding several versions of one mention id (an engagement update right behind the
+first observation; same key, same partition, in order) indexes only the last one: the earlier
+would be overwritten at once (same `_id`). `indexed_total` counts messages whose mention id
+is now in the index.
 """
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,8 +37,8 @@ class IndexStage:
         self._settings = settings
         self.indexed_total = 0
 
-    def _actions(self, batch: list[Received[EnrichedMention]]) -> Iterator[dict[str, Any]]:
-        for received in batch:
+    def _actions(self, latest: dict[str, Received[EnrichedMention]]) -> Iterator[dict[str, Any]]:
+        for received in latest.values():
             mention = received.value
             yield {
                 "_op_type": "index",
@@ -39,11 +48,12 @@ class IndexStage:
             }
 
     def handle(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
-        by_id = {r.value.id: r for r in batch}
+        by_id = {r.value.id: r for r in batch}  # the last version of each id wins
+        versions = Counter(r.value.id for r in batch)
         rejected: list[Rejected] = []
         results = helpers.streaming_bulk(
             self._client,
-            self._actions(batch),
+            self._actions(by_id),
             chunk_size=self._settings.bulk_chunk_size,
             max_retries=self._settings.bulk_max_retries,
             raise_on_error=False,
@@ -52,7 +62,7 @@ class IndexStage:
         for ok, item in results:
             outcome = next(iter(item.values()))
             if ok:
-                self.indexed_total += 1
+                self.indexed_total += versions[outcome["_id"]]
                 continue
             status = int(outcome.get("status", 0))
             if 400 <= status < 500 and status != 429:

@@ -1,22 +1,52 @@
-"""Enrich stage: mentions.raw → sentiment + virality → mentions.enriched (key = mention id)."""
+"""Enrich stage: mentions.raw → sentiment, near-duplicate cluster, virality → mentions.enriched.
 
-from datetime import UTC, datetime
+Contract: one enriched mention per valid raw mention, keyed by mention id, sent to the
+producer (the worker loop flushes it before committing the batch). An engagement update (the
+same mention id sent again with a newer `engagement.observed_at`) is enriched again: same
+cluster, velocity measured against the previous observation, a new virality score; the
+indexer overwrites the document (same `_id`). A mention whose text is blank is rejected.
+"""
 
+from datetime import UTC, datetime, timedelta
+
+from enrich.clusters import NearDuplicateClusters
 from enrich.sentiment import SentimentScorer
-from enrich.virality import virality
-from schemas.enriched import EnrichedMention
+from enrich.virality import EngagementHistory, virality
+from schemas.config import ClusterSettings, ViralitySettings
+from schemas.enriched import EnrichedMention, NearDuplicateCluster, Virality
 from schemas.mention import Mention
 from veille.kafka import DurableProducer
 from veille.worker import Received, Rejected
 
 
+def make_clusters(settings: ClusterSettings) -> NearDuplicateClusters:
+    return NearDuplicateClusters(
+        threshold=settings.threshold,
+        num_perm=settings.num_perm,
+        max_entries=settings.max_entries,
+        max_age=timedelta(hours=settings.max_age_hours),
+        growth_window=timedelta(minutes=settings.growth_window_minutes),
+        max_representatives=settings.max_representatives,
+    )
+
+
 class EnrichStage:
     name = "enrich"
 
-    def __init__(self, scorer: SentimentScorer, producer: DurableProducer, topic: str) -> None:
+    def __init__(
+        self,
+        scorer: SentimentScorer,
+        producer: DurableProducer,
+        topic: str,
+        virality_settings: ViralitySettings | None = None,
+        clusters: NearDuplicateClusters | None = None,
+    ) -> None:
         self._scorer = scorer
         self._producer = producer
         self._topic = topic
+        self._virality = virality_settings or ViralitySettings()
+        self._clusters = clusters or make_clusters(ClusterSettings())
+        self._history = EngagementHistory(self._virality.history_max_ids)
         self.negative_total = 0
         self.enriched_total = 0
 
@@ -27,10 +57,12 @@ class EnrichStage:
         now = datetime.now(UTC)
         for received, sentiment in zip(scorable, sentiments, strict=True):
             mention = received.value
+            cluster, score = self._story(mention)
             enriched = EnrichedMention(
                 **mention.model_dump(),
                 sentiment=sentiment,
-                virality=virality(mention),
+                virality=score,
+                cluster=cluster,
                 language=mention.lang,
                 enriched_at=now,
             )
@@ -38,6 +70,21 @@ class EnrichStage:
             self.enriched_total += 1
             self.negative_total += sentiment.label == "negative"
         return rejected
+
+    def _story(self, mention: Mention) -> tuple[NearDuplicateCluster, Virality]:
+        """The mention's cluster and virality (updates the bounded state of both)."""
+        observed = mention.engagement.observed_at if mention.engagement else None
+        assignment = self._clusters.assign(
+            mention.tenant, mention.id, mention.text, mention.published_at, observed
+        )
+        velocity = None
+        if mention.engagement is not None:
+            velocity = self._history.observe(mention.id, mention.engagement)
+        weight = self._virality.source_weights.get(
+            mention.source_kind, self._virality.default_source_weight
+        )
+        cluster = NearDuplicateCluster(id=assignment.cluster_id, size=assignment.size)
+        return cluster, virality(mention, velocity, assignment.growth, weight)
 
     def flush(self) -> None:
         self._producer.flush()

@@ -91,9 +91,9 @@ class DetectionRule(Settings):
     window_minutes: Annotated[int, Field(ge=1, le=240)] = 10
     allowed_lateness_minutes: Annotated[int, Field(ge=0, le=120)] = 1
     sensitivity: Annotated[float, Field(gt=0, le=10)] = 1.0
-    min_volume: Annotated[float, Field(gt=0)] = 6.0
-    ratio: Annotated[float, Field(gt=1)] = 4.0
-    min_negative_share: Annotated[float, Field(ge=0, le=1)] = 0.4
+    min_volume: Annotated[float, Field(gt=0)] = 4.5
+    ratio: Annotated[float, Field(gt=1)] = 5.0
+    min_negative_share: Annotated[float, Field(ge=0, le=1)] = 0.6
     rising_windows: Annotated[int, Field(ge=1, le=10)] = 2
     escalate_factor: Annotated[float, Field(gt=1)] = 2.0
     resolve_after_minutes: Annotated[int, Field(ge=1)] = 60
@@ -191,12 +191,37 @@ class AlertsSettings(Settings):
     routes: list[Route] = Field(default_factory=lambda: [Route(channels=["console"])])
 
 
+class ViralitySettings(Settings):
+    """Virality score (enrich/virality.py): source weights and the engagement history."""
+
+    source_weights: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=dict, description="weight in [0, 1] per source kind (rss, x, …)"
+    )
+    default_source_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    history_max_ids: Annotated[int, Field(ge=1)] = 100_000
+    """Mention ids whose last engagement observation is kept, to measure velocity."""
+
+
+class ClusterSettings(Settings):
+    """Near-duplicate clusters (enrich/clusters.py): MinHash LSH over 5-character shingles."""
+
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
+    num_perm: Annotated[int, Field(ge=16, le=512)] = 64
+    max_entries: Annotated[int, Field(ge=1)] = 20_000
+    max_age_hours: Annotated[float, Field(gt=0)] = 48.0
+    growth_window_minutes: Annotated[float, Field(gt=0)] = 60.0
+    max_representatives: Annotated[int, Field(ge=1)] = 8
+    """Members per cluster kept in the LSH index: bounds the cost of a query."""
+
+
 class EnrichSettings(Settings):
     scorer: Literal["lexicon"] = Field(
         default="lexicon", description="lexicon = vadersentiment-fr (first scorer)"
     )
     negative_below: float = -0.05
     positive_above: float = 0.05
+    virality: ViralitySettings = Field(default_factory=ViralitySettings)
+    clusters: ClusterSettings = Field(default_factory=ClusterSettings)
 
 
 class WorkerSettings(Settings):
@@ -204,6 +229,10 @@ class WorkerSettings(Settings):
     retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
     retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0
     dlq_max_consecutive: Annotated[int, Field(ge=1)] = 1000
+    dlq_max_ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = 0.5
+    """Stop when more than this share of the last `dlq_ratio_window` messages was rejected
+    (null: no ratio limit). Checked once the window is full."""
+    dlq_ratio_window: Annotated[int, Field(ge=1)] = 1000
 
 
 class DemoSettings(Settings):

@@ -24,12 +24,35 @@ class Sentiment(WireModel):
 
 
 class Virality(WireModel):
+    """See enrich/virality.py for the formula."""
+
     score: float = Field(ge=0.0, le=100.0)
-    components: dict[str, float] = Field(default_factory=dict)
+    components: dict[str, float] = Field(
+        default_factory=dict,
+        description="reach, engagement, velocity, cluster (each in [0, 1]) and source_weight",
+    )
+    velocity_per_minute: float | None = Field(
+        default=None,
+        description="weighted interactions gained per minute since the previous observation of "
+        "this mention id; null when unknown (first observation seen by this worker)",
+    )
+    cluster_growth: int = Field(
+        default=0, ge=0, description="near-duplicates that joined its cluster in the window"
+    )
+
+
+class NearDuplicateCluster(WireModel):
+    """The story a mention belongs to: near-identical texts of one tenant share a cluster."""
+
+    id: str = Field(description="id of the first mention of the cluster this worker saw")
+    size: int = Field(ge=1, description="distinct mentions assigned to the cluster so far")
 
 
 class EnrichedMention(Mention):
     sentiment: Sentiment
     virality: Virality
     language: str | None = Field(default=None, description="language the scorer assumed")
+    cluster: NearDuplicateCluster | None = Field(
+        default=None, description="near-duplicate cluster (null in messages enriched before)"
+    )
     enriched_at: UtcDatetime

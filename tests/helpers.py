@@ -180,3 +180,15 @@ def workers(config: VeilleConfig, *names: str) -> Iterator[RunningWorkers]:
 
 def setup_topics(config: VeilleConfig) -> Any:
     return ensure_topics(config.kafka)
+
+
+def committed_offsets(config: VeilleConfig, group: str, topic: str) -> int:
+    """Offsets `group` committed on `topic`, summed over its partitions (0 where none)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=config.kafka.bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(config.kafka.partitions)]
+        return sum(consumer.committed(tp) or 0 for tp in partitions)
+    finally:
+        consumer.close()

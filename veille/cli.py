@@ -70,8 +70,8 @@ def cmd_alerts_replay(args: argparse.Namespace) -> int:
         return config.detection_rule_or_default(tenant, brand) if config else default
 
     try:
-        with open(args.input, "rb") as lines:
-            transitions = replay(lines, rule_for)
+        with open(args.input, "rb") as source:
+            transitions = replay(source.read(), rule_for)
     except ReplayError as exc:
         print(f"veille: {args.input}: {exc}", file=sys.stderr)
         return 1

@@ -25,7 +25,7 @@ from alerts.watermark import PartitionWatermarks
 from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer
-from enrich.worker import EnrichStage
+from enrich.worker import EnrichStage, make_clusters
 from ingest.query import BrandMatcher
 from ingest.sources.rss import RssFeed
 from ingest.worker import IngestWorker
@@ -77,7 +77,11 @@ def _stream_worker(
 ) -> StreamWorker[Any]:
     topics = Topics(config.kafka.topic_prefix)
     producer = DurableProducer(make_producer(config.kafka, group_id(config, name)))
-    dead_letters = DeadLetterQueue(producer, topics.dlq, name, config.worker.dlq_max_consecutive)
+    limits = config.worker
+    dead_letters = DeadLetterQueue(
+        producer, topics.dlq, name,
+        limits.dlq_max_consecutive, limits.dlq_max_ratio, limits.dlq_ratio_window,
+    )  # fmt: skip
     consumer = make_consumer(config.kafka, group_id(config, name), input_topics)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
@@ -90,7 +94,10 @@ def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Me
     scorer = LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
     return _stream_worker(
         config, "enrich", stop, [topics.raw], Mention,
-        lambda producer, _consumer: EnrichStage(scorer, producer, topics.enriched),
+        lambda producer, _consumer: EnrichStage(
+            scorer, producer, topics.enriched, config.enrich.virality,
+            make_clusters(config.enrich.clusters),
+        ),
     )  # fmt: skip
 
 

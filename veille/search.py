@@ -59,7 +59,20 @@ MENTION_MAPPINGS: dict[str, Any] = {
                 },
             }
         },
-        "virality": {"properties": {"score": {"type": "float"}}},
+        "virality": {
+            "properties": {
+                "score": {"type": "float"},
+                "velocity_per_minute": {"type": "float"},
+                "cluster_growth": {"type": "integer"},
+                "components": {
+                    "properties": {
+                        name: {"type": "float"}
+                        for name in ("reach", "engagement", "velocity", "cluster", "source_weight")
+                    }
+                },
+            }
+        },
+        "cluster": {"properties": {"id": {"type": "keyword"}, "size": {"type": "integer"}}},
     },
 }
 

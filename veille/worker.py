@@ -13,7 +13,7 @@ idempotent, so a retried or redelivered batch is absorbed, never doubled.
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
@@ -51,6 +51,15 @@ class Stage(Protocol[T]):
     def handle(self, batch: list[Received[T]]) -> list[Rejected]: ...
 
     def flush(self) -> None: ...
+
+
+@runtime_checkable
+class Ticking(Protocol):
+    """A stage with work that time alone can make due (closing event-time windows once its
+    partitions have gone quiet). `tick` is called after every poll that returned nothing;
+    it must make its side effects durable before returning, like `handle` + `flush`."""
+
+    def tick(self) -> None: ...
 
 
 @dataclass
@@ -99,6 +108,10 @@ class StreamWorker(Generic[T]):
     def stage(self) -> Stage[T]:
         return self._stage
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this worker's consumer owns now (empty until the group assigned)."""
+        return set(self._consumer.assignment())
+
     def run(self) -> None:
         """Loop until `stop` is set, then leave the group cleanly (close the consumer)."""
         log.info("%s: started", self._stage.name)
@@ -113,6 +126,7 @@ class StreamWorker(Generic[T]):
         polled = self._consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
         records = [record for batch in polled.values() for record in batch]
         if not records:
+            self._tick()
             return 0
         try:
             self._process(records)
@@ -129,6 +143,15 @@ class StreamWorker(Generic[T]):
         self._commit(records)
         return len(records)
 
+    def _tick(self) -> None:
+        if not isinstance(self._stage, Ticking):
+            return
+        try:
+            self._stage.tick()
+        except Exception as exc:  # transient, like a failed batch: try again later
+            log.warning("%s: idle tick failed, will retry: %s", self._stage.name, exc)
+            self._stop.wait(self._backoff_s)
+
     def _process(self, records: list[ConsumerRecord]) -> None:
         valid: list[Received[T]] = []
         rejected: list[Rejected] = []
@@ -140,9 +163,13 @@ class StreamWorker(Generic[T]):
                 valid.append(Received(record, decoded))
         if valid:
             rejected.extend(self._stage.handle(valid))
-        self._dead_letters.accepted(len(records) - len(rejected))
-        for item in rejected:
-            self._dead_letters.reject(item.record, item.reason)
+        reasons = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected}
+        for record in records:  # in offset order, so that "consecutive" means in a row
+            item = reasons.get((record.topic, record.partition, record.offset))
+            if item is None:
+                self._dead_letters.accepted(1)
+            else:
+                self._dead_letters.reject(item.record, item.reason)
         self._stage.flush()
         self._producer.flush()
         self.stats.batches += 1

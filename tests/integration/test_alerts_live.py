@@ -1,14 +1,13 @@
 """The live alert worker through the real broker gives the same incident events as the replay
 of the same data, whatever the interleaving of the partitions; manual resolve works."""
 
-import hashlib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from alerts.replay import event_record, replay
-from bench.scenarios import generate
+from bench.scenarios import enriched_line, generate
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent, ResolveCommand
@@ -22,20 +21,9 @@ pytestmark = pytest.mark.integration
 def scenario_lines() -> list[bytes]:
     """Three brands over three weeks (two of warm-up), as enriched mentions in schema format."""
     scenario = generate(seed=5, brands=3, weeks=3, warmup_weeks=2, crises_per_brand=2)
-    lines = []
-    for o in scenario.observations:
-        mention = EnrichedMention.model_validate({
-            "id": hashlib.sha256(o.id.encode()).hexdigest()[:32], "tenant": "agence-horizon",
-            "brands": o.brands, "queries": ["q"], "source": "scenario", "source_kind": "replay",
-            "native_id": o.id, "url": o.url, "author": {"followers": o.author.followers},
-            "text": o.text, "lang": "fr", "published_at": o.published_at,
-            "fetched_at": o.published_at, "enriched_at": o.published_at,
-            "sentiment": {"label": o.sentiment.label, "score": o.sentiment.score,
-                          "probabilities": {"negative": 0.0, "neutral": 1.0, "positive": 0.0},
-                          "model": "scenario", "model_version": "1"},
-            "virality": {"score": o.virality.score},
-        })  # fmt: skip
-        lines.append(mention.model_dump_json().encode())
+    lines = [enriched_line(o, "agence-horizon") for o in scenario.observations]
+    for line in lines[:50]:  # the format is the contract's
+        EnrichedMention.model_validate_json(line)
     return lines
 
 
@@ -49,7 +37,8 @@ def test_live_worker_matches_replay(noida_config: VeilleConfig, tmp_path: Path) 
     topics = Topics(config.kafka.topic_prefix)
     lines = scenario_lines()
     expected = [
-        comparable(event_record(t)) for t in replay(lines, config.detection_rule_or_default)
+        comparable(event_record(t))
+        for t in replay(b"\n".join(lines), config.detection_rule_or_default)
     ]
     assert any(e[0] == "opened" for e in expected)
     # keyed by mention id: the three partitions interleave in whatever order the consumer likes
@@ -78,7 +67,11 @@ def test_a_person_can_resolve_an_open_incident(noida_config: VeilleConfig) -> No
     config = noida_config
     topics = Topics(config.kafka.topic_prefix)
     lines = scenario_lines()
-    opened = [e for e in replay(lines, config.detection_rule_or_default) if e.event == "opened"]
+    opened = [
+        e
+        for e in replay(b"\n".join(lines), config.detection_rule_or_default)
+        if e.event == "opened"
+    ]
     target = opened[0]
     # feed only up to just after the first opening, so that incident is still open
     cut = [line for line in lines

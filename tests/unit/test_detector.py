@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.detector import AlertDetector
 from alerts.incidents import Transition
-from alerts.observation import AuthorPart, Observation, SentimentPart, ViralityPart
+from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
 from alerts.replay import replay_observations
 from bench.scenarios import evaluate, generate
 from schemas.config import DetectionRule
@@ -23,8 +23,8 @@ def obs(
     return Observation(
         id=ident or f"{brand}-{minute}-{score}-{cluster}", tenant="t", brands=[brand],
         published_at=at, sentiment=SentimentPart(score), virality=ViralityPart(virality),
-        author=AuthorPart(followers), text=f"post {minute}", cluster_id=cluster,
-        url=f"https://x.example/{minute}",
+        author=AuthorPart(followers), text=f"post {minute}", url=f"https://x.example/{minute}",
+        cluster=ClusterPart(cluster) if cluster else None,
     )  # fmt: skip
 
 

@@ -1,13 +1,8 @@
-"""The first scorer (lexicon) and the virality score."""
-
-from datetime import UTC, datetime
+"""The first scorer (lexicon). Virality: test_virality.py; the stage: test_enrich_stage.py."""
 
 import pytest
 
 from enrich.sentiment import LexiconScorer, label_for
-from enrich.virality import virality
-from schemas.mention import Author, Engagement
-from tests.helpers import mention
 
 
 @pytest.fixture(scope="module")
@@ -37,21 +32,3 @@ def test_label_thresholds() -> None:
     assert label_for(-0.05, -0.05, 0.05) == "negative"
     assert label_for(0.0, -0.05, 0.05) == "neutral"
     assert label_for(0.05, -0.05, 0.05) == "positive"
-
-
-def test_virality_grows_with_reach_and_engagement_and_stays_in_bounds() -> None:
-    observed = datetime(2026, 11, 21, tzinfo=UTC)
-    base = mention("x")
-    nobody = virality(base.model_copy(update={"author": Author(followers=0)}))
-    famous = virality(base.model_copy(update={"author": Author(followers=2_000_000)}))
-    shared = virality(base.model_copy(update={
-        "author": Author(followers=2_000_000),
-        "engagement": Engagement(likes=5000, reposts=3000, replies=800, observed_at=observed),
-    }))  # fmt: skip
-    huge = virality(base.model_copy(update={
-        "author": Author(followers=10**12),
-        "engagement": Engagement(likes=10**9, reposts=10**9, replies=10**9, observed_at=observed),
-    }))  # fmt: skip
-    assert nobody.score == 0.0
-    assert 0 < famous.score < shared.score < huge.score == 100.0
-    assert set(shared.components) == {"reach", "engagement"}

@@ -48,15 +48,18 @@ class Progress:
         )  # fmt: skip
 
 
-def _drained(running: RunningWorkers, server: DemoFeedServer, expected_items: int) -> bool:
+def _drained(running: RunningWorkers, server: DemoFeedServer, last_post: float) -> bool:
+    """Every post read by every worker, and event time moved past the last one."""
     ingest = running.workers["ingest"].stats
     produced = ingest.mentions
+    alerts = running.workers["alerts"]
     return (
         server.finished()
-        and ingest.items >= expected_items
+        and ingest.items >= len(server.posts)
         and running.workers["enrich"].stats.processed >= produced
         and running.workers["index"].stage.indexed_total >= produced
-        and running.workers["alerts"].stats.processed >= produced
+        and alerts.stats.processed >= produced
+        and (alerts.stage.watermark or 0) >= last_post
     )
 
 
@@ -82,7 +85,7 @@ def run_demo(
         with stop_on_signals(running.stop_event):
             while not running.stop_event.wait(1.0):
                 progress.show()
-                if _drained(running, server, len(posts)):
+                if _drained(running, server, posts[-1].published_at.timestamp()):
                     if once:
                         break
                     if not announced:

@@ -1,0 +1,230 @@
+"""The index worker: retries 429 from Elasticsearch, dead-letters mapping errors, survives
+kill -9 mid-batch (frozen at a moment it had indexed documents it had not committed yet) with
+every mention in the index exactly once."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from schemas.config import VeilleConfig
+from schemas.deadletter import DeadLetter
+from schemas.mention import Author
+from schemas.topics import Topics
+from tests.helpers import (
+    TANSU_CONSUMER,
+    committed_offsets,
+    enriched,
+    make_config,
+    mention,
+    produce,
+    read_topic,
+    wait_until,
+    workers,
+)
+from veille.runner import group_id
+from veille.search import make_client, mentions_index
+from veille.stack import EmbeddedStack, TansuBroker
+
+pytestmark = pytest.mark.integration
+
+REJECTED = {
+    "type": "es_rejected_execution_exception",
+    "reason": "rejected execution of coordinating operation [queue capacity 200]",
+}
+
+
+class ThrottlingProxy:
+    """An HTTP proxy on 127.0.0.1 in front of Elasticsearch that refuses the first bulk
+    requests with 429, as an overloaded cluster does: the first `whole_request` with an HTTP
+    429 error response, the next `per_item` with HTTP 200 and every item rejected with 429
+    (`errors: true`). Everything after is forwarded untouched."""
+
+    def __init__(self, upstream: str, whole_request: int, per_item: int) -> None:
+        self.upstream = upstream
+        self.plan = ["whole"] * whole_request + ["items"] * per_item
+        self.refused = 0
+        self.forwarded_bulks = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.path.split("?")[0].endswith("/_bulk") and proxy.plan:
+                    proxy.refused += 1
+                    self._refuse(proxy.plan.pop(0), body)
+                    return
+                proxy.forwarded_bulks += self.path.split("?")[0].endswith("/_bulk")
+                skip = {"host", "content-length", "connection", "transfer-encoding"}
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+                answer = httpx.request(self.command, proxy.upstream + self.path,
+                                       content=body, headers=headers, timeout=30)  # fmt: skip
+                self._reply(answer.status_code, answer.content, answer.headers.items())
+
+            def _refuse(self, how: str, body: bytes) -> None:
+                if how == "whole":
+                    payload = {"error": {"root_cause": [REJECTED], **REJECTED}, "status": 429}
+                    self._reply(429, json.dumps(payload).encode(), [])
+                    return
+                items = []
+                lines = [json.loads(line) for line in body.splitlines() if line.strip()]
+                for line in lines:
+                    op, meta = next(iter(line.items()))
+                    if op in ("index", "create", "update", "delete"):
+                        items.append({op: {"_index": meta.get("_index"), "_id": meta.get("_id"),
+                                           "status": 429, "error": REJECTED}})  # fmt: skip
+                payload = {"took": 1, "errors": True, "items": items}
+                self._reply(200, json.dumps(payload).encode(), [])
+
+            def _reply(self, status: int, content: bytes, headers: object) -> None:
+                self.send_response(status)
+                sent = {"content-type": "application/json", "x-elastic-product": "Elasticsearch"}
+                for key, value in headers:  # type: ignore[attr-defined]
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection",
+                                           "content-encoding"):  # fmt: skip
+                        sent[key.lower()] = value
+                for key, value in sent.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @contextmanager
+    def running(self) -> Iterator["ThrottlingProxy"]:
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def indexed_ids(config: VeilleConfig, tenant: str = "agence-horizon") -> list[str]:
+    es = make_client(config.elasticsearch)
+    index = mentions_index(config.elasticsearch, tenant)
+    if not es.indices.exists(index=index):
+        return []
+    es.indices.refresh(index=index)
+    found = es.search(index=index, size=10_000, source=False, query={"match_all": {}})
+    return [hit["_id"] for hit in found["hits"]["hits"]]
+
+
+def produce_enriched(config: VeilleConfig, count: int) -> list[str]:
+    docs = [enriched(mention(f"Air Volaris, avis numéro {i}", minute=i / 10), -0.5)
+            for i in range(count)]  # fmt: skip
+    topic = Topics(config.kafka.topic_prefix).enriched
+    produce(config, topic, [d.model_dump_json().encode() for d in docs], [d.id for d in docs])
+    return [d.id for d in docs]
+
+
+def test_bulk_refused_with_429_is_retried_until_indexed(stack: EmbeddedStack) -> None:
+    proxy = ThrottlingProxy(stack.elasticsearch_url, whole_request=1, per_item=2)
+    config = make_config(stack.kafka_bootstrap, proxy.url)
+    direct = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
+        update={"hosts": [stack.elasticsearch_url]})})  # fmt: skip
+    with proxy.running():
+        ids = produce_enriched(config, 30)
+        with workers(config, "index") as running:
+            wait_until(lambda: len(indexed_ids(direct)) >= 30, timeout_s=60, what="30 indexed")
+            stats = running.workers["index"].stats
+    assert proxy.refused == 3 and not proxy.plan  # every planned 429 was served...
+    assert proxy.forwarded_bulks >= 1  # ...then the retried bulk went through
+    assert sorted(indexed_ids(direct)) == sorted(ids)
+    assert stats.rejected == 0  # a 429 is not the document's fault: nothing dead-lettered
+    assert stats.retries == 0  # absorbed by the bulk's own retries: the batch never rewound
+
+
+def test_document_refused_by_the_mapping_is_dead_lettered(noida_config: VeilleConfig) -> None:
+    config = noida_config
+    topics = Topics(config.kafka.topic_prefix)
+    before, after = enriched(mention("avant"), 0.0), enriched(mention("après"), 0.0)
+    # valid for the schema (an unbounded int), but out of range of the `long` mapping
+    conflicting = enriched(mention("trop"), 0.0).model_copy(
+        update={"author": Author(handle="@x", followers=10**20)}
+    )
+    docs = [before, conflicting, after]
+    with workers(config, "index"):
+        produce(config, topics.enriched, [d.model_dump_json().encode() for d in docs],
+                ["same-partition"] * 3)  # fmt: skip
+        letters = [DeadLetter.model_validate_json(v) for v in read_topic(config, topics.dlq, 1)]
+        wait_until(lambda: len(indexed_ids(config)) >= 2, what="the two good documents")
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.stage == "index" and "author.followers" in letter.error
+    assert letter.original_value() == conflicting.model_dump_json().encode()
+    assert sorted(indexed_ids(config)) == sorted([before.id, after.id])
+
+
+def start_indexer(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "veille.cli", "--config", str(config_path), "enrich", "index"],
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
+    stack: EmbeddedStack, tansu: TansuBroker, tmp_path: Path
+) -> None:
+    n = 600
+    config = make_config(
+        tansu.bootstrap, stack.elasticsearch_url, {**TANSU_CONSUMER, "max_poll_records": 100}
+    )
+    config = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
+        update={"bulk_chunk_size": 2}
+    )})  # fmt: skip
+    config_path = tmp_path / "veille.yaml"
+    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    ids = produce_enriched(config, n)
+    log_path = tmp_path / "index.log"
+    worker = start_indexer(config_path, log_path)
+    enriched_topic = Topics(config.kafka.topic_prefix).enriched
+
+    def frozen_mid_batch() -> bool:
+        """Freeze the indexer; keep it frozen if it has indexed more than it committed."""
+        os.kill(worker.pid, signal.SIGSTOP)
+        written = len(indexed_ids(config))
+        if written > committed_offsets(config, group_id(config, "index"), enriched_topic):
+            return True
+        os.kill(worker.pid, signal.SIGCONT)
+        return False
+
+    try:
+        wait_until(frozen_mid_batch, timeout_s=60, what="the indexer caught mid-batch")
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    done_before_kill = len(indexed_ids(config))
+    assert 0 < done_before_kill < n, "the indexer finished before it was killed: nothing tested"
+    worker = start_indexer(config_path, log_path)
+    try:
+        wait_until(lambda: len(indexed_ids(config)) >= n, timeout_s=120,
+                   what=f"{n} indexed mentions after the restart")  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert sorted(indexed_ids(config)) == sorted(ids)
+    es = make_client(config.elasticsearch)
+    assert es.count(index=mentions_index(config.elasticsearch, "agence-horizon"))["count"] == n
