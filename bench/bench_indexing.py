@@ -127,8 +127,11 @@ def main() -> int:
     baseline: list[float] = []
     bulk: list[float] = []
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as data_dir:
-        ports = {"kafka_port": _free_port(), "elasticsearch_port": _free_port()}
-        stack = EmbeddedStack(StackSettings(data_dir=data_dir, **ports))
+        stack = EmbeddedStack(
+            StackSettings(
+                data_dir=data_dir, kafka_port=_free_port(), elasticsearch_port=_free_port()
+            )
+        )
         stack.up()
         url = stack.elasticsearch_url
         try:
