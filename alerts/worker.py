@@ -92,9 +92,10 @@ class AlertStage:
     def _advance(self, transitions: list[Transition]) -> None:
         watermark = self._watermarks.current(self._assignment())
         if watermark is not None:
-            self.watermark = watermark
             transitions.extend(self._detector.advance(watermark))
         self._publish(transitions)
+        if watermark is not None:
+            self.watermark = watermark  # after its events are durable
         while self._unpaged:  # a recoverable failure raises here: retried with the batch
             self._page(self._unpaged[0])
             self._unpaged.pop(0)

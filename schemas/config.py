@@ -187,6 +187,8 @@ class AlertsSettings(Settings):
     detection: DetectionRule = Field(default_factory=DetectionRule)
     idle_partition_s: Annotated[float, Field(gt=0)] = 10.0
     """A partition caught up for this long stops holding back the event-time watermark."""
+    warmup_days: Annotated[float, Field(ge=0)] = 21.0
+    """On start, rebuild the detector's baselines from this much indexed history (0: none)."""
     channels: dict[str, Channel] = Field(default_factory=lambda: _console_only())
     routes: list[Route] = Field(default_factory=lambda: [Route(channels=["console"])])
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from kafka.structs import TopicPartition
 from alerts.channels import build_channel
 from alerts.detector import AlertDetector
 from alerts.store import IncidentStore
+from alerts.warmup import warm_up
 from alerts.watermark import PartitionWatermarks
 from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
@@ -114,7 +116,11 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
     topics = Topics(config.kafka.topic_prefix)
     channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
     detector = AlertDetector(config.detection_rule_or_default)
-    store = IncidentStore(make_client(config.elasticsearch), config.elasticsearch)
+    client = make_client(config.elasticsearch)
+    store = IncidentStore(client, config.elasticsearch)
+    if config.alerts.warmup_days:
+        since = datetime.now(UTC) - timedelta(days=config.alerts.warmup_days)
+        warm_up(detector, client, config.elasticsearch, [t.id for t in config.tenants], since)
 
     def make_stage(producer: DurableProducer, consumer: KafkaConsumer) -> AlertStage:
         def caught_up(tp: TopicPartition) -> bool:

@@ -1,0 +1,74 @@
+"""A restarted alert worker rebuilds its baselines from the indexed history: a daily rush it
+has seen for two weeks does not page, whereas a worker started cold pages it."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from elasticsearch import helpers
+
+from alerts.observation import Observation, SentimentPart, ViralityPart
+from bench.scenarios import enriched_line
+from schemas.config import VeilleConfig
+from schemas.incident import IncidentEvent
+from schemas.topics import Topics
+from tests.helpers import make_config, produce, read_topic, wait_until, workers
+from veille.runner import prepare
+from veille.search import make_client, mentions_index
+from veille.stack import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+PARIS = ZoneInfo("Europe/Paris")
+TENANT, BRAND = "agence-horizon", "air-volaris"
+
+
+def day_of_traffic(day: datetime, tag: str) -> list[bytes]:
+    """Two calm mentions an hour, and a rush of 40 complaints between 14:00 and 15:00 Paris."""
+    lines = []
+    for hour in range(24):
+        start = day.replace(hour=hour).astimezone(UTC)
+        per_hour = 40 if hour == 14 else 2
+        for k in range(per_hour):
+            at = start + timedelta(minutes=k * 60 / per_hour)
+            obs = Observation(
+                id=f"{tag}-{hour}-{k}", tenant=TENANT, brands=[BRAND], published_at=at,
+                sentiment=SentimentPart(-0.7 if hour == 14 else 0.2,
+                                        "negative" if hour == 14 else "positive"),
+                virality=ViralityPart(2.0), text=f"mention {tag} {hour} {k}",
+            )  # fmt: skip
+            lines.append(enriched_line(obs, TENANT))
+    return lines
+
+
+def pages(config: VeilleConfig, today: list[bytes]) -> list[IncidentEvent]:
+    topics = Topics(config.kafka.topic_prefix)
+    with workers(config, "alerts") as running:
+        produce(config, topics.enriched, today, [str(i) for i in range(len(today))])
+        stage = running.workers["alerts"].stage
+        last = datetime.fromisoformat(today[-1].split(b'"published_at":"')[1][:20].decode()[:-1])
+        wait_until(lambda: (stage.watermark or 0) >= last.replace(tzinfo=UTC).timestamp() - 120,
+                   timeout_s=90, what="event time to reach the end of the day")  # fmt: skip
+        events = [IncidentEvent.model_validate_json(v)
+                  for v in read_topic(config, topics.incidents, 0, timeout_s=2)]  # fmt: skip
+    return [e for e in events if e.event == "opened" and e.incident.kind == "crisis"]
+
+
+def test_warm_worker_knows_the_daily_rush_a_cold_one_does_not(stack: EmbeddedStack) -> None:
+    today = datetime.now(PARIS).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = today - timedelta(days=1)
+    history = [line for d in range(15, 1, -1)
+               for line in day_of_traffic(today - timedelta(days=d), f"h{d}")]  # fmt: skip
+    traffic = day_of_traffic(yesterday, "today")  # a whole day, already over
+    warm = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                       alerts={"warmup_days": 21, "idle_partition_s": 1})  # fmt: skip
+    prepare(warm)
+    es = make_client(warm.elasticsearch)
+    helpers.bulk(es, ({"_index": mentions_index(warm.elasticsearch, TENANT),
+                       "_id": line.split(b'"id":"')[1][:32].decode(), "_source": line.decode()}
+                      for line in history), refresh=True)  # fmt: skip
+    assert pages(warm, traffic) == []
+
+    cold = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                       alerts={"warmup_days": 0, "idle_partition_s": 1})  # fmt: skip
+    assert pages(cold, traffic), "a cold detector should have paged the rush"
