@@ -6,7 +6,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ingest.query import Match
+from ingest.matcher import Match
 from ingest.sources.base import FeedItem
 from schemas.mention import Author, Mention, mention_id
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ingest.matcher import BrandMatcher
 from ingest.normalize import to_mention
-from ingest.query import BrandMatcher
 from ingest.sources.base import FeedItem, SourceError
 from veille.kafka import DurableProducer
 

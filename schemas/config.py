@@ -70,7 +70,11 @@ class StackSettings(Settings):
 
 class Query(Settings):
     id: Slug
-    query: str = Field(min_length=1, description="terms and quoted phrases joined by OR")
+    query: str = Field(
+        min_length=1,
+        description="brand query: AND/OR/NOT (or -term), (parentheses), \"phrases\", "
+        "rembours*, #tags, @handles, lang:fr, source:reddit (see ingest/query.py)",
+    )
 
 
 class NegativeBurstRule(Settings):
@@ -88,6 +92,9 @@ class Brand(Settings):
     id: Slug
     name: str
     queries: list[Query] = Field(min_length=1)
+    exclude: list[str] = Field(
+        default_factory=list, description="queries whose match vetoes this brand (homonyms)"
+    )
     negative_burst: NegativeBurstRule | None = Field(
         default=None, description="overrides alerts.negative_burst for this brand"
     )

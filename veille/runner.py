@@ -22,7 +22,7 @@ from alerts.worker import AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer
 from enrich.worker import EnrichStage
-from ingest.query import BrandMatcher
+from ingest.matcher import BrandMatcher
 from ingest.sources.rss import RssFeed
 from ingest.worker import IngestWorker
 from schemas.config import VeilleConfig
