@@ -1,45 +1,48 @@
-"""Ingest worker: poll each due source → match brand queries → produce Mentions to mentions.raw.
+"""Ingest worker: every source polled on its own schedule → brand match → mentions.raw.
 
-Contract: an item is remembered as emitted only after the producer flush succeeded, so a
-failed flush re-emits it on the next poll (ids are stable: the repeat is absorbed downstream).
-A failing source is logged with its reason and retried at its next interval; it never stops
-the others. This first version remembers emitted ids in memory (durable cursors: ingest issue).
+One asyncio task per source; HTTP goes through one SafeClient (bounded concurrency overall
+and per host), so a slow or dead source only ever delays itself. A poll's batch goes:
+fetch (with the committed cursor) → drop items this source already emitted → match brand
+queries → Mentions (one per matched tenant; ids from the canonical URL, so a post already
+emitted through another source is not emitted again) → produce, flush (acks=all) → only
+then commit cursor + seen ids + emitted mentions to the CursorStore, atomically.
+
+Contract:
+- nothing is remembered before the flush succeeded: a failed flush (Kafka down) leaves the
+  cursor where it was, and the source is polled again after a growing backoff; at most one
+  unflushed batch exists at a time (produce is serialised), so when Kafka is down ingest
+  slows down and holds a bounded amount, it never drops;
+- a failing source (SourceError, FetchError) is logged with its reason and retried at its
+  interval, backed off exponentially (at least the server's Retry-After), up to
+  `ingest.error_backoff_max_s`; its health is tracked, and `source_silent` /
+  `source_recovered` events go to the health topic (ingest.health);
+- an item seen again within `ingest.engagement_horizon_h` of its publication with other
+  engagement counts is produced again as an update of the same mention id.
 """
 
+import asyncio
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
 
+from ingest.cursors import CursorStore, Emitted, SeenItem
+from ingest.health import SourceHealth
+from ingest.http import FetchError, SafeClient
 from ingest.matcher import BrandMatcher
 from ingest.normalize import to_mention
-from ingest.sources.base import FeedItem, SourceError
+from ingest.sources.base import FeedItem, Fetched, Source, SourceError
+from schemas.config import IngestSettings
+from schemas.health import SourceHealthEvent
+from schemas.mention import Engagement, Mention
+from schemas.topics import Topics
 from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
 
-SEEN_CAPACITY = 200_000
-
-
-class PolledSource(Protocol):
-    id: str
-    kind: str
-    interval_s: float
-    tenants: set[str] | None
-
-    def poll(self) -> list[FeedItem]: ...
-
-
-@dataclass
-class SourceHealth:
-    last_success: datetime | None = None
-    consecutive_errors: int = 0
-    last_error: str | None = None
-    items_total: int = 0
+KAFKA_BACKOFF_MAX_S = 60.0
 
 
 @dataclass
@@ -47,83 +50,232 @@ class IngestStats:
     polls: int = 0
     items: int = 0
     mentions: int = 0
+    updates: int = 0
     health: dict[str, SourceHealth] = field(default_factory=dict)
+    events: list[SourceHealthEvent] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    mentions: list[Mention]
+    seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]]
+    emitted: list[Emitted]
+    new_items: int
+    updates: int = 0
+
+
+def _counts(item: FeedItem) -> tuple[int, int, int] | None:
+    e = item.engagement
+    return None if e is None else (e.likes, e.reposts, e.replies)
 
 
 class IngestWorker:
     def __init__(
         self,
-        sources: Sequence[PolledSource],
+        sources: Sequence[Source],
         matcher: BrandMatcher,
         producer: DurableProducer,
-        topic: str,
+        topics: Topics,
+        store: CursorStore,
+        settings: IngestSettings,
         stop: threading.Event,
     ) -> None:
         self._sources = sources
         self._matcher = matcher
         self._producer = producer
-        self._topic = topic
+        self._topics = topics
+        self._store = store
+        self._settings = settings
         self._stop = stop
+        self._produce_lock = threading.Lock()
         self._next_poll = {s.id: 0.0 for s in sources}
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self.stats = IngestStats(health={s.id: SourceHealth() for s in sources})
+        self._failures = {s.id: 0 for s in sources}
+        self.stats = IngestStats(health={s.id: self._new_health(s) for s in sources})
+
+    def _new_health(self, source: Source) -> SourceHealth:
+        silent_after_s = getattr(getattr(source, "settings", None), "silent_after_s", None)
+        return SourceHealth(
+            source.id, source.kind, sorted(source.tenants or []),
+            self._settings.silent_after_errors, silent_after_s,
+        )  # fmt: skip
+
+    # --- running ----------------------------------------------------------------------------
 
     def run(self) -> None:
         log.info("ingest: started with %d source(s)", len(self._sources))
         try:
-            while not self._stop.is_set():
-                self.run_once()
-                wait = min(self._next_poll.values(), default=1.0) - time.monotonic()
-                self._stop.wait(max(0.05, min(wait, 1.0)))
+            asyncio.run(self._run_forever())
         finally:
-            self._producer.close()
+            self.close()
             log.info("ingest: stopped")
 
     def run_once(self) -> int:
-        """Poll every due source once; return how many mentions were produced."""
-        produced = 0
-        for source in self._sources:
-            if time.monotonic() < self._next_poll[source.id] or self._stop.is_set():
-                continue
-            self._next_poll[source.id] = time.monotonic() + source.interval_s
-            produced += self._poll(source)
-        return produced
+        """Poll every due source once, concurrently; return how many mentions were produced."""
+        return asyncio.run(self._run_due_once())
 
-    def _poll(self, source: PolledSource) -> int:
-        health = self.stats.health[source.id]
+    def close(self) -> None:
         try:
-            items = source.poll()
-        except SourceError as exc:
-            health.consecutive_errors += 1
-            health.last_error = str(exc)
-            log.warning("ingest: %s (error %d in a row)", exc, health.consecutive_errors)
+            self._producer.close()
+        finally:
+            self._store.close()
+
+    async def _run_due_once(self) -> int:
+        client = SafeClient(self._settings)
+        try:
+            now = time.monotonic()
+            due = [s for s in self._sources if self._next_poll[s.id] <= now]
+            counts = await asyncio.gather(*(self._poll(client, s) for s in due))
+            return sum(counts)
+        finally:
+            await client.aclose()
+
+    async def _run_forever(self) -> None:
+        client = SafeClient(self._settings)
+        try:
+            tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
+            while not self._stop.is_set():
+                await asyncio.sleep(0.1)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            await client.aclose()
+
+    async def _source_loop(self, client: SafeClient, source: Source) -> None:
+        while not self._stop.is_set():
+            wait = self._next_poll[source.id] - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.5))
+                continue
+            await self._poll(client, source)
+
+    # --- one poll ---------------------------------------------------------------------------
+
+    async def _poll(self, client: SafeClient, source: Source) -> int:
+        """Poll `source` once and schedule its next poll; return the mentions produced."""
+        self._next_poll[source.id] = time.monotonic() + source.interval_s
+        health = self.stats.health[source.id]
+        cursor = self._store.cursor(source.id)
+        try:
+            fetched = await source.poll(client, cursor)
+        except (SourceError, FetchError) as exc:
+            await self._source_failed(source, str(exc), exc.retry_after_s)
+            return 0
+        except Exception as exc:  # a bug or an unexpected shape: that source only
+            log.exception("ingest: %s: unexpected failure", source.id)
+            await self._source_failed(source, f"{type(exc).__name__}: {exc}", None)
             return 0
         self.stats.polls += 1
-        fresh = [i for i in items if (source.id, i.native_id) not in self._seen]
-        fetched_at = datetime.now(UTC)
-        produced = 0
-        for item in fresh:
-            text = f"{item.title or ''}\n{item.text}"
-            for match in self._matcher.match(text, source.tenants):
-                mention = to_mention(item, source.id, source.kind, match, fetched_at)
-                self._producer.send(self._topic, mention.id, mention.model_dump_json().encode())
-                produced += 1
+        batch = self._batch(source, fetched)
         try:
-            self._producer.flush()
-        except Exception as exc:  # Kafka did not take them: they stay unseen, retried next poll
-            log.warning("ingest: %s: producing failed, will retry: %s", source.id, exc)
-            self._next_poll[source.id] = time.monotonic() + 1.0
+            await asyncio.to_thread(self._produce, batch.mentions, [])
+        except Exception as exc:  # Kafka did not take them: nothing committed, polled again
+            self._failures[source.id] += 1
+            backoff = min(KAFKA_BACKOFF_MAX_S, 2.0 ** self._failures[source.id])
+            self._next_poll[source.id] = time.monotonic() + backoff
+            log.warning("ingest: %s: producing failed, retry in %.0f s: %s",
+                        source.id, backoff, exc)  # fmt: skip
             return 0
-        for item in fresh:
-            self._remember((source.id, item.native_id))
-        health.last_success = fetched_at
-        health.consecutive_errors = 0
-        health.items_total += len(fresh)
-        self.stats.items += len(fresh)
-        self.stats.mentions += produced
-        return produced
+        self._store.commit(source.id, fetched.cursor, batch.seen, batch.emitted)
+        self._failures[source.id] = 0
+        self.stats.items += batch.new_items
+        self.stats.mentions += len(batch.mentions) - batch.updates
+        self.stats.updates += batch.updates
+        await self._publish(health.succeeded(batch.new_items, datetime.now(UTC)))
+        return len(batch.mentions)
 
-    def _remember(self, key: tuple[str, str]) -> None:
-        self._seen[key] = None
-        while len(self._seen) > SEEN_CAPACITY:
-            self._seen.popitem(last=False)
+    async def _source_failed(
+        self, source: Source, reason: str, retry_after_s: float | None
+    ) -> None:
+        self._failures[source.id] += 1
+        backoff = min(
+            self._settings.error_backoff_max_s,
+            source.interval_s * 2 ** (self._failures[source.id] - 1),
+        )
+        if retry_after_s is not None:
+            backoff = max(backoff, min(retry_after_s, self._settings.error_backoff_max_s))
+        self._next_poll[source.id] = time.monotonic() + backoff
+        health = self.stats.health[source.id]
+        log.warning("ingest: %s: %s (error %d in a row, next try in %.0f s)",
+                    source.id, reason, health.consecutive_errors + 1, backoff)  # fmt: skip
+        await self._publish(health.failed(reason, datetime.now(UTC)))
+
+    def _batch(self, source: Source, fetched: Fetched) -> _Batch:
+        now = datetime.now(UTC)
+        seen = self._store.seen(source.id, (i.native_id for i in fetched.items))
+        batch = _Batch([], {}, [], 0)
+        fresh: dict[str, FeedItem] = {}
+        for item in fetched.items:
+            if item.native_id in seen:
+                self._update(item, seen[item.native_id], now, batch)
+            else:
+                fresh.setdefault(item.native_id, item)
+        batch.new_items = len(fresh)
+        candidates: list[tuple[FeedItem, Mention]] = []
+        for item in fresh.values():
+            text = f"{item.title or ''}\n{item.text}"
+            matches = self._matcher.match(
+                text, source.tenants, lang=item.lang, source=source.id, source_kind=source.kind
+            )
+            ids = []
+            for match in matches:
+                mention = to_mention(item, source.id, source.kind, match, now)
+                candidates.append((item, mention))
+                ids.append(mention.id)
+            batch.seen[item.native_id] = (_counts(item), ids)
+        already = self._store.emitted(m.id for _, m in candidates)  # through another source
+        for _item, mention in candidates:
+            if mention.id in already:
+                continue
+            already[mention.id] = Emitted(mention.id, 0.0, source.id, "")
+            batch.mentions.append(mention)
+            batch.emitted.append(Emitted(mention.id, mention.published_at.timestamp(),
+                                         source.id, mention.model_dump_json()))  # fmt: skip
+        return batch
+
+    def _update(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
+        """An item seen again with new engagement, recent enough: its mentions, updated."""
+        counts = _counts(item)
+        horizon = timedelta(hours=self._settings.engagement_horizon_h)
+        if counts is None or counts == seen.engagement or now - item.published_at > horizon:
+            return
+        assert item.engagement is not None
+        engagement = Engagement(
+            likes=max(0, item.engagement.likes), reposts=max(0, item.engagement.reposts),
+            replies=max(0, item.engagement.replies), observed_at=now,
+        )  # fmt: skip
+        for emitted in self._store.emitted(seen.mention_ids).values():
+            previous = Mention.model_validate_json(emitted.mention_json)
+            updated = previous.model_copy(update={"engagement": engagement})
+            batch.mentions.append(updated)
+            batch.emitted.append(emitted.__class__(
+                emitted.id, emitted.published_at, emitted.source, updated.model_dump_json()
+            ))  # fmt: skip
+            batch.updates += 1
+        batch.seen[item.native_id] = (counts, seen.mention_ids)
+
+    # --- producing --------------------------------------------------------------------------
+
+    def _produce(self, mentions: list[Mention], events: list[SourceHealthEvent]) -> None:
+        """Send and flush (acks=all); raises if Kafka did not take every message."""
+        if not mentions and not events:
+            return
+        with self._produce_lock:
+            for mention in mentions:
+                self._producer.send(
+                    self._topics.raw, mention.id, mention.model_dump_json().encode()
+                )
+            for event in events:
+                value = event.model_dump_json().encode()
+                self._producer.send(self._topics.health, event.source, value)
+            self._producer.flush()
+
+    async def _publish(self, event: SourceHealthEvent | None) -> None:
+        if event is None:
+            return
+        self.stats.events.append(event)
+        log.warning("ingest: %s: %s", event.event, event.message)
+        try:
+            await asyncio.to_thread(self._produce, [], [event])
+        except Exception as exc:  # reported in the log; the next transition is produced again
+            log.error("ingest: could not produce %s for %s: %s", event.event, event.source, exc)

@@ -72,7 +72,7 @@ class Query(Settings):
     id: Slug
     query: str = Field(
         min_length=1,
-        description="brand query: AND/OR/NOT (or -term), (parentheses), \"phrases\", "
+        description='brand query: AND/OR/NOT (or -term), (parentheses), "phrases", '
         "rembours*, #tags, @handles, lang:fr, source:reddit (see ingest/query.py)",
     )
 
@@ -122,9 +122,39 @@ class RssSource(Settings):
     max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     tenants: list[str] | None = Field(default=None, description="tenants it serves; null = all")
     lang: str | None = Field(default="fr", description="language assumed for its items")
+    silent_after_s: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="no new item for this long → source_silent (null: never)"
+    )
 
 
 Source = Annotated[RssSource, Field(discriminator="type")]
+
+
+class IngestSettings(Settings):
+    """How the ingest worker fetches, remembers and reports (see ingest/worker.py)."""
+
+    state_dir: str | None = Field(
+        default=".veille/ingest",
+        description="local store of cursors, seen ids and recent mentions (SQLite); "
+        "null = in memory only (the demo, which replays the same weekend each run)",
+    )
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="private/loopback/link-local networks sources may reach, e.g. "
+        "['127.0.0.0/8']; everything non-public is refused otherwise",
+    )
+    user_agent: str = "veille/0.1 (brand monitoring; +https://github.com/veille/veille)"
+    max_concurrency: Annotated[int, Field(ge=1)] = 32
+    per_host_concurrency: Annotated[int, Field(ge=1)] = 2
+    per_host_interval_s: Annotated[float, Field(ge=0)] = 0.0
+    max_redirects: Annotated[int, Field(ge=0)] = 5
+    error_backoff_max_s: Annotated[float, Field(gt=0)] = 3600.0
+    silent_after_errors: Annotated[int, Field(ge=1)] = 5
+    """Consecutive failed polls after which a `source_silent` event is produced."""
+    seen_retention_days: Annotated[float, Field(gt=0)] = 30.0
+    engagement_horizon_h: Annotated[float, Field(ge=0)] = 24.0
+    """Posts younger than this are re-observed (engagement updates); 0 disables."""
+    reobserve_interval_s: Annotated[float, Field(gt=0)] = 900.0
 
 
 class WebhookChannel(Settings):
@@ -190,6 +220,7 @@ class VeilleConfig(Settings):
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     tenants: list[Tenant] = Field(min_length=1)
     sources: list[Source] = Field(default_factory=list)
 

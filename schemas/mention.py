@@ -20,6 +20,21 @@ def mention_id(tenant: str, source: str, native_id: str) -> str:
     return digest[:32]
 
 
+def post_mention_id(tenant: str, source: str, native_id: str, canonical_url: str | None) -> str:
+    """Id of a tenant's mention of one post, the same through every source that reaches it.
+
+    With a canonical URL (the post's own permalink, tracking parameters stripped), the id is
+    derived from (tenant, URL): a Mastodon status read from the API and from an RSS feed, or
+    a Reddit post found by search and in a subreddit listing, is one mention. Without one, it
+    is `mention_id(tenant, source, native_id)`. Both are scoped by tenant on purpose: two
+    clients of an agency never share a record, even for the same post.
+    """
+    if not canonical_url:
+        return mention_id(tenant, source, native_id)
+    digest = hashlib.sha256(f"{tenant}\x1furl\x1f{canonical_url}".encode()).hexdigest()
+    return digest[:32]
+
+
 class Author(WireModel):
     handle: str | None = None
     name: str | None = None

@@ -9,6 +9,7 @@ RAW = "mentions.raw"
 ENRICHED = "mentions.enriched"
 DLQ = "mentions.dlq"
 INCIDENTS = "alerts.incidents"
+HEALTH = "ingest.health"
 
 
 @dataclass(frozen=True)
@@ -31,5 +32,10 @@ class Topics:
     def incidents(self) -> str:
         return self.prefix + INCIDENTS
 
+    @property
+    def health(self) -> str:
+        """Source health events (schemas.health.SourceHealthEvent), e.g. source_silent."""
+        return self.prefix + HEALTH
+
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.dlq, self.incidents]
+        return [self.raw, self.enriched, self.dlq, self.incidents, self.health]

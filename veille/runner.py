@@ -14,16 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from alerts.channels import build_channel
 from alerts.detector import NegativeBurstDetector
 from alerts.worker import AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer
 from enrich.worker import EnrichStage
+from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
-from ingest.sources.rss import RssFeed
+from ingest.sources import build_sources
 from ingest.worker import IngestWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
@@ -56,11 +55,14 @@ def prepare(config: VeilleConfig) -> list[str]:
 
 
 def build_ingest(config: VeilleConfig, stop: threading.Event) -> IngestWorker:
-    client = httpx.Client(follow_redirects=True, headers={"User-Agent": "veille/0.1"})
-    sources = [RssFeed(settings, client) for settings in config.sources]
+    """Sources from `sources:`, queries compiled once (a malformed one fails here, with its
+    position), cursors in `ingest.state_dir` (one file per topic prefix)."""
+    sources = build_sources(config.sources)
+    matcher = BrandMatcher(config.tenants)
     producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
-    topic = Topics(config.kafka.topic_prefix).raw
-    return IngestWorker(sources, BrandMatcher(config.tenants), producer, topic, stop)
+    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    topics = Topics(config.kafka.topic_prefix)
+    return IngestWorker(sources, matcher, producer, topics, store, config.ingest, stop)
 
 
 def _stream_worker(

@@ -49,6 +49,7 @@ def test_topic_names_and_prefix() -> None:
         "mentions.enriched",
         "mentions.dlq",
         "alerts.incidents",
+        "ingest.health",
     ]
     assert Topics("acme.").raw == "acme.mentions.raw"
 
