@@ -268,7 +268,7 @@ class IngestWorker:
             for event in events:
                 value = event.model_dump_json().encode()
                 self._producer.send(self._topics.health, event.source, value)
-            self._producer.flush()
+            self._producer.flush(timeout_s=self._settings.produce_timeout_s)
 
     async def _publish(self, event: SourceHealthEvent | None) -> None:
         if event is None:

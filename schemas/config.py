@@ -149,6 +149,8 @@ class IngestSettings(Settings):
     per_host_interval_s: Annotated[float, Field(ge=0)] = 0.0
     max_redirects: Annotated[int, Field(ge=0)] = 5
     error_backoff_max_s: Annotated[float, Field(gt=0)] = 3600.0
+    produce_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    """How long a batch's flush may wait for Kafka before the batch is retried later."""
     silent_after_errors: Annotated[int, Field(ge=1)] = 5
     """Consecutive failed polls after which a `source_silent` event is produced."""
     seen_retention_days: Annotated[float, Field(gt=0)] = 30.0
