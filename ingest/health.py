@@ -57,9 +57,12 @@ class SourceHealth:
             since = self.first_error_at
             self.silent_since = since
             return self._event(
-                "source_silent", "failing", now,
-                f"{self.consecutive_errors} failed polls in a row, last: {error}", since,
-            )  # fmt: skip
+                "source_silent",
+                "failing",
+                now,
+                f"{self.consecutive_errors} failed polls in a row, last: {error}",
+                since,
+            )
         return None
 
     def _quiet_for(self, now: datetime) -> datetime | None:
@@ -75,9 +78,12 @@ class SourceHealth:
             return None
         self.silent_since = since
         return self._event(
-            "source_silent", "no_items", now,
-            f"no new item for {(now - since).total_seconds() / 3600:.1f} h", since,
-        )  # fmt: skip
+            "source_silent",
+            "no_items",
+            now,
+            f"no new item for {(now - since).total_seconds() / 3600:.1f} h",
+            since,
+        )
 
     def _event(
         self, event: str, reason: str, now: datetime, what: str, since: datetime | None = None
@@ -85,12 +91,21 @@ class SourceHealth:
         episode = since or self.silent_since or now
         if event == "source_recovered":
             self.silent_since = None
-        return SourceHealthEvent.model_validate({
-            "id": health_event_id(self.source, event, episode), "event": event,
-            "reason": reason, "source": self.source, "source_kind": self.kind,
-            "tenants": self.tenants, "since": episode, "at": now,
-            "consecutive_errors": self.consecutive_errors, "last_error": self.last_error,
-            "last_success": self.last_success, "last_item_at": self.last_item_at,
-            "items_per_hour": self.items_per_hour(now),
-            "message": f"source {self.source} ({self.kind}): {what}",
-        })  # fmt: skip
+        return SourceHealthEvent.model_validate(
+            {
+                "id": health_event_id(self.source, event, episode),
+                "event": event,
+                "reason": reason,
+                "source": self.source,
+                "source_kind": self.kind,
+                "tenants": self.tenants,
+                "since": episode,
+                "at": now,
+                "consecutive_errors": self.consecutive_errors,
+                "last_error": self.last_error,
+                "last_success": self.last_success,
+                "last_item_at": self.last_item_at,
+                "items_per_hour": self.items_per_hour(now),
+                "message": f"source {self.source} ({self.kind}): {what}",
+            }
+        )

@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ingest.cursors import CursorStore, Emitted, SeenItem
 from ingest.health import SourceHealth
@@ -57,11 +58,12 @@ class IngestStats:
 
 @dataclass
 class _Batch:
-    mentions: list[Mention]
-    seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]]
-    emitted: list[Emitted]
-    new_items: int
-    updates: int = 0
+    """A poll's output: new mentions, engagement updates of emitted ones, items to remember."""
+
+    new: list[Mention] = field(default_factory=list)
+    updates: list[Mention] = field(default_factory=list)
+    seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
+    new_items: int = 0
 
 
 def _counts(item: FeedItem) -> tuple[int, int, int] | None:
@@ -87,7 +89,7 @@ class IngestWorker:
         self._store = store
         self._settings = settings
         self._stop = stop
-        self._produce_lock = threading.Lock()
+        self._produce_lock = threading.RLock()
         self._next_poll = {s.id: 0.0 for s in sources}
         self._failures = {s.id: 0 for s in sources}
         self.stats = IngestStats(health={s.id: self._new_health(s) for s in sources})
@@ -95,9 +97,12 @@ class IngestWorker:
     def _new_health(self, source: Source) -> SourceHealth:
         silent_after_s = getattr(getattr(source, "settings", None), "silent_after_s", None)
         return SourceHealth(
-            source.id, source.kind, sorted(source.tenants or []),
-            self._settings.silent_after_errors, silent_after_s,
-        )  # fmt: skip
+            source.id,
+            source.kind,
+            sorted(source.tenants or []),
+            self._settings.silent_after_errors,
+            silent_after_s,
+        )
 
     # --- running ----------------------------------------------------------------------------
 
@@ -114,8 +119,12 @@ class IngestWorker:
         return asyncio.run(self._run_due_once())
 
     def close(self) -> None:
+        """Close the producer (what Kafka did not take was never committed: it is fetched
+        again at the next start) and the store."""
         try:
-            self._producer.close()
+            self._producer.close(timeout_s=self._settings.produce_timeout_s)
+        except Exception as exc:
+            log.warning("ingest: producer closed with unsent messages (refetched later): %s", exc)
         finally:
             self._store.close()
 
@@ -168,21 +177,21 @@ class IngestWorker:
         self.stats.polls += 1
         batch = self._batch(source, fetched)
         try:
-            await asyncio.to_thread(self._produce, batch.mentions, [])
+            produced = await asyncio.to_thread(self._deliver, source.id, batch, fetched.cursor)
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
             self._failures[source.id] += 1
             backoff = min(KAFKA_BACKOFF_MAX_S, 2.0 ** self._failures[source.id])
             self._next_poll[source.id] = time.monotonic() + backoff
-            log.warning("ingest: %s: producing failed, retry in %.0f s: %s",
-                        source.id, backoff, exc)  # fmt: skip
+            log.warning(
+                "ingest: %s: producing failed, retry in %.0f s: %s", source.id, backoff, exc
+            )
             return 0
-        self._store.commit(source.id, fetched.cursor, batch.seen, batch.emitted)
         self._failures[source.id] = 0
         self.stats.items += batch.new_items
-        self.stats.mentions += len(batch.mentions) - batch.updates
-        self.stats.updates += batch.updates
+        self.stats.mentions += produced - len(batch.updates)
+        self.stats.updates += len(batch.updates)
         await self._publish(health.succeeded(batch.new_items, datetime.now(UTC)))
-        return len(batch.mentions)
+        return produced
 
     async def _source_failed(
         self, source: Source, reason: str, retry_after_s: float | None
@@ -196,14 +205,19 @@ class IngestWorker:
             backoff = max(backoff, min(retry_after_s, self._settings.error_backoff_max_s))
         self._next_poll[source.id] = time.monotonic() + backoff
         health = self.stats.health[source.id]
-        log.warning("ingest: %s: %s (error %d in a row, next try in %.0f s)",
-                    source.id, reason, health.consecutive_errors + 1, backoff)  # fmt: skip
+        log.warning(
+            "ingest: %s: %s (error %d in a row, next try in %.0f s)",
+            source.id,
+            reason,
+            health.consecutive_errors + 1,
+            backoff,
+        )
         await self._publish(health.failed(reason, datetime.now(UTC)))
 
     def _batch(self, source: Source, fetched: Fetched) -> _Batch:
         now = datetime.now(UTC)
         seen = self._store.seen(source.id, (i.native_id for i in fetched.items))
-        batch = _Batch([], {}, [], 0)
+        batch = _Batch()
         fresh: dict[str, FeedItem] = {}
         for item in fetched.items:
             if item.native_id in seen:
@@ -211,26 +225,14 @@ class IngestWorker:
             else:
                 fresh.setdefault(item.native_id, item)
         batch.new_items = len(fresh)
-        candidates: list[tuple[FeedItem, Mention]] = []
         for item in fresh.values():
             text = f"{item.title or ''}\n{item.text}"
             matches = self._matcher.match(
                 text, source.tenants, lang=item.lang, source=source.id, source_kind=source.kind
             )
-            ids = []
-            for match in matches:
-                mention = to_mention(item, source.id, source.kind, match, now)
-                candidates.append((item, mention))
-                ids.append(mention.id)
-            batch.seen[item.native_id] = (_counts(item), ids)
-        already = self._store.emitted(m.id for _, m in candidates)  # through another source
-        for _item, mention in candidates:
-            if mention.id in already:
-                continue
-            already[mention.id] = Emitted(mention.id, 0.0, source.id, "")
-            batch.mentions.append(mention)
-            batch.emitted.append(Emitted(mention.id, mention.published_at.timestamp(),
-                                         source.id, mention.model_dump_json()))  # fmt: skip
+            mentions = [to_mention(item, source.id, source.kind, m, now) for m in matches]
+            batch.new.extend(mentions)
+            batch.seen[item.native_id] = (_counts(item), [m.id for m in mentions])
         return batch
 
     def _update(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
@@ -241,20 +243,32 @@ class IngestWorker:
             return
         assert item.engagement is not None
         engagement = Engagement(
-            likes=max(0, item.engagement.likes), reposts=max(0, item.engagement.reposts),
-            replies=max(0, item.engagement.replies), observed_at=now,
-        )  # fmt: skip
+            likes=max(0, item.engagement.likes),
+            reposts=max(0, item.engagement.reposts),
+            replies=max(0, item.engagement.replies),
+            observed_at=now,
+        )
         for emitted in self._store.emitted(seen.mention_ids).values():
             previous = Mention.model_validate_json(emitted.mention_json)
-            updated = previous.model_copy(update={"engagement": engagement})
-            batch.mentions.append(updated)
-            batch.emitted.append(emitted.__class__(
-                emitted.id, emitted.published_at, emitted.source, updated.model_dump_json()
-            ))  # fmt: skip
-            batch.updates += 1
+            batch.updates.append(previous.model_copy(update={"engagement": engagement}))
         batch.seen[item.native_id] = (counts, seen.mention_ids)
 
     # --- producing --------------------------------------------------------------------------
+
+    def _deliver(self, source_id: str, batch: _Batch, cursor: dict[str, Any]) -> int:
+        """Produce the batch, flush, then commit it; return the mentions produced. Mentions
+        another source already emitted are left out; the check, the flush and the commit
+        happen under one lock, so two sources reaching one post emit it once."""
+        with self._produce_lock:
+            already = self._store.emitted(m.id for m in batch.new)
+            new = [m for m in {m.id: m for m in batch.new}.values() if m.id not in already]
+            self._produce(new + batch.updates, [])
+            emitted = [
+                Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())
+                for m in new + batch.updates
+            ]
+            self._store.commit(source_id, cursor, batch.seen, emitted)
+            return len(new) + len(batch.updates)
 
     def _produce(self, mentions: list[Mention], events: list[SourceHealthEvent]) -> None:
         """Send and flush (acks=all); raises if Kafka did not take every message."""

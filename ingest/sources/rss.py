@@ -43,8 +43,12 @@ def checked_feed_bytes(source_id: str, body: bytes) -> bytes:
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            log.warning("%s: invalid UTF-8 at byte %d (%s): bytes replaced",
-                        source_id, exc.start, exc.reason)  # fmt: skip
+            log.warning(
+                "%s: invalid UTF-8 at byte %d (%s): bytes replaced",
+                source_id,
+                exc.start,
+                exc.reason,
+            )
             return body.decode("utf-8", "replace").encode("utf-8")
     return probe
 

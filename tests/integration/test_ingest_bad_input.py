@@ -26,8 +26,9 @@ from veille.stack import EmbeddedStack
 pytestmark = pytest.mark.integration
 
 AT = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
-GOOD = render_rss([DemoPost("g1", AT, "a", "Vol", "Air Volaris encore en retard", False)],
-                  "http://127.0.0.1")  # fmt: skip
+GOOD = render_rss(
+    [DemoPost("g1", AT, "a", "Vol", "Air Volaris encore en retard", False)], "http://127.0.0.1"
+)
 BOMB = (
     b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
     + b"".join(
@@ -46,14 +47,22 @@ def http() -> Iterator[LocalHttp]:
     server.close()
 
 
-def feed_config(stack: EmbeddedStack, tmp_path: Path, sources: list[dict[str, Any]],
-                allow: list[str] | None = None) -> VeilleConfig:  # fmt: skip
+def feed_config(
+    stack: EmbeddedStack,
+    tmp_path: Path,
+    sources: list[dict[str, Any]],
+    allow: list[str] | None = None,
+) -> VeilleConfig:
     return make_config(
-        stack.kafka_bootstrap, stack.elasticsearch_url,
-        ingest={"state_dir": str(tmp_path), "max_redirects": 3,
-                "allow_networks": ["127.0.0.1/32"] if allow is None else allow},
+        stack.kafka_bootstrap,
+        stack.elasticsearch_url,
+        ingest={
+            "state_dir": str(tmp_path),
+            "max_redirects": 3,
+            "allow_networks": ["127.0.0.1/32"] if allow is None else allow,
+        },
         sources=sources,
-    )  # fmt: skip
+    )
 
 
 def test_each_bad_feed_fails_alone_with_its_reason(
@@ -72,11 +81,19 @@ def test_each_bad_feed_fails_alone_with_its_reason(
         "loop": Reply(302, b"", {"Location": "/loop"}),
         "to-metadata": Reply(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"}),
         "good": Reply(body=GOOD, headers={"ETag": '"g"'}),
-    }  # fmt: skip
+    }
     for name, reply in routes.items():
         http.route(f"/{name}", reply)
-    sources = [{"id": name, "type": "rss", "url": f"{http.base}/{name}", "timeout_s": 1.0,
-                "max_bytes": 1024 * 1024} for name in routes]  # fmt: skip
+    sources = [
+        {
+            "id": name,
+            "type": "rss",
+            "url": f"{http.base}/{name}",
+            "timeout_s": 1.0,
+            "max_bytes": 1024 * 1024,
+        }
+        for name in routes
+    ]
     config = feed_config(stack, tmp_path, sources)
     prepare(config)
     worker = build_ingest(config, threading.Event())
@@ -102,8 +119,9 @@ def test_each_bad_feed_fails_alone_with_its_reason(
     assert worker._next_poll["server-error"] - time.monotonic() < 400
     for name in routes:
         if name != "good":
-            assert any(name in r.getMessage() and errors[name] in r.getMessage()
-                       for r in caplog.records), name  # fmt: skip
+            assert any(
+                name in r.getMessage() and errors[name] in r.getMessage() for r in caplog.records
+            ), name
     raw = Topics(config.kafka.topic_prefix).raw
     mentions = [Mention.model_validate_json(v) for v in read_topic(config, raw, 1)]
     assert [(m.native_id, m.tenant) for m in mentions] == [("g1", "agence-horizon")]
@@ -130,10 +148,13 @@ def test_private_addresses_are_refused_unless_allowed(
 def test_invalid_utf8_and_scripts_are_handled_and_logged(
     stack: EmbeddedStack, http: LocalHttp, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = render_rss([
-        DemoPost("u1", AT, "a", "Vol", "Air Volaris XBADX rembourse enfin", False),
-        DemoPost("s1", AT, "b", "Pub", "<script>air volaris</script>Rien à voir", False),
-    ], "http://127.0.0.1").replace(b"XBADX", b"\xff\xfe")  # fmt: skip
+    body = render_rss(
+        [
+            DemoPost("u1", AT, "a", "Vol", "Air Volaris XBADX rembourse enfin", False),
+            DemoPost("s1", AT, "b", "Pub", "<script>air volaris</script>Rien à voir", False),
+        ],
+        "http://127.0.0.1",
+    ).replace(b"XBADX", b"\xff\xfe")
     http.route("/feed", Reply(body=body))
     config = feed_config(stack, tmp_path, [{"id": "f", "type": "rss", "url": f"{http.base}/feed"}])
     prepare(config)

@@ -1,0 +1,182 @@
+"""Durability and health through the real broker: cursors and seen ids survive a restart,
+Kafka down slows ingest without losing items, the same post through two sources is one
+mention, a failing source produces source_silent then source_recovered on ingest.health."""
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.config import VeilleConfig
+from schemas.health import SourceHealthEvent
+from schemas.mention import Mention
+from schemas.topics import Topics
+from tests.helpers import free_port, make_config, read_topic
+from tests.local_http import LocalHttp, Reply, Request
+from veille.demo.feed_server import render_rss
+from veille.demo.stream import DemoPost
+from veille.runner import build_ingest, prepare
+from veille.stack import EmbeddedStack, TansuBroker
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
+
+
+def post(native_id: str, text: str = "Air Volaris: vol annulé") -> DemoPost:
+    return DemoPost(native_id, AT, "auteur", "Titre", text, False)
+
+
+class VersionedFeed:
+    """An RSS feed whose ETag is its version; answers 304 to the current ETag."""
+
+    def __init__(self, posts: list[DemoPost]) -> None:
+        self.posts = posts
+
+    def __call__(self, request: Request) -> Reply:
+        etag = f'"{len(self.posts)}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Reply(304)
+        return Reply(body=render_rss(self.posts, "http://127.0.0.1"), headers={"ETag": etag})
+
+
+@pytest.fixture
+def http() -> Iterator[LocalHttp]:
+    server = LocalHttp()
+    yield server
+    server.close()
+
+
+def config_for(
+    bootstrap: str, es: str, state: Path, sources: list[dict[str, Any]], **ingest: Any
+) -> VeilleConfig:
+    settings = {"state_dir": str(state), "allow_networks": ["127.0.0.1/32"], **ingest}
+    return make_config(bootstrap, es, ingest=settings, sources=sources)
+
+
+def raw_mentions(config: VeilleConfig, expected: int) -> list[Mention]:
+    values = read_topic(config, Topics(config.kafka.topic_prefix).raw, expected)
+    return [Mention.model_validate_json(v) for v in values]
+
+
+def test_restart_resumes_from_the_committed_cursor(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    feed = VersionedFeed([post("a"), post("b")])
+    http.route("/feed", feed)
+    sources = [{"id": "news", "type": "rss", "url": f"{http.base}/feed"}]
+    config = config_for(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, sources)
+    prepare(config)
+    first = build_ingest(config, threading.Event())
+    assert first.run_once() == 2
+    first.close()
+
+    second = build_ingest(config, threading.Event())  # a new process: same state_dir
+    assert second.run_once() == 0
+    assert http.hits("/feed")[-1].headers.get("If-None-Match") == '"2"'
+    feed.posts.append(post("c"))
+    second._next_poll["news"] = 0.0
+    assert second.run_once() == 1  # only c: a and b were remembered across the restart
+    second.close()
+    assert sorted(m.native_id for m in raw_mentions(config, 3)) == ["a", "b", "c"]
+
+
+def test_kafka_down_slows_ingest_and_loses_nothing(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    broker = TansuBroker(free_port(), tmp_path / "tansu.log")
+    broker.start()
+    feed = VersionedFeed([post("a")])
+    http.route("/feed", feed)
+    sources = [{"id": "news", "type": "rss", "url": f"{http.base}/feed"}]
+    config = config_for(
+        broker.bootstrap,
+        stack.elasticsearch_url,
+        tmp_path / "state",
+        sources,
+        produce_timeout_s=2.0,
+    )
+    try:
+        prepare(config)
+        worker = build_ingest(config, threading.Event())
+        assert worker.run_once() == 1
+        broker.stop()
+        feed.posts.append(post("b"))
+        worker._next_poll["news"] = 0.0
+        assert worker.run_once() == 0  # Kafka did not take b: nothing remembered
+        assert worker._store.cursor("news") == {"etag": '"1"'}
+        assert not worker._store.seen("news", ["b"])
+        assert worker._next_poll["news"] > 0  # backed off, not dropped
+        worker.close()
+        broker.start()
+        prepare(config)  # tansu keeps topics in memory: create them again
+        restarted = build_ingest(config, threading.Event())
+        assert restarted.run_once() == 1  # b, fetched again since its cursor never moved
+        restarted.close()
+        assert [m.native_id for m in raw_mentions(config, 1)] == ["b"]
+    finally:
+        broker.stop()
+
+
+def test_the_same_post_through_two_sources_is_one_mention(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    same = post("x")  # both feeds link to /posts/x (with different tracking parameters)
+    http.route("/one", Reply(body=render_rss([same], "http://127.0.0.1")))
+    other = render_rss([same], "http://127.0.0.1").replace(b"utm_source=rss", b"utm_medium=b")
+    http.route("/two", Reply(body=other.replace(b">x</guid>", b">other-guid-x</guid>")))
+    sources = [
+        {"id": "one", "type": "rss", "url": f"{http.base}/one"},
+        {"id": "two", "type": "rss", "url": f"{http.base}/two"},
+    ]
+    config = config_for(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, sources)
+    prepare(config)
+    worker = build_ingest(config, threading.Event())
+    assert worker.run_once() == 1
+    worker.close()
+    [mention] = raw_mentions(config, 1)
+    assert mention.url == "http://127.0.0.1/posts/x"
+
+
+def test_a_failing_source_goes_silent_then_recovers(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    state = {"up": False}
+    http.route(
+        "/feed",
+        lambda r: (
+            Reply(body=render_rss([post("a")], "http://127.0.0.1"))
+            if state["up"]
+            else Reply(500, b"down")
+        ),
+    )
+    http.route("/other", Reply(body=render_rss([post("o")], "http://127.0.0.1")))
+    sources = [
+        {"id": "flaky", "type": "rss", "url": f"{http.base}/feed", "tenants": ["agence-horizon"]},
+        {"id": "other", "type": "rss", "url": f"{http.base}/other"},
+    ]
+    config = config_for(
+        stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, sources, silent_after_errors=3
+    )
+    prepare(config)
+    worker = build_ingest(config, threading.Event())
+    for _ in range(4):
+        worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+        worker.run_once()
+    state["up"] = True
+    worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+    worker.run_once()
+    worker.close()
+    health = Topics(config.kafka.topic_prefix).health
+    events = [SourceHealthEvent.model_validate_json(v) for v in read_topic(config, health, 2)]
+    assert [(e.event, e.reason, e.source) for e in events] == [
+        ("source_silent", "failing", "flaky"),
+        ("source_recovered", "recovered", "flaky"),
+    ]
+    silent = events[0]
+    assert silent.consecutive_errors == 3 and "HTTP 500" in (silent.last_error or "")
+    assert silent.tenants == ["agence-horizon"]
+    assert worker.stats.health["other"].consecutive_errors == 0
