@@ -176,8 +176,14 @@ class IngestWorker:
             return 0
         self.stats.polls += 1
         batch = self._batch(source, fetched)
+        unchanged = not (batch.new or batch.updates or batch.seen) and fetched.cursor == cursor
         try:
-            produced = await asyncio.to_thread(self._deliver, source.id, batch, fetched.cursor)
+            if unchanged:  # 304 Not Modified, or nothing new: nothing to produce or commit
+                produced = 0
+            else:
+                produced = await asyncio.to_thread(
+                    self._deliver, source.id, batch, fetched.cursor, cursor
+                )
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
             self._failures[source.id] += 1
             backoff = min(KAFKA_BACKOFF_MAX_S, 2.0 ** self._failures[source.id])
@@ -255,7 +261,9 @@ class IngestWorker:
 
     # --- producing --------------------------------------------------------------------------
 
-    def _deliver(self, source_id: str, batch: _Batch, cursor: dict[str, Any]) -> int:
+    def _deliver(
+        self, source_id: str, batch: _Batch, cursor: dict[str, Any], previous_cursor: dict[str, Any]
+    ) -> int:
         """Produce the batch, flush, then commit it; return the mentions produced. Mentions
         another source already emitted are left out; the check, the flush and the commit
         happen under one lock, so two sources reaching one post emit it once."""
@@ -267,7 +275,8 @@ class IngestWorker:
                 Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())
                 for m in new + batch.updates
             ]
-            self._store.commit(source_id, cursor, batch.seen, emitted)
+            if emitted or batch.seen or cursor != previous_cursor:
+                self._store.commit(source_id, cursor, batch.seen, emitted)
             return len(new) + len(batch.updates)
 
     def _produce(self, mentions: list[Mention], events: list[SourceHealthEvent]) -> None:
