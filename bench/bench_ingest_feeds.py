@@ -55,9 +55,10 @@ def _serve(port: int, ready: Any) -> None:
                     writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: " + etag + b"\r\n\r\n")
                 else:
                     body = FEED % number
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-                                 b"ETag: %s\r\nContent-Length: %d\r\n\r\n%s"
-                                 % (etag, len(body), body))  # fmt: skip
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                        b"ETag: %s\r\nContent-Length: %d\r\n\r\n%s" % (etag, len(body), body)
+                    )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
@@ -91,23 +92,33 @@ class _NoKafka:
 
 def _worker(base: str, state_dir: str) -> IngestWorker:
     settings = IngestSettings(
-        state_dir=state_dir, allow_networks=["127.0.0.1/32"], max_concurrency=32,
+        state_dir=state_dir,
+        allow_networks=["127.0.0.1/32"],
+        max_concurrency=32,
         per_host_concurrency=32,  # 1,000 feeds on one local host; real feeds span many
-    )  # fmt: skip
+    )
     sources = [
         RssFeed(RssSource(id=f"f{n}", url=f"{base}/feed/{n}.xml", poll_interval_s=0.001))
         for n in range(FEEDS)
     ]
     tenant = Tenant.model_validate(
-        {"id": "t", "name": "T", "brands": [{"id": "b", "name": "B",
-                                             "queries": [{"id": "q", "query": "volaris"}]}]}
-    )  # fmt: skip
+        {
+            "id": "t",
+            "name": "T",
+            "brands": [{"id": "b", "name": "B", "queries": [{"id": "q", "query": "volaris"}]}],
+        }
+    )
     store = CursorStore.for_prefix(state_dir, "bench.")
     producer = cast(DurableProducer, _NoKafka())
     return IngestWorker(
-        sources, BrandMatcher([tenant]), producer, Topics("bench."), store, settings,
+        sources,
+        BrandMatcher([tenant]),
+        producer,
+        Topics("bench."),
+        store,
+        settings,
         threading.Event(),
-    )  # fmt: skip
+    )
 
 
 def _baseline(base: str, feeds: int) -> float:
@@ -152,10 +163,14 @@ def main() -> int:
         server.join(5)
     best, worst = max(rates), min(rates)
     verdict = "meets" if worst >= TARGET_POLLS_PER_MIN else "MISSES"
-    print(f"{FEEDS} feeds, {ROUNDS} rounds answered 304 after {LATENCY_S * 1000:.0f} ms, "
-          f"{errors} errors")  # fmt: skip
-    print(f"ingest worker: {worst:,.0f}–{best:,.0f} polls/min ({verdict} the "
-          f"{TARGET_POLLS_PER_MIN:,} target)")  # fmt: skip
+    print(
+        f"{FEEDS} feeds, {ROUNDS} rounds answered 304 after {LATENCY_S * 1000:.0f} ms, "
+        f"{errors} errors"
+    )
+    print(
+        f"ingest worker: {worst:,.0f}–{best:,.0f} polls/min ({verdict} the "
+        f"{TARGET_POLLS_PER_MIN:,} target)"
+    )
     print(f"baseline (sequential httpx.Client): {baseline:,.0f} polls/min")
     print(f"ratio worker / baseline: {worst / baseline:.1f}x")
     return 0 if errors == 0 else 1

@@ -21,9 +21,28 @@ WORDS = str.split(
     "toujours aujourd'hui hier demain weekend soir matin Paris Lyon Marseille équipe appli "
     "site bug panne réseau forfait facture abonnement résiliation conseiller réponse"
 )
-BRANDS = ["volaris", "lumen", "nordica", "biolait", "cafeo", "tramix", "velodia", "opaline",
-          "kerbrun", "sylvane", "mistralia", "ondine", "pyrame", "caldera", "fjordia", "granita",
-          "helvane", "isara", "jorvik", "kalista"]  # fmt: skip
+BRANDS = [
+    "volaris",
+    "lumen",
+    "nordica",
+    "biolait",
+    "cafeo",
+    "tramix",
+    "velodia",
+    "opaline",
+    "kerbrun",
+    "sylvane",
+    "mistralia",
+    "ondine",
+    "pyrame",
+    "caldera",
+    "fjordia",
+    "granita",
+    "helvane",
+    "isara",
+    "jorvik",
+    "kalista",
+]
 
 
 def queries_for(brand: str, k: int) -> list[str]:
@@ -94,7 +113,9 @@ def main() -> int:
     verdict = "meets" if fast >= TARGET_TEXTS_PER_S else "MISSES"
     print(f"queries: {len(matcher.queries)}, texts: {len(texts)}, texts matching: {hits}")
     print(f"indexed matcher: {fast:,.0f} texts/s ({verdict} the {TARGET_TEXTS_PER_S:,} target)")
-    print(f"baseline (every query on every text): {baseline:,.0f} texts/s "
-          f"(matched {naive_hits} of 5,000)")  # fmt: skip
+    print(
+        f"baseline (every query on every text): {baseline:,.0f} texts/s "
+        f"(matched {naive_hits} of 5,000)"
+    )
     print(f"ratio indexed / baseline: {fast / baseline:.1f}x (same results on 5,000 texts)")
     return 0

@@ -64,8 +64,9 @@ def canonical_url(url: str | None) -> str | None:
     if scheme not in ("http", "https") or not parts.netloc:
         return None
     netloc = parts.netloc.lower().removesuffix(_DEFAULT_PORTS[scheme])
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _TRACKING.match(k)]  # fmt: skip
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    ]
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 

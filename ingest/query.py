@@ -157,8 +157,9 @@ class Phrase:
     def _pattern(self) -> re.Pattern[str] | str:
         if not any(p.endswith("*") for p in self.parts):
             return " " + " ".join(self.parts) + " "
-        body = " ".join(re.escape(p[:-1]) + r"\w*" if p.endswith("*") else re.escape(p)
-                        for p in self.parts)  # fmt: skip
+        body = " ".join(
+            re.escape(p[:-1]) + r"\w*" if p.endswith("*") else re.escape(p) for p in self.parts
+        )
         return re.compile(f" {body} ")
 
     def __call__(self, text: Text) -> bool:
@@ -479,9 +480,12 @@ def _require_anchors(query: str, node: Node) -> None:
     if isinstance(node, Any_):
         for child in node.children:
             _require_anchors(query, child)
-    raise QueryError(query, node.position,
-                     "this alternative looks for no word, phrase, tag or handle "
-                     "(NOT and field filters only narrow a query)")  # fmt: skip
+    raise QueryError(
+        query,
+        node.position,
+        "this alternative looks for no word, phrase, tag or handle "
+        "(NOT and field filters only narrow a query)",
+    )
 
 
 def compile_query(tenant: str, brand: str, query_id: str, query: str) -> CompiledQuery:

@@ -64,6 +64,7 @@ class _Batch:
     updates: list[Mention] = field(default_factory=list)
     seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
     new_items: int = 0
+    items: list[FeedItem] = field(default_factory=list)
 
 
 def _counts(item: FeedItem) -> tuple[int, int, int] | None:
@@ -175,7 +176,13 @@ class IngestWorker:
             await self._source_failed(source, f"{type(exc).__name__}: {exc}", None)
             return 0
         self.stats.polls += 1
+        if fetched.wait_s is not None:  # the API's rate-limit headers asked for a pause
+            self._next_poll[source.id] = max(
+                self._next_poll[source.id], time.monotonic() + fetched.wait_s
+            )
         batch = self._batch(source, fetched)
+        if batch.new and hasattr(source, "complete"):  # e.g. a blog's full text, matched only
+            await self._complete(client, source, batch)
         unchanged = not (batch.new or batch.updates or batch.seen) and fetched.cursor == cursor
         try:
             if unchanged:  # 304 Not Modified, or nothing new: nothing to produce or commit
@@ -231,6 +238,7 @@ class IngestWorker:
             else:
                 fresh.setdefault(item.native_id, item)
         batch.new_items = len(fresh)
+        batch.items = list(fresh.values())
         for item in fresh.values():
             text = f"{item.title or ''}\n{item.text}"
             matches = self._matcher.match(
@@ -240,6 +248,27 @@ class IngestWorker:
             batch.new.extend(mentions)
             batch.seen[item.native_id] = (_counts(item), [m.id for m in mentions])
         return batch
+
+    def deliver_items(self, source: Any, items: list[FeedItem]) -> int:
+        """Match, produce and remember items handed over directly (HTTP push), in the
+        caller's thread; raises if Kafka did not take them (nothing remembered then)."""
+        batch = self._batch(source, Fetched(items, {}))
+        produced = self._deliver(source.id, batch, {}, {})
+        self.stats.items += batch.new_items
+        self.stats.mentions += produced - len(batch.updates)
+        return produced
+
+    async def _complete(self, client: SafeClient, source: Any, batch: _Batch) -> None:
+        items = {i.native_id: i for i in batch.items}
+        done: dict[str, FeedItem] = {}
+        for index, mention in enumerate(batch.new):
+            item = done.get(mention.native_id)
+            if item is None:
+                item = done[mention.native_id] = await source.complete(
+                    client, items[mention.native_id]
+                )
+            if item.text != mention.text:
+                batch.new[index] = mention.model_copy(update={"text": item.text})
 
     def _update(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
         """An item seen again with new engagement, recent enough: its mentions, updated."""

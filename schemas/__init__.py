@@ -10,7 +10,14 @@ from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
 from schemas.health import SourceHealthEvent
 from schemas.incident import Incident, IncidentEvent, MentionRef
-from schemas.mention import Author, Engagement, Mention, mention_id, post_mention_id
+from schemas.mention import (
+    Author,
+    Engagement,
+    IncomingPost,
+    Mention,
+    mention_id,
+    post_mention_id,
+)
 from schemas.topics import Topics
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "EnrichedMention",
     "Incident",
     "IncidentEvent",
+    "IncomingPost",
     "Mention",
     "MentionRef",
     "Sentiment",
@@ -33,6 +41,7 @@ __all__ = [
 
 JSON_SCHEMAS: dict[str, type[BaseModel]] = {
     "mention.v1": Mention,
+    "incoming-post.v1": IncomingPost,
     "enriched-mention.v1": EnrichedMention,
     "incident.v1": Incident,
     "incident-event.v1": IncidentEvent,

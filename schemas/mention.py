@@ -67,3 +67,24 @@ class Mention(WireModel):
     published_at: UtcDatetime
     fetched_at: UtcDatetime
     engagement: Engagement | None = None
+
+
+class PostCounts(WireModel):
+    likes: NonNegativeInt = 0
+    reposts: NonNegativeInt = 0
+    replies: NonNegativeInt = 0
+
+
+class IncomingPost(WireModel):
+    """A post handed to veille by a data provider: one JSON object of `POST /ingest/{tenant}`
+    (or a list of them), or one line of a replay JSONL file. veille matches it against the
+    brand queries like any fetched item; `id` is the post's id at its origin."""
+
+    id: str = Field(min_length=1, max_length=1000)
+    url: str | None = None
+    title: str | None = None
+    text: str = Field(min_length=1)
+    author: Author = Field(default_factory=Author)
+    published_at: UtcDatetime
+    lang: str | None = None
+    engagement: PostCounts | None = None

@@ -102,9 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_worker)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
-    ingest.add_subparsers(dest="action", required=True).add_parser("run").set_defaults(
-        func=cmd_worker, worker="ingest"
-    )
+    ingest_actions = ingest.add_subparsers(dest="action", required=True)
+    ingest_actions.add_parser("run").set_defaults(func=cmd_worker, worker="ingest")
+    ingest_actions.add_parser(
+        "push", help="HTTP push endpoint: POST /ingest/{tenant} → mentions.raw"
+    ).set_defaults(func=cmd_worker, worker="push")
     enrich = commands.add_parser("enrich", help="enrich and index workers")
     enrich_actions = enrich.add_subparsers(dest="action", required=True)
     enrich_actions.add_parser("run", help="mentions.raw → mentions.enriched").set_defaults(

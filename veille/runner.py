@@ -23,6 +23,7 @@ from enrich.worker import EnrichStage
 from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
 from ingest.sources import build_sources
+from ingest.sources.push import PushServer
 from ingest.worker import IngestWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
@@ -63,6 +64,33 @@ def build_ingest(config: VeilleConfig, stop: threading.Event) -> IngestWorker:
     store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
     topics = Topics(config.kafka.topic_prefix)
     return IngestWorker(sources, matcher, producer, topics, store, config.ingest, stop)
+
+
+def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
+    """`veille ingest push`: the HTTP push endpoint, producing through an ingest worker
+    with no polled source (its own state file: `<prefix>push.` in ingest.state_dir)."""
+    worker = IngestWorker(
+        [], BrandMatcher(config.tenants),
+        DurableProducer(make_producer(config.kafka, "veille-ingest-push")),
+        Topics(config.kafka.topic_prefix),
+        CursorStore.for_prefix(config.ingest.state_dir, f"{config.kafka.topic_prefix}push."),
+        config.ingest, stop,
+    )  # fmt: skip
+    server = PushServer(config.ingest.push, {t.id for t in config.tenants}, worker)
+    return PushService(server, worker, stop)
+
+
+@dataclass
+class PushService:
+    server: PushServer
+    worker: IngestWorker
+    stop_event: threading.Event
+
+    def run(self) -> None:
+        try:
+            self.server.serve(self.stop_event)
+        finally:
+            self.worker.close()
 
 
 def _stream_worker(
@@ -117,6 +145,7 @@ BUILDERS: dict[str, Callable[[VeilleConfig, threading.Event], Any]] = {
     "enrich": build_enrich,
     "index": build_index,
     "alerts": build_alerts,
+    "push": build_push,
 }
 
 

@@ -50,8 +50,11 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class Fetched:
+    """`wait_s`: the source asks not to be polled again before this (rate-limit headers)."""
+
     items: list[FeedItem]
     cursor: Cursor
+    wait_s: float | None = None
 
 
 class Source(Protocol):
