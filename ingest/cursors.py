@@ -113,11 +113,13 @@ class CursorStore:
                     found[row[0]] = Emitted(*row)
         return found
 
-    def recent(self, published_after: float) -> list[Emitted]:
+    def recent(self, source: str, published_after: float, limit: int) -> list[Emitted]:
+        """The newest mentions `source` emitted, published after `published_after`."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, published_at, source, mention FROM emitted WHERE published_at > ?",
-                (published_after,),
+                "SELECT id, published_at, source, mention FROM emitted "
+                "WHERE source = ? AND published_at > ? ORDER BY published_at DESC LIMIT ?",
+                (source, published_after, limit),
             ).fetchall()
         return [Emitted(*row) for row in rows]
 

@@ -34,10 +34,11 @@ from ingest.health import SourceHealth
 from ingest.http import FetchError, SafeClient
 from ingest.matcher import BrandMatcher
 from ingest.normalize import to_mention
+from ingest.reobserve import counts, engagement_updates, observe, recent_native_ids
 from ingest.sources.base import FeedItem, Fetched, Source, SourceError
 from schemas.config import IngestSettings
 from schemas.health import SourceHealthEvent
-from schemas.mention import Engagement, Mention
+from schemas.mention import Mention
 from schemas.topics import Topics
 from veille.kafka import DurableProducer
 
@@ -65,11 +66,6 @@ class _Batch:
     seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
     new_items: int = 0
     items: list[FeedItem] = field(default_factory=list)
-
-
-def _counts(item: FeedItem) -> tuple[int, int, int] | None:
-    e = item.engagement
-    return None if e is None else (e.likes, e.reposts, e.replies)
 
 
 class IngestWorker:
@@ -143,6 +139,8 @@ class IngestWorker:
         client = SafeClient(self._settings)
         try:
             tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
+            if self._settings.engagement_horizon_h > 0:
+                tasks.append(asyncio.create_task(self._reobserve_loop(client)))
             while not self._stop.is_set():
                 await asyncio.sleep(0.1)
             for task in tasks:
@@ -150,6 +148,11 @@ class IngestWorker:
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await client.aclose()
+
+    async def _reobserve_loop(self, client: SafeClient) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(self._settings.reobserve_interval_s)
+            await asyncio.gather(*(self._reobserve(client, s) for s in self._sources))
 
     async def _source_loop(self, client: SafeClient, source: Source) -> None:
         while not self._stop.is_set():
@@ -234,7 +237,7 @@ class IngestWorker:
         fresh: dict[str, FeedItem] = {}
         for item in fetched.items:
             if item.native_id in seen:
-                self._update(item, seen[item.native_id], now, batch)
+                self._add_updates(item, seen[item.native_id], now, batch)
             else:
                 fresh.setdefault(item.native_id, item)
         batch.new_items = len(fresh)
@@ -246,7 +249,7 @@ class IngestWorker:
             )
             mentions = [to_mention(item, source.id, source.kind, m, now) for m in matches]
             batch.new.extend(mentions)
-            batch.seen[item.native_id] = (_counts(item), [m.id for m in mentions])
+            batch.seen[item.native_id] = (counts(item), [m.id for m in mentions])
         return batch
 
     def deliver_items(self, source: Any, items: list[FeedItem]) -> int:
@@ -256,6 +259,51 @@ class IngestWorker:
         produced = self._deliver(source.id, batch, {}, {})
         self.stats.items += batch.new_items
         self.stats.mentions += produced - len(batch.updates)
+        return produced
+
+    def _add_updates(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
+        horizon = timedelta(hours=self._settings.engagement_horizon_h)
+        updates = engagement_updates(item, seen, now, horizon, self._store)
+        if updates:
+            batch.updates.extend(updates)
+            batch.seen[item.native_id] = (counts(item), seen.mention_ids)
+
+    def reobserve_once(self) -> int:
+        """Re-observe every source's recent posts once; return the updates produced."""
+        return asyncio.run(self._reobserve_all_once())
+
+    async def _reobserve_all_once(self) -> int:
+        client = SafeClient(self._settings)
+        try:
+            done = await asyncio.gather(*(self._reobserve(client, s) for s in self._sources))
+            return sum(done)
+        finally:
+            await client.aclose()
+
+    async def _reobserve(self, client: SafeClient, source: Source) -> int:
+        """Current engagement of `source`'s recent posts → updates (errors only logged)."""
+        now = datetime.now(UTC)
+        horizon = timedelta(hours=self._settings.engagement_horizon_h)
+        native_ids = recent_native_ids(self._store, source.id, now, horizon)
+        try:
+            items = await observe(source, client, native_ids)
+        except (SourceError, FetchError) as exc:
+            log.warning("ingest: %s: re-observation failed: %s", source.id, exc)
+            return 0
+        seen = self._store.seen(source.id, (i.native_id for i in items))
+        batch = _Batch()
+        for item in items:
+            if item.native_id in seen:
+                self._add_updates(item, seen[item.native_id], now, batch)
+        if not batch.updates:
+            return 0
+        cursor = self._store.cursor(source.id)
+        try:
+            produced = await asyncio.to_thread(self._deliver, source.id, batch, cursor, cursor)
+        except Exception as exc:
+            log.warning("ingest: %s: updates not produced, next round retries: %s", source.id, exc)
+            return 0
+        self.stats.updates += produced
         return produced
 
     async def _complete(self, client: SafeClient, source: Any, batch: _Batch) -> None:
@@ -269,24 +317,6 @@ class IngestWorker:
                 )
             if item.text != mention.text:
                 batch.new[index] = mention.model_copy(update={"text": item.text})
-
-    def _update(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
-        """An item seen again with new engagement, recent enough: its mentions, updated."""
-        counts = _counts(item)
-        horizon = timedelta(hours=self._settings.engagement_horizon_h)
-        if counts is None or counts == seen.engagement or now - item.published_at > horizon:
-            return
-        assert item.engagement is not None
-        engagement = Engagement(
-            likes=max(0, item.engagement.likes),
-            reposts=max(0, item.engagement.reposts),
-            replies=max(0, item.engagement.replies),
-            observed_at=now,
-        )
-        for emitted in self._store.emitted(seen.mention_ids).values():
-            previous = Mention.model_validate_json(emitted.mention_json)
-            batch.updates.append(previous.model_copy(update={"engagement": engagement}))
-        batch.seen[item.native_id] = (counts, seen.mention_ids)
 
     # --- producing --------------------------------------------------------------------------
 

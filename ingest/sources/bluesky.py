@@ -6,6 +6,7 @@ uri (at://did/app.bsky.feed.post/rkey), author {did, handle, displayName}, recor
 createdAt, langs}, likeCount, repostCount, replyCount, indexedAt. Cursor {"since"}: the
 newest `indexedAt` emitted; each poll pages (response `cursor`) until it reaches posts
 indexed before it, at most `max_pages`. URL: https://bsky.app/profile/<handle>/post/<rkey>.
+`observe` reads app.bsky.feed.getPosts?uris=… ({"posts": [PostView]}).
 """
 
 from datetime import datetime
@@ -45,6 +46,10 @@ class SearchPosts(Shape):
     posts: list[PostView]
 
 
+class Posts(Shape):
+    posts: list[PostView]
+
+
 class BlueskySearch:
     kind = "bluesky"
 
@@ -79,6 +84,16 @@ class BlueskySearch:
         return Fetched(
             [self._item(p) for p in posts], {"since": newest.isoformat()} if newest else cursor
         )
+
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+        """Current counts through app.bsky.feed.getPosts (25 at-uris a call)."""
+        url = f"{self.settings.appview.rstrip('/')}/xrpc/app.bsky.feed.getPosts"
+        items: list[FeedItem] = []
+        for start in range(0, len(native_ids), 25):
+            uris = native_ids[start : start + 25]
+            page, _ = await get_json(client, self.settings, url, Posts, params={"uris": uris})
+            items.extend(self._item(p) for p in page.posts)
+        return items
 
     def _item(self, post: PostView) -> FeedItem:
         rkey = post.uri.rsplit("/", 1)[-1]

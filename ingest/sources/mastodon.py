@@ -5,7 +5,8 @@ GET /api/v1/accounts/:id/statuses (both return [Status]), GET /api/v2/search?typ
 (returns {"statuses": [Status]}). Cursor {"min_id"}: the newest status id emitted; `min_id`
 pages forward from it, up to `max_pages` pages of `page_limit` per poll. The first poll (no
 cursor) takes the newest page only. Engagement: favourites/reblogs/replies counts; author
-followers from the account.
+followers from the account. Native id: the instance's status id (the mention id comes from
+the status URL, the same on every instance). `observe` reads GET /api/v1/statuses/:id.
 """
 
 from datetime import datetime
@@ -101,12 +102,28 @@ class MastodonTimeline:
         items = [self._item(s) for s in statuses]
         return Fetched(items, {"min_id": min_id} if min_id else cursor)
 
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+        base = self.settings.instance.rstrip("/")
+        token = self.settings.token
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else None
+        items: list[FeedItem] = []
+        for status_id in native_ids:
+            status, _ = await get_json(
+                client,
+                self.settings,
+                f"{base}/api/v1/statuses/{status_id}",
+                Status,
+                headers=headers,
+            )
+            items.append(self._item(status))
+        return items
+
     def _item(self, status: Status) -> FeedItem:
         text = clean_text(status.content)
         if status.spoiler_text:
             text = f"{clean_text(status.spoiler_text)} {text}".strip()
         return FeedItem(
-            native_id=status.uri,
+            native_id=status.id,
             url=status.url or status.uri,
             title=None,
             text=text or "(no text)",

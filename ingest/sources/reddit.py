@@ -6,7 +6,7 @@ name, title, selftext, author, permalink, created_utc, ups, num_comments, subred
 Cursor {"before": fullname of the newest post emitted}: only newer posts are asked for.
 Rules honoured: the configured descriptive User-Agent (`platform:app:version (by /u/…)`),
 and the rate-limit headers — when `X-Ratelimit-Remaining` is below 1 the next poll waits
-`X-Ratelimit-Reset` seconds.
+`X-Ratelimit-Reset` seconds. `observe` reads /api/info.json?id=<fullnames>.
 """
 
 from datetime import UTC, datetime
@@ -76,6 +76,24 @@ class RedditListing:
         newest = max(posts, key=lambda p: p.created_utc, default=None)
         new_cursor = {"before": newest.name} if newest else cursor
         return Fetched([self._item(p) for p in posts], new_cursor, wait)
+
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+        """Current counts through GET /api/info.json?id=t3_a,t3_b (100 a call)."""
+        s = self.settings
+        items: list[FeedItem] = []
+        url = f"{s.base_url.rstrip('/')}/api/info.json"
+        for start in range(0, len(native_ids), 100):
+            ids = ",".join(native_ids[start : start + 100])
+            listing, _ = await get_json(
+                client,
+                s,
+                url,
+                Listing,
+                params={"id": ids, "raw_json": 1},
+                headers={"User-Agent": s.user_agent},
+            )
+            items.extend(self._item(c.data) for c in listing.data.children if c.kind == "t3")
+        return items
 
     def _item(self, post: Post) -> FeedItem:
         return FeedItem(

@@ -8,6 +8,7 @@ retweet_count, reply_count, quote_count}}], "includes"?: {"users": [{id, name, u
 public_metrics: {followers_count}}]}, "meta": {newest_id?, result_count, next_token?}}.
 Cursor {"since_id"}: the newest tweet id emitted; pages follow `next_token`. When
 `x-rate-limit-remaining` is 0 the next poll waits until `x-rate-limit-reset` (epoch s).
+`observe` reads GET /2/tweets?ids=… ({"data": [Tweet], "includes": …}).
 """
 
 import time
@@ -64,6 +65,11 @@ class RecentSearch(Shape):
     meta: Meta
 
 
+class Tweets(Shape):
+    data: list[Tweet] = Field(default_factory=list)
+    includes: Includes = Includes()
+
+
 FIELDS = {
     "tweet.fields": "created_at,lang,public_metrics,author_id",
     "expansions": "author_id",
@@ -118,6 +124,27 @@ class XRecentSearch:
                 break
         items = [self._item(t, users.get(t.author_id or "")) for t in tweets]
         return Fetched(items, {"since_id": newest} if newest else cursor, wait)
+
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+        """Current counts through GET /2/tweets?ids=… (100 a call)."""
+        s = self.settings
+        if s.bearer_token is None:
+            return []
+        headers = {"Authorization": f"Bearer {s.bearer_token.get_secret_value()}"}
+        items: list[FeedItem] = []
+        for start in range(0, len(native_ids), 100):
+            params = {"ids": ",".join(native_ids[start : start + 100]), **FIELDS}
+            page, _ = await get_json(
+                client,
+                s,
+                f"{s.base_url.rstrip('/')}/2/tweets",
+                Tweets,
+                params=params,
+                headers=headers,
+            )
+            users = {u.id: u for u in page.includes.users}
+            items.extend(self._item(t, users.get(t.author_id or "")) for t in page.data)
+        return items
 
     def _item(self, tweet: Tweet, user: User | None) -> FeedItem:
         handle = user.username if user else None

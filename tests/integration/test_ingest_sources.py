@@ -115,16 +115,37 @@ def test_mastodon_hashtag_min_id_engagement_and_updates(
     found = mentions(config, 4)
     assert len(found) == 4
     first = {m.native_id: m for m in found if m.engagement and m.engagement.likes == 0}
-    m101 = first["https://masto.example/users/julie/statuses/101"]
+    m101 = first["101"]
     assert m101.url == "https://masto.example/@julie/101"
     assert m101.author.handle == "@julie@masto.example" and m101.author.followers == 321
     assert m101.engagement is not None and m101.engagement.reposts == 2
     assert m101.text == "Air Volaris: merci" and m101.lang == "fr"
     [update] = [m for m in found if m.engagement and m.engagement.likes == 50]
-    original = first["https://masto.example/users/julie/statuses/104"]
+    original = first["104"]
     assert update.id == original.id and update.engagement is not None
     assert original.engagement is not None
     assert update.engagement.observed_at > original.engagement.observed_at
+
+
+def test_recent_posts_are_reobserved_on_schedule_as_updates(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    statuses = {"201": status(201, "Air Volaris en panne", favourites=1)}
+    http.route("/api/v1/timelines/tag/v", Reply(body=json.dumps(list(statuses.values())).encode()))
+    http.route("/api/v1/statuses/201", lambda r: Reply(body=json.dumps(statuses["201"]).encode()))
+    config = setup(
+        stack, tmp_path, {"id": "masto", "type": "mastodon", "instance": http.base, "hashtag": "v"}
+    )
+    worker = build_ingest(config, threading.Event())
+    assert worker.run_once() == 1
+    assert worker.reobserve_once() == 0  # nothing changed
+    statuses["201"] = status(201, "Air Volaris en panne", favourites=80)
+    assert worker.reobserve_once() == 1  # the timeline no longer lists it: looked up by id
+    assert worker.reobserve_once() == 0  # the new count was remembered
+    worker.close()
+    found = mentions(config, 2)
+    assert len({m.id for m in found}) == 1
+    assert sorted(m.engagement.likes for m in found if m.engagement) == [1, 80]
 
 
 def test_mastodon_unexpected_shape_is_a_clear_error(
