@@ -77,6 +77,14 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
+    from ingest.matcher import BrandMatcher
+    from ingest.query import QueryError
+
+    try:
+        BrandMatcher(config.tenants)  # every brand query compiles, or its position is named
+    except QueryError as exc:
+        print(f"veille: {args.config}: brand query: {exc}", file=sys.stderr)
+        return 2
     brands = sum(len(t.brands) for t in config.tenants)
     print(f"{args.config}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
           f"{len(config.sources)} source(s))")  # fmt: skip

@@ -1,6 +1,8 @@
 """Brand queries: the language (AND/OR/NOT, parentheses, phrases, wildcards, tags, handles,
 field filters, exclusions), accent- and case-insensitivity, the index, and errors."""
 
+from pathlib import Path
+
 import pytest
 
 from ingest.matcher import BrandMatcher
@@ -144,3 +146,23 @@ def test_malformed_queries_name_the_position(query: str, position: int, reason: 
         parse(query)
     assert error.value.position == position
     assert f"position {position}" in str(error.value)
+
+
+def test_the_index_never_changes_a_result() -> None:
+    from bench.bench_ingest_query import indexed, make_tenants, make_texts, naive
+
+    many = BrandMatcher(make_tenants())
+    texts = [*make_texts(400, seed=3), "Ça va VOLARIS0 #Volaris1 @lumen2 air-nordica3 réembours"]
+    assert [indexed(many, t) for t in texts] == [naive(many, t) for t in texts]
+    assert sum(bool(indexed(many, t)) for t in texts) >= 5  # the sample does match
+
+
+def test_config_check_names_a_malformed_query(tmp_path: Path) -> None:
+    from veille.cli import main
+
+    path = tmp_path / "veille.yaml"
+    path.write_text(
+        "tenants: [{id: t, name: T, brands: [{id: b, name: B,"
+        " queries: [{id: q, query: 'volaris (retard'}]}]}]\n"
+    )
+    assert main(["--config", str(path), "config", "check"]) == 2
