@@ -139,6 +139,7 @@ class IngestWorker:
         client = SafeClient(self._settings)
         try:
             tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
+            tasks.append(asyncio.create_task(self._prune_loop()))
             if self._settings.engagement_horizon_h > 0:
                 tasks.append(asyncio.create_task(self._reobserve_loop(client)))
             while not self._stop.is_set():
@@ -149,6 +150,12 @@ class IngestWorker:
         finally:
             await client.aclose()
 
+    async def _prune_loop(self) -> None:
+        """Hourly: forget seen ids and emitted mentions older than `seen_retention_days`."""
+        while not self._stop.is_set():
+            await asyncio.to_thread(self._store.prune, self._settings.seen_retention_days * 86400)
+            await asyncio.sleep(3600)
+
     async def _reobserve_loop(self, client: SafeClient) -> None:
         while not self._stop.is_set():
             await asyncio.sleep(self._settings.reobserve_interval_s)
@@ -157,8 +164,8 @@ class IngestWorker:
     async def _source_loop(self, client: SafeClient, source: Source) -> None:
         while not self._stop.is_set():
             wait = self._next_poll[source.id] - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(min(wait, 0.5))
+            if wait > 0:  # stop cancels the task: no need to wake up before it is due
+                await asyncio.sleep(wait)
                 continue
             await self._poll(client, source)
 
