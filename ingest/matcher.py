@@ -55,29 +55,40 @@ class BrandMatcher:
                     for i, q in enumerate(brand.exclude)
                 ]
         mentions = Counter(key for query in self.queries for key in query.node.terms())
-        ascii_keys: dict[str, list[int]] = {}
-        other_keys: dict[str, list[int]] = {}
+        anchors: dict[str, list[int]] = {}
+        terms: dict[str, list[int]] = {}
         for index, query in enumerate(self.queries):
             for key in query.node.terms():  # looked for, so that possible() can rule out
-                (ascii_keys if key.isascii() else other_keys).setdefault(key, [])
+                terms.setdefault(key, [])
             for key in query.anchors(mentions.__getitem__):  # the rarest keys: indexed
-                (ascii_keys if key.isascii() else other_keys)[key].append(index)
-        self._ascii = _automaton(ascii_keys)
-        self._other = _automaton(other_keys)
+                anchors.setdefault(key, []).append(index)
+        ascii_only = {k: v for k, v in anchors.items() if k.isascii()}
+        self._ascii_anchors = _automaton(ascii_only)
+        self._other_anchors = _automaton({k: v for k, v in anchors.items() if k not in ascii_only})
+        self._ascii_terms = _automaton({k: [] for k in terms if k.isascii()})
+        self._other_terms = _automaton({k: [] for k in terms if not k.isascii()})
 
     def candidates(self, text: str) -> list[int]:
         """Indexes of the queries sharing an anchor with the text and not ruled out by the
-        keys it lacks, in configuration order."""
+        keys it lacks, in configuration order. Most texts stop after the first pass."""
+        skeleton = ascii_skeleton(text)
+        folded = None if text.isascii() else ""  # fold(text), computed only if needed
         found: set[int] = set()
+        if self._ascii_anchors is not None:
+            for _end, (_key, indexes) in self._ascii_anchors.iter(skeleton):
+                found.update(indexes)
+        if self._other_anchors is not None and folded is not None:
+            folded = fold(text)
+            for _end, (_key, indexes) in self._other_anchors.iter(folded):
+                found.update(indexes)
+        if not found:
+            return []
         present: set[str] = set()
-        if self._ascii is not None:
-            for _end, (key, indexes) in self._ascii.iter(ascii_skeleton(text)):
-                present.add(key)
-                found.update(indexes)
-        if self._other is not None and not text.isascii():
-            for _end, (key, indexes) in self._other.iter(fold(text)):
-                present.add(key)
-                found.update(indexes)
+        if self._ascii_terms is not None:
+            present.update(key for _end, (key, _none) in self._ascii_terms.iter(skeleton))
+        if self._other_terms is not None and folded is not None:
+            folded = folded or fold(text)
+            present.update(key for _end, (key, _none) in self._other_terms.iter(folded))
         queries = self.queries
         return sorted(i for i in found if queries[i].possible(present))
 

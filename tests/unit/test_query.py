@@ -111,6 +111,8 @@ def test_non_ascii_brand_names_are_indexed_too() -> None:
     assert cyrillic.candidates("Я люблю МОСКВА") == [0]
     assert cyrillic.match("Я люблю МОСКВА")
     assert not cyrillic.match("Я люблю москвабург")
+    both = matcher("volaris москва")  # a non-ASCII word that is not the anchor
+    assert both.match("Volaris à МОСКВА") and not both.match("Volaris à Paris")
 
 
 def test_fold_is_case_and_accent_insensitive() -> None:
