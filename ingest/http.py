@@ -12,8 +12,10 @@ Contract, for every request of every source:
   an error, never buffered whole);
 - per host: at most `per_host_concurrency` requests at once and `per_host_interval_s`
   between request starts (politeness); across hosts: `max_concurrency` at once;
-- 429 and 5xx raise SourceError carrying the server's Retry-After; other non-2xx/304 raise
-  SourceError naming the status. Nothing here retries: the scheduler decides when.
+- 429 and 5xx raise FetchError carrying the server's Retry-After, and the host is left
+  alone for that long: requests of every source to it fail at once, without a connection;
+  other non-2xx/304 raise FetchError naming the status. Nothing here retries: the
+  scheduler decides when.
 """
 
 import asyncio
@@ -93,8 +95,15 @@ class _HostGate:
 
 
 class SafeClient:
-    def __init__(self, settings: IngestSettings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: IngestSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        host_blocks: dict[str, float] | None = None,
+    ) -> None:
+        """`host_blocks` (host → monotonic time): Retry-After holds, shared across clients."""
         self._settings = settings
+        self._blocks = {} if host_blocks is None else host_blocks
         self._allowed: list[Network] = [
             ipaddress.ip_network(n, strict=False) for n in settings.allow_networks
         ]
@@ -181,13 +190,24 @@ class SafeClient:
         max_bytes: int,
     ) -> Response:
         gate = self._gate(url)
+        host = urlsplit(url).netloc.lower()
         async with self._global, gate.semaphore:
+            blocked_s = self._blocks.get(host, 0.0) - time.monotonic()
+            if blocked_s > 0:
+                raise FetchError(
+                    f"host asked to wait (Retry-After): {blocked_s:.0f} s left", blocked_s
+                )
             await gate.wait_turn()
             try:
                 async with asyncio.timeout(timeout_s):
                     return await self._send(
                         method, url, headers, params, data, timeout_s, max_bytes
                     )
+            except FetchError as exc:
+                if exc.retry_after_s:
+                    until = time.monotonic() + exc.retry_after_s
+                    self._blocks[host] = max(self._blocks.get(host, 0.0), until)
+                raise
             except TimeoutError:
                 raise FetchError(f"timed out after {timeout_s:g} s") from None
             except httpx.TooManyRedirects:

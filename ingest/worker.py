@@ -89,6 +89,7 @@ class IngestWorker:
         self._produce_lock = threading.RLock()
         self._next_poll = {s.id: 0.0 for s in sources}
         self._failures = {s.id: 0 for s in sources}
+        self._host_blocks: dict[str, float] = {}  # Retry-After per host, across polls
         self.stats = IngestStats(health={s.id: self._new_health(s) for s in sources})
 
     def _new_health(self, source: Source) -> SourceHealth:
@@ -126,7 +127,7 @@ class IngestWorker:
             self._store.close()
 
     async def _run_due_once(self) -> int:
-        client = SafeClient(self._settings)
+        client = SafeClient(self._settings, host_blocks=self._host_blocks)
         try:
             now = time.monotonic()
             due = [s for s in self._sources if self._next_poll[s.id] <= now]
@@ -136,7 +137,7 @@ class IngestWorker:
             await client.aclose()
 
     async def _run_forever(self) -> None:
-        client = SafeClient(self._settings)
+        client = SafeClient(self._settings, host_blocks=self._host_blocks)
         try:
             tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
             tasks.append(asyncio.create_task(self._prune_loop()))
@@ -280,7 +281,7 @@ class IngestWorker:
         return asyncio.run(self._reobserve_all_once())
 
     async def _reobserve_all_once(self) -> int:
-        client = SafeClient(self._settings)
+        client = SafeClient(self._settings, host_blocks=self._host_blocks)
         try:
             done = await asyncio.gather(*(self._reobserve(client, s) for s in self._sources))
             return sum(done)

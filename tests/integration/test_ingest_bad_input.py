@@ -82,13 +82,15 @@ def test_each_bad_feed_fails_alone_with_its_reason(
         "to-metadata": Reply(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"}),
         "good": Reply(body=GOOD, headers={"ETag": '"g"'}),
     }
+    limiting = LocalHttp()  # a host that asks to wait is left alone: keep it apart
     for name, reply in routes.items():
-        http.route(f"/{name}", reply)
+        (limiting if name in ("limited", "unavailable") else http).route(f"/{name}", reply)
+    base = {n: limiting.base if n in ("limited", "unavailable") else http.base for n in routes}
     sources = [
         {
             "id": name,
             "type": "rss",
-            "url": f"{http.base}/{name}",
+            "url": f"{base[name]}/{name}",
             "timeout_s": 1.0,
             "max_bytes": 1024 * 1024,
         }
@@ -126,6 +128,7 @@ def test_each_bad_feed_fails_alone_with_its_reason(
     mentions = [Mention.model_validate_json(v) for v in read_topic(config, raw, 1)]
     assert [(m.native_id, m.tenant) for m in mentions] == [("g1", "agence-horizon")]
     worker.close()
+    limiting.close()
 
 
 def test_private_addresses_are_refused_unless_allowed(
@@ -165,4 +168,28 @@ def test_invalid_utf8_and_scripts_are_handled_and_logged(
     raw = Topics(config.kafka.topic_prefix).raw
     [mention] = [Mention.model_validate_json(v) for v in read_topic(config, raw, 1)]
     assert mention.native_id == "u1" and "\ufffd" in mention.text
+    worker.close()
+
+
+def test_a_host_retry_after_holds_every_source_on_that_host(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    http.route("/a", Reply(429, b"", {"Retry-After": "300"}))
+    http.route("/b", Reply(body=GOOD))
+    sources = [{"id": "a", "type": "rss", "url": f"{http.base}/a"}]
+    config = feed_config(stack, tmp_path, sources)
+    worker = build_ingest(config, threading.Event())
+    worker._sources.append(
+        worker._sources[0].__class__(
+            worker._sources[0].settings.model_copy(update={"id": "b", "url": f"{http.base}/b"})
+        )
+    )
+    worker._next_poll["b"] = time.monotonic() + 3600  # b is not due in the first round
+    worker._failures["b"] = 0
+    worker.stats.health["b"] = worker._new_health(worker._sources[1])
+    assert worker.run_once() == 0
+    worker._next_poll["b"] = 0.0
+    assert worker.run_once() == 0
+    assert "Retry-After" in (worker.stats.health["b"].last_error or "")
+    assert not http.hits("/b")  # the host was left alone
     worker.close()
