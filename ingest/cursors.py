@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS seen (source TEXT NOT NULL, native_id TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS emitted (id TEXT PRIMARY KEY, published_at REAL NOT NULL,
                                     source TEXT NOT NULL, mention TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS emitted_published ON emitted (published_at);
+CREATE TABLE IF NOT EXISTS health (source TEXT PRIMARY KEY, snapshot TEXT NOT NULL,
+                                   updated_at REAL NOT NULL);
 """
 
 
@@ -155,6 +157,20 @@ class CursorStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def save_health(self, snapshots: dict[str, dict[str, Any]]) -> None:
+        """Each source's latest health, for `veille ingest health` (one transaction)."""
+        now = time.time()
+        rows = [(source, json.dumps(snap, default=str), now) for source, snap in snapshots.items()]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT source, snapshot FROM health ORDER BY source")
+            return {source: json.loads(snapshot) for source, snapshot in rows}
 
     def prune(self, older_than_s: float) -> None:
         """Forget items seen, and mentions published, more than `older_than_s` ago."""

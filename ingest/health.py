@@ -36,6 +36,20 @@ class SourceHealth:
             self._recent.popleft()
         return float(sum(n for _, n in self._recent))
 
+    def snapshot(self, now: datetime) -> dict[str, object]:
+        """What `veille ingest health` shows: plain JSON values."""
+        return {
+            "kind": self.kind,
+            "last_success": self.last_success,
+            "last_error": self.last_error,
+            "consecutive_errors": self.consecutive_errors,
+            "items_total": self.items_total,
+            "items_per_hour": self.items_per_hour(now),
+            "last_item_at": self.last_item_at,
+            "silent_since": self.silent_since,
+            "at": now,
+        }
+
     def succeeded(self, new_items: int, now: datetime) -> SourceHealthEvent | None:
         self.last_success = now
         self.consecutive_errors = 0

@@ -45,6 +45,7 @@ from veille.kafka import DurableProducer
 log = logging.getLogger(__name__)
 
 KAFKA_BACKOFF_MAX_S = 60.0
+HEALTH_SAVE_S = 30.0
 
 
 @dataclass
@@ -132,6 +133,7 @@ class IngestWorker:
             now = time.monotonic()
             due = [s for s in self._sources if self._next_poll[s.id] <= now]
             counts = await asyncio.gather(*(self._poll(client, s) for s in due))
+            self.save_health()
             return sum(counts)
         finally:
             await client.aclose()
@@ -141,6 +143,7 @@ class IngestWorker:
         try:
             tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
             tasks.append(asyncio.create_task(self._prune_loop()))
+            tasks.append(asyncio.create_task(self._health_loop()))
             if self._settings.engagement_horizon_h > 0:
                 tasks.append(asyncio.create_task(self._reobserve_loop(client)))
             while not self._stop.is_set():
@@ -150,6 +153,16 @@ class IngestWorker:
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             await client.aclose()
+
+    def save_health(self) -> None:
+        now = datetime.now(UTC)
+        self._store.save_health({k: h.snapshot(now) for k, h in self.stats.health.items()})
+
+    async def _health_loop(self) -> None:
+        """Every 30 s: each source's health into the store, for `veille ingest health`."""
+        while not self._stop.is_set():
+            await asyncio.sleep(HEALTH_SAVE_S)
+            await asyncio.to_thread(self.save_health)
 
     async def _prune_loop(self) -> None:
         """Hourly: forget seen ids and emitted mentions older than `seen_retention_days`."""

@@ -59,6 +59,37 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 1 if running.failures else 0
 
 
+def cmd_ingest_health(args: argparse.Namespace) -> int:
+    """Each source's last saved health; exit 1 if one is silent or failing."""
+    from ingest.cursors import CursorStore
+
+    config = _config(args)
+    if config.ingest.state_dir is None:
+        print("veille: ingest.state_dir is null: health lives only in the worker", file=sys.stderr)
+        return 2
+    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    health = store.health()
+    store.close()
+    bad = 0
+    for source in (s.id for s in config.sources):
+        snap = health.get(source)
+        if snap is None:
+            print(f"{source:<24} never polled")
+            continue
+        state = (
+            "SILENT"
+            if snap["silent_since"]
+            else ("FAILING" if snap["consecutive_errors"] else "ok")
+        )
+        bad += state != "ok"
+        print(
+            f"{source:<24} {state:<8} last success {snap['last_success'] or '-'} · "
+            f"{snap['consecutive_errors']} error(s) in a row · "
+            f"{snap['items_per_hour']:.0f} items/h · last error: {snap['last_error'] or '-'}"
+        )
+    return 1 if bad else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from veille.demo.run import run_demo
 
@@ -115,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_actions.add_parser(
         "push", help="HTTP push endpoint: POST /ingest/{tenant} → mentions.raw"
     ).set_defaults(func=cmd_worker, worker="push")
+    ingest_actions.add_parser(
+        "health", help="each source's health (exit 1 if one is silent or failing)"
+    ).set_defaults(func=cmd_ingest_health)
     enrich = commands.add_parser("enrich", help="enrich and index workers")
     enrich_actions = enrich.add_subparsers(dest="action", required=True)
     enrich_actions.add_parser("run", help="mentions.raw → mentions.enriched").set_defaults(

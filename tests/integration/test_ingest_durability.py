@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from schemas.config import VeilleConfig
 from schemas.health import SourceHealthEvent
@@ -16,6 +17,7 @@ from schemas.mention import Mention
 from schemas.topics import Topics
 from tests.helpers import free_port, make_config, read_topic
 from tests.local_http import LocalHttp, Reply, Request
+from veille.cli import main
 from veille.demo.feed_server import render_rss
 from veille.demo.stream import DemoPost
 from veille.runner import build_ingest, prepare
@@ -142,7 +144,7 @@ def test_the_same_post_through_two_sources_is_one_mention(
 
 
 def test_a_failing_source_goes_silent_then_recovers(
-    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = {"up": False}
     http.route(
@@ -166,9 +168,14 @@ def test_a_failing_source_goes_silent_then_recovers(
     for _ in range(4):
         worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
         worker.run_once()
+    path = tmp_path / "veille.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    assert main(["--config", str(path), "ingest", "health"]) == 1
+    assert "SILENT" in capsys.readouterr().out.split("flaky")[1].splitlines()[0]
     state["up"] = True
     worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
     worker.run_once()
+    assert main(["--config", str(path), "ingest", "health"]) == 0
     worker.close()
     health = Topics(config.kafka.topic_prefix).health
     events = [SourceHealthEvent.model_validate_json(v) for v in read_topic(config, health, 2)]
