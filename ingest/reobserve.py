@@ -3,7 +3,7 @@
 Two paths lead here. A listing that returns an already-emitted item (Facebook's lookback
 window, a Mastodon page read again) goes through `engagement_updates` in the worker's batch.
 And every `ingest.reobserve_interval_s`, `Reobserver` asks each source that can look posts
-up by id (`observe(client, native_ids)`: Mastodon, Bluesky, Reddit, X) for the current
+up by id (`observe(client, native_ids)`: Mastodon, Bluesky, Reddit, X, YouTube) for the current
 counts of what it emitted within `ingest.engagement_horizon_h`; changed counts become
 updates. An update is the stored mention with new `engagement` (and its `observed_at`):
 same id, so Elasticsearch overwrites it and enrich can compute velocity.

@@ -6,7 +6,8 @@ GET {base}/youtube/v3/commentThreads?part=snippet&order=time&maxResults=100&key=
 {"textOriginal", "authorDisplayName", "authorChannelId": {"value"}, "likeCount",
 "publishedAt"}}}}], "nextPageToken"?}. Newest first: each poll pages until it reaches
 comments published before the cursor {"since"} (the newest emitted), at most `max_pages`.
-URL: https://www.youtube.com/watch?v=<video>&lc=<comment id>.
+URL: https://www.youtube.com/watch?v=<video>&lc=<comment id>. `observe` reads
+commentThreads?id=<ids> (same shape) for the current like and reply counts.
 """
 
 from datetime import datetime
@@ -94,6 +95,24 @@ class YouTubeComments:
         return Fetched(
             [self._item(t) for t in threads], {"since": newest.isoformat()} if newest else cursor
         )
+
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+        """Current counts through commentThreads?id=… (a thread's id is its top-level
+        comment's id; 50 a call)."""
+        s = self.settings
+        if s.api_key is None:
+            return []
+        url = f"{s.base_url.rstrip('/')}/youtube/v3/commentThreads"
+        items: list[FeedItem] = []
+        for start in range(0, len(native_ids), 50):
+            params = {
+                "part": "snippet",
+                "id": ",".join(native_ids[start : start + 50]),
+                "key": s.api_key.get_secret_value(),
+            }
+            page, _ = await get_json(client, s, url, CommentThreads, params=params)
+            items.extend(self._item(t) for t in page.items)
+        return items
 
     def _item(self, thread: Thread) -> FeedItem:
         comment = thread.snippet.top_level_comment

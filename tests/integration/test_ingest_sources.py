@@ -460,10 +460,19 @@ def test_youtube_comment_threads_pages(
     assert worker.run_once() == 1  # first poll: newest page
     assert again(worker) == 0  # c2 seen; c1 older than the cursor: no more pages asked
     assert http.hits("/youtube/v3/commentThreads")[-1].query["videoId"] == ["vid1"]
+    liked = thread("c2", "Air Volaris au top", 5)
+    liked["snippet"]["topLevelComment"]["snippet"]["likeCount"] = 70
+    http.route(
+        "/youtube/v3/commentThreads",
+        lambda r: Reply(
+            body=json.dumps({"items": [liked] if r.query.get("id") == ["c2"] else []}).encode()
+        ),
+    )
+    assert worker.reobserve_once() == 1  # looked up by id: 7 → 70 likes
     worker.close()
-    [found] = mentions(config, 1)
-    assert found.url == "https://www.youtube.com/watch?v=vid1&lc=c2"
-    assert found.engagement is not None and found.engagement.likes == 7
+    found = mentions(config, 2)
+    assert {m.url for m in found} == {"https://www.youtube.com/watch?v=vid1&lc=c2"}
+    assert sorted(m.engagement.likes for m in found if m.engagement) == [7, 70]
 
 
 def test_facebook_page_comments_and_graph_errors(
