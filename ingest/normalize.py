@@ -2,7 +2,7 @@
 
 import html
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -86,6 +86,9 @@ def to_mention(
             observed_at=fetched_at,
         )
     followers = item.author_followers
+    published = item.published_at
+    if published.tzinfo is None:  # a source's naive time: its APIs speak UTC
+        published = published.replace(tzinfo=UTC)
     return Mention(
         id=post_mention_id(match.tenant, source, item.native_id, url),
         tenant=match.tenant,
@@ -103,7 +106,7 @@ def to_mention(
         title=item.title,
         text=item.text,
         lang=item.lang,
-        published_at=item.published_at,
+        published_at=published,
         fetched_at=fetched_at,
         engagement=engagement,
     )

@@ -37,6 +37,7 @@ from ingest.normalize import to_mention
 from ingest.reobserve import counts, engagement_updates, observe, recent_native_ids
 from ingest.sources.base import FeedItem, Fetched, Source, SourceError
 from schemas.config import IngestSettings
+from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
 from schemas.mention import Mention
 from schemas.topics import Topics
@@ -67,6 +68,7 @@ class _Batch:
     seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
     new_items: int = 0
     items: list[FeedItem] = field(default_factory=list)
+    rejected: list[tuple[str, FeedItem]] = field(default_factory=list)
 
 
 class IngestWorker:
@@ -181,7 +183,11 @@ class IngestWorker:
             if wait > 0:  # stop cancels the task: no need to wake up before it is due
                 await asyncio.sleep(wait)
                 continue
-            await self._poll(client, source)
+            try:
+                await self._poll(client, source)
+            except Exception:  # never let one source's task die: it would go silent
+                log.exception("ingest: %s: poll crashed; retried at its next interval", source.id)
+                self._next_poll[source.id] = time.monotonic() + source.interval_s
 
     # --- one poll ---------------------------------------------------------------------------
 
@@ -207,7 +213,9 @@ class IngestWorker:
         batch = self._batch(source, fetched)
         if batch.new and hasattr(source, "complete"):  # e.g. a blog's full text, matched only
             await self._complete(client, source, batch)
-        unchanged = not (batch.new or batch.updates or batch.seen) and fetched.cursor == cursor
+        unchanged = not (batch.new or batch.updates or batch.seen or batch.rejected) and (
+            fetched.cursor == cursor
+        )
         try:
             if unchanged:  # 304 Not Modified, or nothing new: nothing to produce or commit
                 produced = 0
@@ -268,7 +276,11 @@ class IngestWorker:
             matches = self._matcher.match(
                 text, source.tenants, lang=item.lang, source=source.id, source_kind=source.kind
             )
-            mentions = [to_mention(item, source.id, source.kind, m, now) for m in matches]
+            try:
+                mentions = [to_mention(item, source.id, source.kind, m, now) for m in matches]
+            except ValueError as exc:  # a poison item: dead-lettered, never retried forever
+                batch.rejected.append((f"{source.id}: item {item.native_id!r}: {exc}", item))
+                mentions = []
             batch.new.extend(mentions)
             batch.seen[item.native_id] = (counts(item), [m.id for m in mentions])
         return batch
@@ -350,7 +362,7 @@ class IngestWorker:
         with self._produce_lock:
             already = self._store.emitted(m.id for m in batch.new)
             new = [m for m in {m.id: m for m in batch.new}.values() if m.id not in already]
-            self._produce(new + batch.updates, [])
+            self._produce(new + batch.updates, [], batch.rejected)
             emitted = [
                 Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())
                 for m in new + batch.updates
@@ -359,11 +371,26 @@ class IngestWorker:
                 self._store.commit(source_id, cursor, batch.seen, emitted)
             return len(new) + len(batch.updates)
 
-    def _produce(self, mentions: list[Mention], events: list[SourceHealthEvent]) -> None:
-        """Send and flush (acks=all); raises if Kafka did not take every message."""
-        if not mentions and not events:
+    def _produce(
+        self,
+        mentions: list[Mention],
+        events: list[SourceHealthEvent],
+        rejected: Sequence[tuple[str, FeedItem]] = (),
+    ) -> None:
+        """Send and flush (acks=all); raises if Kafka did not take every message. Rejected
+        items go to the dead-letter topic with their reason."""
+        if not mentions and not events and not rejected:
             return
         with self._produce_lock:
+            for reason, item in rejected:
+                log.warning("ingest: dead-lettered: %s", reason)
+                letter = DeadLetter(
+                    stage="ingest",
+                    error=reason,
+                    failed_at=datetime.now(UTC),
+                    value_b64=DeadLetter.encode(repr(item).encode()) or "",
+                )
+                self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
             for mention in mentions:
                 self._producer.send(
                     self._topics.raw, mention.id, mention.model_dump_json().encode()

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ingest.sources.base import FeedItem, Fetched
 from schemas.config import VeilleConfig
+from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
 from schemas.mention import Mention
 from schemas.topics import Topics
@@ -187,3 +189,39 @@ def test_a_failing_source_goes_silent_then_recovers(
     assert silent.consecutive_errors == 3 and "HTTP 500" in (silent.last_error or "")
     assert silent.tenants == ["agence-horizon"]
     assert worker.stats.health["other"].consecutive_errors == 0
+
+
+class PoisonSource:
+    """A source yielding one item that cannot become a Mention (empty native id)."""
+
+    id = "poison"
+    kind = "test"
+    interval_s = 60.0
+    tenants = None
+
+    async def poll(self, client: object, cursor: dict[str, Any]) -> Fetched:
+        def item(native_id: str) -> FeedItem:
+            return FeedItem(native_id, None, None, "Air Volaris en retard", None, None, AT, "fr")
+
+        return Fetched([item(""), item("fine")], {"n": 1})
+
+
+def test_a_poison_item_is_dead_lettered_and_the_rest_goes_on(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    config = config_for(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, [])
+    prepare(config)
+    worker = build_ingest(config, threading.Event())
+    worker._sources = [PoisonSource()]
+    worker._next_poll = {"poison": 0.0}
+    worker._failures = {"poison": 0}
+    worker.stats.health = {"poison": worker._new_health(worker._sources[0])}
+    assert worker.run_once() == 1
+    worker._next_poll = {"poison": 0.0}
+    assert worker.run_once() == 0  # the poison item is not retried forever
+    worker.close()
+    [fine] = raw_mentions(config, 1)
+    assert fine.native_id == "fine"
+    dlq = Topics(config.kafka.topic_prefix).dlq
+    [letter] = [DeadLetter.model_validate_json(v) for v in read_topic(config, dlq, 1)]
+    assert letter.stage == "ingest" and "poison: item ''" in letter.error
