@@ -13,6 +13,7 @@ import os
 from pydantic import ValidationError
 
 from ingest.http import SafeClient
+from ingest.normalize import clean_text
 from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import ReplaySource
 from schemas.mention import IncomingPost
@@ -26,8 +27,8 @@ def post_item(post: IncomingPost, default_lang: str | None) -> FeedItem:
     return FeedItem(
         native_id=post.id,
         url=post.url,
-        title=post.title,
-        text=post.text,
+        title=clean_text(post.title or "") or None,
+        text=clean_text(post.text) or post.text,
         author_name=post.author.name,
         author_handle=post.author.handle,
         published_at=post.published_at,

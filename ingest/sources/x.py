@@ -17,6 +17,7 @@ from datetime import datetime
 from pydantic import Field
 
 from ingest.http import SafeClient
+from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json, header_float
 from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import XSource
@@ -153,7 +154,7 @@ class XRecentSearch:
             native_id=tweet.id,
             url=f"https://x.com/{handle or 'i'}/status/{tweet.id}",
             title=None,
-            text=tweet.text,
+            text=clean_text(tweet.text) or "(no text)",  # the API escapes &, < and >
             author_name=user.name if user else None,
             author_handle=f"@{handle}" if handle else None,
             published_at=tweet.created_at,

@@ -359,7 +359,7 @@ def test_x_mentions_carry_followers_and_engagement(
         "data": [
             {
                 "id": "7",
-                "text": "Air Volaris: 3 h d'attente",
+                "text": "Air Volaris &amp; 3 h d'attente",
                 "created_at": iso(3),
                 "lang": "fr",
                 "author_id": "42",
@@ -400,6 +400,7 @@ def test_x_mentions_carry_followers_and_engagement(
     worker.close()
     [found] = mentions(config, 1)
     assert found.url == "https://x.com/sam_fr/status/7" and found.author.followers == 1200
+    assert found.text == "Air Volaris & 3 h d'attente"
     assert found.engagement is not None
     assert (found.engagement.likes, found.engagement.reposts, found.engagement.replies) == (
         30,
