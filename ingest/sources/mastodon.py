@@ -77,7 +77,7 @@ class MastodonTimeline:
             params["min_id"] = min_id
         token = self.settings.token
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else None
-        if "search" in url:
+        if self.settings.search is not None:
             found, _ = await get_json(
                 client, self.settings, url, Statuses, params=params, headers=headers
             )

@@ -2,6 +2,7 @@
 a clear error of its own in its health (and the log), and the good feed polled in the same
 round still produces its mentions."""
 
+import gzip
 import logging
 import threading
 import time
@@ -40,6 +41,9 @@ BOMB = (
 )
 
 
+BOMB_GZ = gzip.compress(b"\0" * (64 * 1024 * 1024))  # 64 MB of zeros in about 64 KB
+
+
 @pytest.fixture
 def http() -> Iterator[LocalHttp]:
     server = LocalHttp()
@@ -74,6 +78,7 @@ def test_each_bad_feed_fails_alone_with_its_reason(
         "bomb": Reply(body=BOMB),
         "huge": Reply(body=b"<rss>" + b"x" * 65536, chunks=400),  # 26 MB, no Content-Length
         "declared-huge": Reply(body=b"", headers={"Content-Length": str(300 * 1024 * 1024)}),
+        "gzip-bomb": Reply(body=BOMB_GZ, headers={"Content-Encoding": "gzip"}),
         "slow": Reply(body=GOOD, delay_s=3.0),
         "limited": Reply(429, b"slow down", {"Retry-After": "120"}),
         "unavailable": Reply(503, b"", {"Retry-After": later}),
@@ -109,6 +114,7 @@ def test_each_bad_feed_fails_alone_with_its_reason(
     assert "exceeds the 1048576 B cap" in errors["huge"]
     assert "body of 314572800 B exceeds" in errors["declared-huge"]
     assert "timed out after 1 s" in errors["slow"]
+    assert "decompressed body exceeds the 1048576 B cap" in errors["gzip-bomb"]
     assert "HTTP 429, retry after 120 s" in errors["limited"]
     assert "HTTP 503, retry after" in errors["unavailable"]
     assert "HTTP 500" in errors["server-error"]
