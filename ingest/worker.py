@@ -8,10 +8,12 @@ emitted through another source is not emitted again) → produce, flush (acks=al
 then commit cursor + seen ids + emitted mentions to the CursorStore, atomically.
 
 Contract:
-- nothing is remembered before the flush succeeded: a failed flush (Kafka down) leaves the
-  cursor where it was, and the source is polled again after a growing backoff; at most one
-  unflushed batch exists at a time (produce is serialised), so when Kafka is down ingest
-  slows down and holds a bounded amount, it never drops;
+- nothing is remembered before the flush succeeded: a failed flush (Kafka down, within
+  `ingest.produce_timeout_s`) leaves the cursor where it was and pauses *every* source for
+  a growing backoff (2, 4 … 60 s); then one batch at a time tries again. Produce is
+  serialised and no source fetches while paused, so what waits for Kafka is bounded (the
+  batches tried during one delivery timeout), nothing is dropped, and the items are
+  fetched again from the unmoved cursors once Kafka is back;
 - a failing source (SourceError, FetchError) is logged with its reason and retried at its
   interval, backed off exponentially (at least the server's Retry-After), up to
   `ingest.error_backoff_max_s`; its health is tracked, and `source_silent` /
@@ -93,6 +95,8 @@ class IngestWorker:
         self._next_poll = {s.id: 0.0 for s in sources}
         self._failures = {s.id: 0 for s in sources}
         self._host_blocks: dict[str, float] = {}  # Retry-After per host, across polls
+        self._kafka_failures = 0
+        self._kafka_paused_until = 0.0  # after a failed flush, no source fetches before
         self.stats = IngestStats(health={s.id: self._new_health(s) for s in sources})
 
     def _new_health(self, source: Source) -> SourceHealth:
@@ -193,6 +197,9 @@ class IngestWorker:
 
     async def _poll(self, client: SafeClient, source: Source) -> int:
         """Poll `source` once and schedule its next poll; return the mentions produced."""
+        if self._kafka_paused_until > time.monotonic():  # Kafka is down: fetch nothing now
+            self._next_poll[source.id] = self._kafka_paused_until
+            return 0
         self._next_poll[source.id] = time.monotonic() + source.interval_s
         health = self.stats.health[source.id]
         cursor = self._store.cursor(source.id)
@@ -224,13 +231,18 @@ class IngestWorker:
                     self._deliver, source.id, batch, fetched.cursor, cursor
                 )
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
-            self._failures[source.id] += 1
-            backoff = min(KAFKA_BACKOFF_MAX_S, 2.0 ** self._failures[source.id])
-            self._next_poll[source.id] = time.monotonic() + backoff
+            self._kafka_failures += 1
+            backoff = min(KAFKA_BACKOFF_MAX_S, 2.0**self._kafka_failures)
+            self._kafka_paused_until = time.monotonic() + backoff
+            self._next_poll[source.id] = self._kafka_paused_until
             log.warning(
-                "ingest: %s: producing failed, retry in %.0f s: %s", source.id, backoff, exc
+                "ingest: %s: producing failed, every source paused %.0f s: %s",
+                source.id,
+                backoff,
+                exc,
             )
             return 0
+        self._kafka_failures = 0
         self._failures[source.id] = 0
         self.stats.items += batch.new_items
         self.stats.mentions += produced - len(batch.updates)

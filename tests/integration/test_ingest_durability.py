@@ -3,6 +3,7 @@ Kafka down slows ingest without losing items, the same post through two sources 
 mention, a failing source produces source_silent then source_recovered on ingest.health."""
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,7 +114,11 @@ def test_kafka_down_slows_ingest_and_loses_nothing(
         assert worker.run_once() == 0  # Kafka did not take b: nothing remembered
         assert worker._store.cursor("news") == {"etag": '"1"'}
         assert not worker._store.seen("news", ["b"])
-        assert worker._next_poll["news"] > 0  # backed off, not dropped
+        assert worker._next_poll["news"] > time.monotonic()  # backed off, not dropped
+        requests = len(http.hits("/feed"))
+        worker._next_poll["news"] = 0.0
+        assert worker.run_once() == 0
+        assert len(http.hits("/feed")) == requests  # paused: nothing fetched while Kafka is down
         worker.close()
         broker.start()
         prepare(config)  # tansu keeps topics in memory: create them again
