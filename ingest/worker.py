@@ -19,7 +19,9 @@ Contract:
   `ingest.error_backoff_max_s`; its health is tracked, and `source_silent` /
   `source_recovered` events go to the health topic (ingest.health);
 - an item seen again within `ingest.engagement_horizon_h` of its publication with other
-  engagement counts is produced again as an update of the same mention id.
+  engagement counts is produced again as an update of the same mention id;
+- an item that cannot become a Mention goes to the dead-letter topic with the reason and is
+  remembered, so it is never retried forever (delivery: ingest/delivery.py).
 """
 
 import asyncio
@@ -31,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.cursors import CursorStore, Emitted, SeenItem
+from ingest.cursors import CursorStore, SeenItem
+from ingest.delivery import Batch, MentionSink
 from ingest.health import SourceHealth
 from ingest.http import FetchError, SafeClient
 from ingest.matcher import BrandMatcher
@@ -39,9 +42,7 @@ from ingest.normalize import to_mention
 from ingest.reobserve import counts, engagement_updates, observe, recent_native_ids
 from ingest.sources.base import FeedItem, Fetched, Source, SourceError
 from schemas.config import IngestSettings
-from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
-from schemas.mention import Mention
 from schemas.topics import Topics
 from veille.kafka import DurableProducer
 
@@ -61,18 +62,6 @@ class IngestStats:
     events: list[SourceHealthEvent] = field(default_factory=list)
 
 
-@dataclass
-class _Batch:
-    """A poll's output: new mentions, engagement updates of emitted ones, items to remember."""
-
-    new: list[Mention] = field(default_factory=list)
-    updates: list[Mention] = field(default_factory=list)
-    seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
-    new_items: int = 0
-    items: list[FeedItem] = field(default_factory=list)
-    rejected: list[tuple[str, FeedItem]] = field(default_factory=list)
-
-
 class IngestWorker:
     def __init__(
         self,
@@ -86,12 +75,10 @@ class IngestWorker:
     ) -> None:
         self._sources = sources
         self._matcher = matcher
-        self._producer = producer
-        self._topics = topics
+        self._sink = MentionSink(producer, topics, store, settings.produce_timeout_s)
         self._store = store
         self._settings = settings
         self._stop = stop
-        self._produce_lock = threading.RLock()
         self._next_poll = {s.id: 0.0 for s in sources}
         self._failures = {s.id: 0 for s in sources}
         self._host_blocks: dict[str, float] = {}  # Retry-After per host, across polls
@@ -127,9 +114,7 @@ class IngestWorker:
         """Close the producer (what Kafka did not take was never committed: it is fetched
         again at the next start) and the store."""
         try:
-            self._producer.close(timeout_s=self._settings.produce_timeout_s)
-        except Exception as exc:
-            log.warning("ingest: producer closed with unsent messages (refetched later): %s", exc)
+            self._sink.close()
         finally:
             self._store.close()
 
@@ -228,7 +213,7 @@ class IngestWorker:
                 produced = 0
             else:
                 produced = await asyncio.to_thread(
-                    self._deliver, source.id, batch, fetched.cursor, cursor
+                    self._sink.deliver, source.id, batch, fetched.cursor, cursor
                 )
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
             self._kafka_failures += 1
@@ -271,10 +256,10 @@ class IngestWorker:
         )
         await self._publish(health.failed(reason, datetime.now(UTC)))
 
-    def _batch(self, source: Source, fetched: Fetched) -> _Batch:
+    def _batch(self, source: Source, fetched: Fetched) -> Batch:
         now = datetime.now(UTC)
         seen = self._store.seen(source.id, (i.native_id for i in fetched.items))
-        batch = _Batch()
+        batch = Batch()
         fresh: dict[str, FeedItem] = {}
         for item in fetched.items:
             if item.native_id in seen:
@@ -301,12 +286,12 @@ class IngestWorker:
         """Match, produce and remember items handed over directly (HTTP push), in the
         caller's thread; raises if Kafka did not take them (nothing remembered then)."""
         batch = self._batch(source, Fetched(items, {}))
-        produced = self._deliver(source.id, batch, {}, {})
+        produced = self._sink.deliver(source.id, batch, {}, {})
         self.stats.items += batch.new_items
         self.stats.mentions += produced - len(batch.updates)
         return produced
 
-    def _add_updates(self, item: FeedItem, seen: SeenItem, now: datetime, batch: _Batch) -> None:
+    def _add_updates(self, item: FeedItem, seen: SeenItem, now: datetime, batch: Batch) -> None:
         horizon = timedelta(hours=self._settings.engagement_horizon_h)
         updates = engagement_updates(item, seen, now, horizon, self._store)
         if updates:
@@ -336,7 +321,7 @@ class IngestWorker:
             log.warning("ingest: %s: re-observation failed: %s", source.id, exc)
             return 0
         seen = self._store.seen(source.id, (i.native_id for i in items))
-        batch = _Batch()
+        batch = Batch()
         for item in items:
             if item.native_id in seen:
                 self._add_updates(item, seen[item.native_id], now, batch)
@@ -344,14 +329,14 @@ class IngestWorker:
             return 0
         cursor = self._store.cursor(source.id)
         try:
-            produced = await asyncio.to_thread(self._deliver, source.id, batch, cursor, cursor)
+            produced = await asyncio.to_thread(self._sink.deliver, source.id, batch, cursor, cursor)
         except Exception as exc:
             log.warning("ingest: %s: updates not produced, next round retries: %s", source.id, exc)
             return 0
         self.stats.updates += produced
         return produced
 
-    async def _complete(self, client: SafeClient, source: Any, batch: _Batch) -> None:
+    async def _complete(self, client: SafeClient, source: Any, batch: Batch) -> None:
         items = {i.native_id: i for i in batch.items}
         done: dict[str, FeedItem] = {}
         for index, mention in enumerate(batch.new):
@@ -363,61 +348,12 @@ class IngestWorker:
             if item.text != mention.text:
                 batch.new[index] = mention.model_copy(update={"text": item.text})
 
-    # --- producing --------------------------------------------------------------------------
-
-    def _deliver(
-        self, source_id: str, batch: _Batch, cursor: dict[str, Any], previous_cursor: dict[str, Any]
-    ) -> int:
-        """Produce the batch, flush, then commit it; return the mentions produced. Mentions
-        another source already emitted are left out; the check, the flush and the commit
-        happen under one lock, so two sources reaching one post emit it once."""
-        with self._produce_lock:
-            already = self._store.emitted(m.id for m in batch.new)
-            new = [m for m in {m.id: m for m in batch.new}.values() if m.id not in already]
-            self._produce(new + batch.updates, [], batch.rejected)
-            emitted = [
-                Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())
-                for m in new + batch.updates
-            ]
-            if emitted or batch.seen or cursor != previous_cursor:
-                self._store.commit(source_id, cursor, batch.seen, emitted)
-            return len(new) + len(batch.updates)
-
-    def _produce(
-        self,
-        mentions: list[Mention],
-        events: list[SourceHealthEvent],
-        rejected: Sequence[tuple[str, FeedItem]] = (),
-    ) -> None:
-        """Send and flush (acks=all); raises if Kafka did not take every message. Rejected
-        items go to the dead-letter topic with their reason."""
-        if not mentions and not events and not rejected:
-            return
-        with self._produce_lock:
-            for reason, item in rejected:
-                log.warning("ingest: dead-lettered: %s", reason)
-                letter = DeadLetter(
-                    stage="ingest",
-                    error=reason,
-                    failed_at=datetime.now(UTC),
-                    value_b64=DeadLetter.encode(repr(item).encode()) or "",
-                )
-                self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
-            for mention in mentions:
-                self._producer.send(
-                    self._topics.raw, mention.id, mention.model_dump_json().encode()
-                )
-            for event in events:
-                value = event.model_dump_json().encode()
-                self._producer.send(self._topics.health, event.source, value)
-            self._producer.flush(timeout_s=self._settings.produce_timeout_s)
-
     async def _publish(self, event: SourceHealthEvent | None) -> None:
         if event is None:
             return
         self.stats.events.append(event)
         log.warning("ingest: %s: %s", event.event, event.message)
         try:
-            await asyncio.to_thread(self._produce, [], [event])
+            await asyncio.to_thread(self._sink.produce, [], [event])
         except Exception as exc:  # reported in the log; the next transition is produced again
             log.error("ingest: could not produce %s for %s: %s", event.event, event.source, exc)
