@@ -35,7 +35,7 @@ class Batch:
     seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
     new_items: int = 0
     items: list[FeedItem] = field(default_factory=list)
-    rejected: list[tuple[str, FeedItem]] = field(default_factory=list)
+    rejected: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class MentionSink:
@@ -68,20 +68,20 @@ class MentionSink:
         self,
         mentions: list[Mention],
         events: list[SourceHealthEvent],
-        rejected: Sequence[tuple[str, FeedItem]] = (),
+        rejected: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         """Send and flush (acks=all); raises if Kafka did not take every message. Rejected
         items go to the dead-letter topic with their reason."""
         if not mentions and not events and not rejected:
             return
         with self._lock:
-            for reason, item in rejected:
+            for reason, original in rejected:
                 log.warning("ingest: dead-lettered: %s", reason)
                 letter = DeadLetter(
                     stage="ingest",
                     error=reason,
                     failed_at=datetime.now(UTC),
-                    value_b64=DeadLetter.encode(repr(item).encode()) or "",
+                    value_b64=DeadLetter.encode(original) or "",
                 )
                 self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
             for mention in mentions:

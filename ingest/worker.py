@@ -259,7 +259,7 @@ class IngestWorker:
     def _batch(self, source: Source, fetched: Fetched) -> Batch:
         now = datetime.now(UTC)
         seen = self._store.seen(source.id, (i.native_id for i in fetched.items))
-        batch = Batch()
+        batch = Batch(rejected=[(f"{source.id}: {why}", raw) for why, raw in fetched.rejected])
         fresh: dict[str, FeedItem] = {}
         for item in fetched.items:
             if item.native_id in seen:
@@ -276,7 +276,8 @@ class IngestWorker:
             try:
                 mentions = [to_mention(item, source.id, source.kind, m, now) for m in matches]
             except ValueError as exc:  # a poison item: dead-lettered, never retried forever
-                batch.rejected.append((f"{source.id}: item {item.native_id!r}: {exc}", item))
+                reason = f"{source.id}: item {item.native_id!r}: {exc}"
+                batch.rejected.append((reason, repr(item).encode()))
                 mentions = []
             batch.new.extend(mentions)
             batch.seen[item.native_id] = (counts(item), [m.id for m in mentions])

@@ -50,11 +50,13 @@ class FeedItem:
 
 @dataclass(frozen=True)
 class Fetched:
-    """`wait_s`: the source asks not to be polled again before this (rate-limit headers)."""
+    """`wait_s`: the source asks not to be polled again before this (rate-limit headers).
+    `rejected`: input it could not read, (reason, original bytes), for the dead-letter topic."""
 
     items: list[FeedItem]
     cursor: Cursor
     wait_s: float | None = None
+    rejected: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class Source(Protocol):

@@ -3,11 +3,10 @@
 Cursor {"offset", "inode"}: the byte offset after the last complete line emitted, so a
 restart resumes where the last durable batch ended and lines appended later are read at the
 next poll; a replaced file (other inode, or shorter than the offset) is read from the start.
-A line that is not a valid IncomingPost is logged with its line's offset and skipped; a
-partial last line (still being written) waits for its newline.
+A line that is not a valid IncomingPost goes to the dead-letter topic with its offset and
+the reason; a partial last line (still being written) waits for its newline.
 """
 
-import logging
 import os
 
 from pydantic import ValidationError
@@ -17,8 +16,6 @@ from ingest.normalize import clean_text
 from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import ReplaySource
 from schemas.mention import IncomingPost
-
-log = logging.getLogger(__name__)
 
 
 def post_item(post: IncomingPost, default_lang: str | None) -> FeedItem:
@@ -57,6 +54,7 @@ class JsonlReplay:
         if cursor.get("inode") != stat.st_ino or stat.st_size < offset:
             offset = 0
         items: list[FeedItem] = []
+        rejected: list[tuple[str, bytes]] = []
         with open(path, "rb") as file:
             file.seek(offset)
             for _ in range(self.settings.batch_lines):
@@ -69,9 +67,8 @@ class JsonlReplay:
                 try:
                     post = IncomingPost.model_validate_json(line)
                 except ValidationError as exc:
-                    log.warning(
-                        "%s: line at byte %d skipped: %s", self.id, position, exc.errors()[0]["msg"]
-                    )
+                    reason = f"line at byte {position} of {path}: {exc.errors()[0]['msg']}"
+                    rejected.append((reason, line))
                     continue
                 items.append(post_item(post, self.settings.lang))
-        return Fetched(items, {"offset": offset, "inode": stat.st_ino})
+        return Fetched(items, {"offset": offset, "inode": stat.st_ino}, rejected=rejected)

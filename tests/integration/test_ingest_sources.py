@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from schemas.config import VeilleConfig
+from schemas.deadletter import DeadLetter
 from schemas.mention import Mention
 from schemas.topics import Topics
 from tests.helpers import free_port, make_config, read_topic
@@ -628,6 +629,9 @@ def test_replay_resumes_at_its_offset_across_restarts(stack: EmbeddedStack, tmp_
     assert second.run_once() == 1  # 3 only: 1 and 2 were behind the offset; 4 is incomplete
     second.close()
     assert sorted(m.native_id for m in mentions(config, 3)) == ["1", "2", "3"]
+    dlq = read_topic(config, Topics(config.kafka.topic_prefix).dlq, 1)
+    [letter] = [DeadLetter.model_validate_json(v) for v in dlq]
+    assert letter.original_value() == b"not json\n" and "file: line at byte" in letter.error
 
 
 def test_push_endpoint_tokens_validation_and_durable_202(
