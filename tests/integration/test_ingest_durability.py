@@ -125,7 +125,7 @@ def test_kafka_down_slows_ingest_and_loses_nothing(
         restarted = build_ingest(config, threading.Event())
         assert restarted.run_once() == 1  # b, fetched again since its cursor never moved
         restarted.close()
-        assert [m.native_id for m in raw_mentions(config, 1)] == ["b"]
+        assert [m.native_id for m in raw_mentions(config, 1)] == ["b"]  # b, and only b
     finally:
         broker.stop()
 
@@ -230,3 +230,36 @@ def test_a_poison_item_is_dead_lettered_and_the_rest_goes_on(
     dlq = Topics(config.kafka.topic_prefix).dlq
     [letter] = [DeadLetter.model_validate_json(v) for v in read_topic(config, dlq, 1)]
     assert letter.stage == "ingest" and "poison: item ''" in letter.error
+
+
+def test_the_running_worker_is_never_held_by_a_slow_source(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    fast = VersionedFeed([post("f1")])
+    http.route("/fast", fast)
+    http.route("/slow", Reply(body=render_rss([post("s1")], "http://127.0.0.1"), delay_s=4.0))
+    sources = [
+        {"id": "fast", "type": "rss", "url": f"{http.base}/fast", "poll_interval_s": 0.2},
+        {"id": "slow", "type": "rss", "url": f"{http.base}/slow", "timeout_s": 30},
+    ]
+    config = config_for(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, sources,
+                        per_host_concurrency=4)  # fmt: skip
+    prepare(config)
+    stop = threading.Event()
+    worker = build_ingest(config, stop)
+    runner = threading.Thread(target=worker.run, daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 3.0  # well inside the slow feed's 4 s answer
+        while time.monotonic() < deadline and worker.stats.mentions < 1:
+            time.sleep(0.05)
+        fast.posts.append(post("f2"))
+        while time.monotonic() < deadline and worker.stats.mentions < 2:
+            time.sleep(0.05)
+        assert worker.stats.mentions == 2  # f1 and f2, while the slow feed still answers
+        assert len(http.hits("/fast")) >= 2 and len(http.hits("/slow")) == 1
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()  # stopped cleanly, mid-poll of the slow source
+    assert sorted(m.native_id for m in raw_mentions(config, 2)) == ["f1", "f2"]
