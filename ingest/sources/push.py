@@ -3,7 +3,7 @@
 Request: `Authorization: Bearer <the tenant's token>` (ingest.push.tokens, from the
 environment), a JSON body that is one IncomingPost (schemas/mention.py) or a list of them.
 The posts are matched against that tenant's brand queries only and produced like any
-source's items (source `push`, dedup by post id and canonical URL).
+source's items (source `push-<tenant>`, kind `push`; dedup by post id and canonical URL).
 
 Answers: 202 {"accepted": posts, "mentions": produced} once the mentions are durable in
 Kafka (acks=all) — never before, so a 202 means nothing can be lost; 400 with the first
@@ -38,7 +38,7 @@ class PushedSource:
     interval_s = 0.0
 
     def __init__(self, tenant: str) -> None:
-        self.id = "push"
+        self.id = f"push-{tenant}"  # seen ids are per tenant: two tenants may push post "42"
         self.tenants = {tenant}
 
 

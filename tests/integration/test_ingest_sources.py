@@ -643,7 +643,7 @@ def test_push_endpoint_tokens_validation_and_durable_202(
         stack.elasticsearch_url,
         ingest={
             "state_dir": str(tmp_path),
-            "push": {"port": port, "tokens": {"agence-horizon": "tok-h"}},
+            "push": {"port": port, "tokens": {"agence-horizon": "tok-h", "maison-lumen": "tok-l"}},
         },
     )
     prepare(config)
@@ -679,9 +679,24 @@ def test_push_endpoint_tokens_validation_and_durable_202(
             assert ok.status_code == 202 and ok.json() == {"accepted": 2, "mentions": 1}
             again_ = client.post(url, json=post, headers=auth)
             assert again_.json() == {"accepted": 1, "mentions": 0}  # same post: absorbed
+            lumen = client.post(
+                f"http://127.0.0.1:{port}/ingest/maison-lumen",
+                json=post | {"text": "Maison Lumen, superbe"},
+                headers={"Authorization": "Bearer tok-l"},
+            )
+            assert lumen.json() == {"accepted": 1, "mentions": 1}  # its own post "p1"
+            assert (
+                client.post(url, json=post, headers={"Authorization": "Bearer tok-l"}).status_code
+                == 401
+            )  # one tenant's token is not another's
     finally:
         stop.set()
         runner.join(10)
-    [found] = mentions(config, 1)
+    produced = mentions(config, 2)
+    assert len(produced) == 2  # the first post, mentioning Lumen too, stayed with its tenant
+    found = {m.tenant: m for m in produced}
+    assert found["maison-lumen"].brands == ["lumen"]
+    found = found["agence-horizon"]
     assert found.tenant == "agence-horizon" and found.brands == ["air-volaris"]  # not Lumen's
-    assert found.source_kind == "push" and found.author.followers == 5
+    assert found.source_kind == "push" and found.source == "push-agence-horizon"
+    assert found.author.followers == 5
