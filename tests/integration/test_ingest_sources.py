@@ -700,3 +700,78 @@ def test_push_endpoint_tokens_validation_and_durable_202(
     assert found.tenant == "agence-horizon" and found.brands == ["air-volaris"]  # not Lumen's
     assert found.source_kind == "push" and found.source == "push-agence-horizon"
     assert found.author.followers == 5
+
+
+def test_mastodon_account_statuses_and_authenticated_search(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    http.route(
+        "/api/v1/accounts/1091/statuses",
+        Reply(body=json.dumps([status(301, "Air Volaris répond enfin")]).encode()),
+    )
+    http.route(
+        "/api/v2/search",
+        Reply(
+            body=json.dumps(
+                {"accounts": [], "hashtags": [], "statuses": [status(302, "air volaris, bof")]}
+            ).encode()
+        ),
+    )
+    config = make_config(
+        stack.kafka_bootstrap, stack.elasticsearch_url,
+        ingest={"state_dir": str(tmp_path), "allow_networks": ["127.0.0.1/32"]},
+        sources=[{"id": "acct", "type": "mastodon", "instance": http.base, "account_id": "1091"},
+                 {"id": "search", "type": "mastodon", "instance": http.base,
+                  "search": "air volaris", "token": "user-token"}],
+    )  # fmt: skip
+    prepare(config)
+    worker = build_ingest(config, threading.Event())
+    assert worker.run_once() == 2
+    worker.close()
+    [search] = http.hits("/api/v2/search")
+    assert search.query["q"] == ["air volaris"] and search.query["type"] == ["statuses"]
+    assert search.headers["Authorization"] == "Bearer user-token"
+    assert sorted(m.native_id for m in mentions(config, 2)) == ["301", "302"]
+
+
+def test_reddit_search_listing(stack: EmbeddedStack, http: LocalHttp, tmp_path: Path) -> None:
+    http.route("/search.json", Reply(body=listing(("s1", "Air Volaris: retard", time.time()))))
+    config = setup(
+        stack,
+        tmp_path,
+        {
+            "id": "rs",
+            "type": "reddit",
+            "base_url": http.base,
+            "search": '"air volaris"',
+            "user_agent": "linux:veille:0.1 (by /u/veille-test)",
+        },
+    )
+    worker = build_ingest(config, threading.Event())
+    assert worker.run_once() == 1
+    worker.close()
+    [request] = http.hits("/search.json")
+    assert request.query["q"] == ['"air volaris"'] and request.query["sort"] == ["new"]
+
+
+def test_rss_last_modified_is_sent_back(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
+    stamp = "Sun, 22 Nov 2026 08:00:00 GMT"
+
+    def feed(request: Request) -> Reply:
+        if request.headers.get("If-Modified-Since") == stamp:
+            return Reply(304)
+        body = (
+            b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid>'
+            b"<title>Air Volaris</title></item></channel></rss>"
+        )
+        return Reply(body=body, headers={"Last-Modified": stamp})
+
+    http.route("/feed", feed)
+    config = setup(stack, tmp_path, {"id": "lm", "type": "rss", "url": f"{http.base}/feed"})
+    worker = build_ingest(config, threading.Event())
+    assert worker.run_once() == 1
+    assert again(worker) == 0
+    assert http.hits("/feed")[-1].headers.get("If-Modified-Since") == stamp
+    worker.close()
