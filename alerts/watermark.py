@@ -40,7 +40,8 @@ class PartitionWatermarks:
     def current(self, assigned: set[TopicPartition]) -> float | None:
         now = self._clock()
         holding: list[float] = []
-        for tp in assigned:
+        blocked = False
+        for tp in assigned:  # every partition: each one's idle clock must keep running
             if tp.topic != self._topic:
                 continue
             if self._caught_up(tp):
@@ -49,9 +50,12 @@ class PartitionWatermarks:
                     continue  # idle: does not hold the others back
             else:
                 self._caught_up_since.pop(tp.partition, None)
-            if tp.partition not in self._seen:
-                return None
-            holding.append(self._seen[tp.partition])
+            if tp.partition in self._seen:
+                holding.append(self._seen[tp.partition])
+            else:
+                blocked = True  # records to come, none seen yet: no watermark
+        if blocked:
+            return None
         if holding:
             return min(holding)
         return max(self._seen.values()) if self._seen else None

@@ -8,8 +8,16 @@ from pydantic import BaseModel
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
+from schemas.health import SourceHealthEvent
 from schemas.incident import Incident, IncidentEvent, MentionRef
-from schemas.mention import Author, Engagement, Mention, mention_id
+from schemas.mention import (
+    Author,
+    Engagement,
+    IncomingPost,
+    Mention,
+    mention_id,
+    post_mention_id,
+)
 from schemas.topics import Topics
 
 __all__ = [
@@ -19,21 +27,26 @@ __all__ = [
     "EnrichedMention",
     "Incident",
     "IncidentEvent",
+    "IncomingPost",
     "Mention",
     "MentionRef",
     "Sentiment",
     "SentimentLabel",
+    "SourceHealthEvent",
     "Topics",
     "Virality",
     "mention_id",
+    "post_mention_id",
 ]
 
 JSON_SCHEMAS: dict[str, type[BaseModel]] = {
     "mention.v1": Mention,
+    "incoming-post.v1": IncomingPost,
     "enriched-mention.v1": EnrichedMention,
     "incident.v1": Incident,
     "incident-event.v1": IncidentEvent,
     "dead-letter.v1": DeadLetter,
+    "source-health-event.v1": SourceHealthEvent,
     "config.v1": VeilleConfig,
 }
 """Every contract with a JSON Schema export (`veille schemas export DIR`)."""

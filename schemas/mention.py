@@ -20,6 +20,21 @@ def mention_id(tenant: str, source: str, native_id: str) -> str:
     return digest[:32]
 
 
+def post_mention_id(tenant: str, source: str, native_id: str, canonical_url: str | None) -> str:
+    """Id of a tenant's mention of one post, the same through every source that reaches it.
+
+    With a canonical URL (the post's own permalink, tracking parameters stripped), the id is
+    derived from (tenant, URL): a Mastodon status read from the API and from an RSS feed, or
+    a Reddit post found by search and in a subreddit listing, is one mention. Without one, it
+    is `mention_id(tenant, source, native_id)`. Both are scoped by tenant on purpose: two
+    clients of an agency never share a record, even for the same post.
+    """
+    if not canonical_url:
+        return mention_id(tenant, source, native_id)
+    digest = hashlib.sha256(f"{tenant}\x1furl\x1f{canonical_url}".encode()).hexdigest()
+    return digest[:32]
+
+
 class Author(WireModel):
     handle: str | None = None
     name: str | None = None
@@ -52,3 +67,24 @@ class Mention(WireModel):
     published_at: UtcDatetime
     fetched_at: UtcDatetime
     engagement: Engagement | None = None
+
+
+class PostCounts(WireModel):
+    likes: NonNegativeInt = 0
+    reposts: NonNegativeInt = 0
+    replies: NonNegativeInt = 0
+
+
+class IncomingPost(WireModel):
+    """A post handed to veille by a data provider: one JSON object of `POST /ingest/{tenant}`
+    (or a list of them), or one line of a replay JSONL file. veille matches it against the
+    brand queries like any fetched item; `id` is the post's id at its origin."""
+
+    id: str = Field(min_length=1, max_length=1000)
+    url: str | None = None
+    title: str | None = None
+    text: str = Field(min_length=1)
+    author: Author = Field(default_factory=Author)
+    published_at: UtcDatetime
+    lang: str | None = None
+    engagement: PostCounts | None = None

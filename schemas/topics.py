@@ -10,6 +10,7 @@ ENRICHED = "mentions.enriched"
 DLQ = "mentions.dlq"
 INCIDENTS = "alerts.incidents"
 COMMANDS = "alerts.commands"
+HEALTH = "ingest.health"
 
 
 @dataclass(frozen=True)
@@ -36,5 +37,10 @@ class Topics:
     def commands(self) -> str:
         return self.prefix + COMMANDS
 
+    @property
+    def health(self) -> str:
+        """Source health events (schemas.health.SourceHealthEvent), e.g. source_silent."""
+        return self.prefix + HEALTH
+
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.dlq, self.incidents, self.commands]
+        return [self.raw, self.enriched, self.dlq, self.incidents, self.commands, self.health]

@@ -102,6 +102,37 @@ def cmd_alerts_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_health(args: argparse.Namespace) -> int:
+    """Each source's last saved health; exit 1 if one is silent or failing."""
+    from ingest.cursors import CursorStore
+
+    config = _config(args)
+    if config.ingest.state_dir is None:
+        print("veille: ingest.state_dir is null: health lives only in the worker", file=sys.stderr)
+        return 2
+    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    health = store.health()
+    store.close()
+    bad = 0
+    for source in (s.id for s in config.sources):
+        snap = health.get(source)
+        if snap is None:
+            print(f"{source:<24} never polled")
+            continue
+        state = (
+            "SILENT"
+            if snap["silent_since"]
+            else ("FAILING" if snap["consecutive_errors"] else "ok")
+        )
+        bad += state != "ok"
+        print(
+            f"{source:<24} {state:<8} last success {snap['last_success'] or '-'} · "
+            f"{snap['consecutive_errors']} error(s) in a row · "
+            f"{snap['items_per_hour']:.0f} items/h · last error: {snap['last_error'] or '-'}"
+        )
+    return 1 if bad else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from veille.demo.run import run_demo
 
@@ -120,6 +151,14 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
+    from ingest.matcher import BrandMatcher
+    from ingest.query import QueryError
+
+    try:
+        BrandMatcher(config.tenants)  # every brand query compiles, or its position is named
+    except QueryError as exc:
+        print(f"veille: {args.config}: brand query: {exc}", file=sys.stderr)
+        return 2
     brands = sum(len(t.brands) for t in config.tenants)
     path = args.config or default_config_path()
     print(f"{path}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
@@ -148,9 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_worker)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
-    ingest.add_subparsers(dest="action", required=True).add_parser("run").set_defaults(
-        func=cmd_worker, worker="ingest"
-    )
+    ingest_actions = ingest.add_subparsers(dest="action", required=True)
+    ingest_actions.add_parser("run").set_defaults(func=cmd_worker, worker="ingest")
+    ingest_actions.add_parser(
+        "push", help="HTTP push endpoint: POST /ingest/{tenant} → mentions.raw"
+    ).set_defaults(func=cmd_worker, worker="push")
+    ingest_actions.add_parser(
+        "health", help="each source's health (exit 1 if one is silent or failing)"
+    ).set_defaults(func=cmd_ingest_health)
     enrich = commands.add_parser("enrich", help="enrich and index workers")
     enrich_actions = enrich.add_subparsers(dest="action", required=True)
     enrich_actions.add_parser("run", help="mentions.raw → mentions.enriched").set_defaults(

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
@@ -28,8 +27,10 @@ from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer
 from enrich.worker import EnrichStage, make_clusters
-from ingest.query import BrandMatcher
-from ingest.sources.rss import RssFeed
+from ingest.cursors import CursorStore
+from ingest.matcher import BrandMatcher
+from ingest.sources import build_sources
+from ingest.sources.push import PushServer
 from ingest.worker import IngestWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
@@ -62,11 +63,41 @@ def prepare(config: VeilleConfig) -> list[str]:
 
 
 def build_ingest(config: VeilleConfig, stop: threading.Event) -> IngestWorker:
-    client = httpx.Client(follow_redirects=True, headers={"User-Agent": "veille/0.1"})
-    sources = [RssFeed(settings, client) for settings in config.sources]
+    """Sources from `sources:`, queries compiled once (a malformed one fails here, with its
+    position), cursors in `ingest.state_dir` (one file per topic prefix)."""
+    sources = build_sources(config.sources)
+    matcher = BrandMatcher(config.tenants)
     producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
-    topic = Topics(config.kafka.topic_prefix).raw
-    return IngestWorker(sources, BrandMatcher(config.tenants), producer, topic, stop)
+    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    topics = Topics(config.kafka.topic_prefix)
+    return IngestWorker(sources, matcher, producer, topics, store, config.ingest, stop)
+
+
+def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
+    """`veille ingest push`: the HTTP push endpoint, producing through an ingest worker
+    with no polled source (its own state file: `<prefix>push.` in ingest.state_dir)."""
+    worker = IngestWorker(
+        [], BrandMatcher(config.tenants),
+        DurableProducer(make_producer(config.kafka, "veille-ingest-push")),
+        Topics(config.kafka.topic_prefix),
+        CursorStore.for_prefix(config.ingest.state_dir, f"{config.kafka.topic_prefix}push."),
+        config.ingest, stop,
+    )  # fmt: skip
+    server = PushServer(config.ingest.push, {t.id for t in config.tenants}, worker)
+    return PushService(server, worker, stop)
+
+
+@dataclass
+class PushService:
+    server: PushServer
+    worker: IngestWorker
+    stop_event: threading.Event
+
+    def run(self) -> None:
+        try:
+            self.server.serve(self.stop_event)
+        finally:
+            self.worker.close()
 
 
 def _stream_worker(
@@ -143,6 +174,7 @@ BUILDERS: dict[str, Callable[[VeilleConfig, threading.Event], Any]] = {
     "enrich": build_enrich,
     "index": build_index,
     "alerts": build_alerts,
+    "push": build_push,
 }
 
 

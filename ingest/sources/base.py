@@ -1,11 +1,36 @@
-"""What every source yields and raises."""
+"""What every source yields and raises, and the shape of a source.
 
-from dataclasses import dataclass
+A source is polled with its last committed cursor and answers a Fetched batch: the items it
+found and the cursor to commit once they are durable in Kafka. It never commits anything
+itself, so a batch that could not be produced is fetched again (the worker dedups by id).
+"""
+
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
+
+from ingest.http import SafeClient
+
+Cursor = dict[str, Any]
+"""A source's resume point (ETag, since_id, a pagination cursor…): JSON-serialisable."""
 
 
 class SourceError(Exception):
-    """A poll failed; the message says why. Other sources are not affected."""
+    """A poll failed; the message says why. Other sources are not affected.
+    `retry_after_s`: the server asked us to wait this long (429/503 Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Engagement as the source reported it when fetched."""
+
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
 
 
 @dataclass(frozen=True)
@@ -18,3 +43,28 @@ class FeedItem:
     author_handle: str | None
     published_at: datetime
     lang: str | None
+    author_followers: int | None = None
+    engagement: Counts | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """`wait_s`: the source asks not to be polled again before this (rate-limit headers).
+    `rejected`: input it could not read, (reason, original bytes), for the dead-letter topic."""
+
+    items: list[FeedItem]
+    cursor: Cursor
+    wait_s: float | None = None
+    rejected: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class Source(Protocol):
+    """One configured source. `poll` raises SourceError on any failure of its own."""
+
+    id: str
+    kind: str
+    interval_s: float
+    tenants: set[str] | None
+
+    async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched: ...

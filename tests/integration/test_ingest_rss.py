@@ -4,12 +4,13 @@ isolation, conditional GET, no re-emission across polls, a broken feed does not 
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from schemas.config import VeilleConfig
-from schemas.mention import Mention
+from schemas.mention import Mention, post_mention_id
 from schemas.topics import Topics
 from tests.helpers import make_config, read_topic
 from veille.demo.feed_server import render_rss
@@ -68,10 +69,13 @@ def feed_host() -> Any:
     host.server.server_close()
 
 
-def test_rss_items_become_one_mention_per_tenant(stack: EmbeddedStack, feed_host: FeedHost) -> None:
+def test_rss_items_become_one_mention_per_tenant(
+    stack: EmbeddedStack, feed_host: FeedHost, tmp_path: Path
+) -> None:
     config: VeilleConfig = make_config(
         stack.kafka_bootstrap,
         stack.elasticsearch_url,
+        ingest={"state_dir": str(tmp_path), "allow_networks": ["127.0.0.1/32"]},
         sources=[
             {"id": "broken", "type": "rss", "url": f"{feed_host.base}/broken.xml"},
             {"id": "news", "type": "rss", "url": f"{feed_host.base}/feed.xml"},
@@ -102,8 +106,9 @@ def test_rss_items_become_one_mention_per_tenant(stack: EmbeddedStack, feed_host
     shared = by_native[("p3", "agence-horizon")], by_native[("p3", "maison-lumen")]
     assert shared[0].id != shared[1].id
     assert shared[0].brands == ["air-volaris"] and shared[1].brands == ["lumen"]
+    assert all(m.id == post_mention_id(m.tenant, "news", m.native_id, m.url) for m in mentions)
     scripted = by_native[("p5", "agence-horizon")]
     assert scripted.text == "AIR VOLÂRIS & moi"
     assert scripted.url == "http://127.0.0.1/posts/p5"  # utm_source stripped
     assert scripted.published_at == AT
-    worker._producer.close()
+    worker.close()

@@ -50,6 +50,7 @@ def test_topic_names_and_prefix() -> None:
         "mentions.dlq",
         "alerts.incidents",
         "alerts.commands",
+        "ingest.health",
     ]
     assert Topics("acme.").raw == "acme.mentions.raw"
 

@@ -1,0 +1,109 @@
+"""MentionSink: a poll's batch to Kafka, then to the CursorStore — in that order, atomically.
+
+Contract: `deliver` sends the batch's new mentions (those no other source emitted yet),
+engagement updates and dead letters, flushes (acks=all, at most `produce_timeout_s`), and
+only then commits cursor, seen ids and emitted mentions. The cross-source check, the flush
+and the commit run under one lock, so two sources reaching one post emit it once. Any
+failure raises before the commit: the batch is fetched again later, nothing is lost.
+"""
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.cursors import CursorStore, Emitted
+from ingest.sources.base import FeedItem
+from schemas.deadletter import DeadLetter
+from schemas.health import SourceHealthEvent
+from schemas.mention import Mention
+from schemas.topics import Topics
+from veille.kafka import DurableProducer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Batch:
+    """A poll's output: new mentions, engagement updates of emitted ones, items to remember,
+    and items that could not become mentions (with the reason)."""
+
+    new: list[Mention] = field(default_factory=list)
+    updates: list[Mention] = field(default_factory=list)
+    seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]] = field(default_factory=dict)
+    new_items: int = 0
+    items: list[FeedItem] = field(default_factory=list)
+    rejected: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class MentionSink:
+    def __init__(
+        self, producer: DurableProducer, topics: Topics, store: CursorStore, timeout_s: float
+    ) -> None:
+        self._producer = producer
+        self._topics = topics
+        self._store = store
+        self._timeout_s = timeout_s
+        self._lock = threading.RLock()
+
+    def deliver(
+        self, source_id: str, batch: Batch, cursor: dict[str, Any], previous_cursor: dict[str, Any]
+    ) -> int:
+        """Produce, flush, commit; return the mentions produced (new ones and updates)."""
+        with self._lock:
+            already = self._store.emitted(m.id for m in batch.new)
+            new = [m for m in {m.id: m for m in batch.new}.values() if m.id not in already]
+            self.produce(new + batch.updates, [], batch.rejected)
+            emitted = [
+                Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())
+                for m in new + batch.updates
+            ]
+            if emitted or batch.seen or cursor != previous_cursor:
+                self._store.commit(source_id, cursor, batch.seen, emitted)
+            return len(new) + len(batch.updates)
+
+    def produce(
+        self,
+        mentions: list[Mention],
+        events: list[SourceHealthEvent],
+        rejected: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """Send and flush (acks=all); raises if Kafka did not take every message. Rejected
+        items go to the dead-letter topic with their reason."""
+        if not mentions and not events and not rejected:
+            return
+        with self._lock:
+            for reason, original in rejected:
+                log.warning("ingest: dead-lettered: %s", reason)
+                letter = DeadLetter(
+                    stage="ingest",
+                    error=reason,
+                    failed_at=datetime.now(UTC),
+                    value_b64=DeadLetter.encode(original) or "",
+                )
+                self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
+            for mention in mentions:
+                value = mention.model_dump_json().encode()
+                self._producer.send(self._topics.raw, mention.id, value)
+            for event in events:
+                value = event.model_dump_json().encode()
+                self._producer.send(self._topics.health, event.source, value)
+            self._producer.flush(timeout_s=self._timeout_s)
+
+    def close(self) -> None:
+        """Close the producer; what Kafka did not take was never committed, so it is
+        fetched again at the next start."""
+        try:
+            self._producer.close(timeout_s=self._timeout_s)
+        except Exception as exc:
+            log.warning("ingest: producer closed with unsent messages (refetched later): %s", exc)
+            # kafka-python's close() raises on a flush timeout *before* stopping its sender
+            # thread, which would deliver the stale messages whenever Kafka comes back.
+            raw = getattr(self._producer, "_producer", None)
+            sender = getattr(raw, "_sender", None)
+            if sender is not None:
+                sender.force_close()
+            if raw is not None:
+                raw._closed = True  # its __del__ would try (and fail) to close again
