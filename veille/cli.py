@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     enrich_actions.add_parser("index", help="mentions.enriched → Elasticsearch").set_defaults(
         func=cmd_worker, worker="index"
     )
+    from veille.model_cli import add_model_commands
+
+    add_model_commands(commands, enrich_actions)
     alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
     alerts.add_subparsers(dest="action", required=True).add_parser("run").set_defaults(
         func=cmd_worker, worker="alerts"

@@ -20,7 +20,7 @@ from alerts.channels import build_channel
 from alerts.detector import NegativeBurstDetector
 from alerts.worker import AlertStage
 from enrich.indexer import IndexStage
-from enrich.sentiment import LexiconScorer
+from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
 from enrich.worker import EnrichStage
 from ingest.query import BrandMatcher
 from ingest.sources.rss import RssFeed
@@ -80,9 +80,16 @@ def _stream_worker(
     )
 
 
+def build_scorer(config: VeilleConfig) -> SentimentScorer:
+    """The configured scorer; a transformer that cannot load raises (no silent fallback)."""
+    if config.enrich.scorer == "lexicon":
+        return LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
+    return TransformerScorer(config.enrich.model)
+
+
 def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
     topics = Topics(config.kafka.topic_prefix)
-    scorer = LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
+    scorer = build_scorer(config)
     return _stream_worker(
         config, "enrich", stop, topics.raw, Mention,
         lambda producer: EnrichStage(scorer, producer, topics.enriched),
