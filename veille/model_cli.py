@@ -39,7 +39,14 @@ def cmd_model_train_head(args: argparse.Namespace) -> int:
     from enrich.model.train import TrainOptions, train_head
 
     settings = _model_settings(args).model_copy(
-        update={"kind": "encoder-head", "path": None, "head": None, "quantize_int8": False}
+        update={
+            "kind": "encoder-head",
+            "path": None,
+            "head": None,
+            "quantize_int8": False,
+            "device": "cpu",
+            "dtype": "float32",
+        }
     )
     if not (args.data / "deft2017-tweets").is_dir():
         raise ConfigError(f"{args.data}: expected deft2017-tweets/ and allocine-tv-reviews/")

@@ -141,13 +141,25 @@ def resolve_device(device: Device) -> torch.device:
     return torch.device(device)
 
 
+def cpu_has_native_bf16() -> bool:
+    """True on x86 CPUs with AMX or AVX512-BF16 (oneDNN then runs bf16 matmuls natively)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags.split()))
+
+
 def resolve_dtype(dtype: DType, device: torch.device) -> torch.dtype:
-    """float32 on CPU; on CUDA bf16 where supported, else fp16 (unless configured)."""
+    """`auto`: on CUDA bf16 where supported, else fp16; on CPU bf16 where the CPU has native
+    bf16 (AMX / AVX512-BF16: 3.5× faster here, 511/512 labels unchanged, accuracy in the
+    README), else float32."""
     if dtype != "auto":
         return {"float32": torch.float32, "float16": torch.float16,
                 "bfloat16": torch.bfloat16}[dtype]  # fmt: skip
     if device.type != "cuda":
-        return torch.float32
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 

@@ -36,6 +36,8 @@ def load_model(settings: SentimentModelSettings, with_head: bool = True) -> Sent
     model's encoder alone (for training its head)."""
     device = resolve_device(settings.device)
     dtype = resolve_dtype(settings.dtype, device)
+    if settings.quantize_int8:
+        dtype = torch.float32  # dynamic int8 quantises float32 Linear layers
     if device.type == "cpu" and settings.cpu_threads:
         torch.set_num_threads(settings.cpu_threads)
     try:

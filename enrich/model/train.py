@@ -7,6 +7,7 @@ on: the brand-style held-out set, with the lexicon's figure beside it, and the i
 dynamic int8 quantisation. Everything is written next to the head as JSON.
 """
 
+import copy
 import json
 import logging
 import platform
@@ -137,6 +138,15 @@ def evaluate(model: SentimentModel, options: TrainOptions) -> dict[str, Any]:
     two_class = [s.label for s in predict(model, [e.text for e in allocine_dev])]
     report["allocine_dev_neg_pos"] = {"model_accuracy": round(accuracy(
         [e.label for e in allocine_dev], two_class), 4), "n": len(allocine_dev)}  # fmt: skip
+    fp32 = model.network
+    model.network = copy.deepcopy(fp32).to(torch.bfloat16)
+    try:
+        for name, examples in sets.items():
+            report[name]["model_bf16"] = metrics(
+                examples, predict(model, [e.text for e in examples])
+            )
+    finally:
+        model.network = fp32
     if options.int8_report:
         fp32 = model.network
         model.network = quantize_int8(fp32)

@@ -64,7 +64,7 @@ def encoder_head(tmp_path_factory: pytest.TempPathFactory) -> SentimentModelSett
     save_head(directory / "head.safetensors", head, {"encoder": "tiny"})
     return SentimentModelSettings(path=str(directory), head=str(directory / "head.safetensors"),
                                   id="tiny", input_prefix="", max_batch_size=4,
-                                  max_batch_tokens=64, device="cpu")  # fmt: skip
+                                  max_batch_tokens=64, device="cpu", dtype="float32")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +156,7 @@ def test_a_five_star_model_is_mapped_to_three_labels(five_stars: Path) -> None:
     labels = {"1 star": "negative", "2 stars": "negative", "3 stars": "neutral",
               "4 stars": "positive", "5 stars": "positive"}  # fmt: skip
     settings = SentimentModelSettings(kind="sequence-classification", path=str(five_stars),
-                                      labels=labels, id="stars", device="cpu")  # fmt: skip
+                                      labels=labels, id="stars", dtype="float32")  # fmt: skip
     model = load_model(settings)
     inputs = model.collate(model.tokenize(texts(3)))
     with torch.inference_mode():
@@ -192,3 +192,13 @@ def test_truncation_keeps_the_title_and_the_lead(encoder_head: SentimentModelSet
     assert len(ids) == 6
     assert model.tokenizer.convert_ids_to_tokens(ids[:2]) == ["vol", "annulé"]
     assert compose_input("Vol annulé", "Vol annulé : le récit") == "Vol annulé : le récit"
+
+
+def test_bfloat16_on_cpu_gives_the_float32_probabilities_closely(
+    encoder_head: SentimentModelSettings,
+) -> None:
+    fp32 = load_model(encoder_head).predict(texts(6))
+    bf16_model = load_model(encoder_head.model_copy(update={"dtype": "bfloat16"}))
+    assert next(bf16_model.network.parameters()).dtype == torch.bfloat16
+    for a, b in zip(fp32, bf16_model.predict(texts(6)), strict=True):
+        assert b.probabilities["negative"] == pytest.approx(a.probabilities["negative"], abs=0.05)
