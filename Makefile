@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 
 $(MODEL): $(STAMP)
 	$(BIN)/veille model build --models-dir .veille/models
+	touch $(MODEL)
 
 install: $(STAMP) ## create .venv and install veille with its dev tools
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from enrich.model import ModelLoadError
 from schemas import JSON_SCHEMAS
 from schemas.config import VeilleConfig
 from veille.settings import ConfigError, default_config_path, load_config
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
-    except StackError as exc:
+    except (StackError, ModelLoadError) as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 1
     return code

@@ -22,15 +22,12 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from enrich.model import ModelLoadError
 from enrich.model.datasets import LABELS
 from schemas.enriched import Sentiment, SentimentLabel
 
 Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
-
-
-class ModelLoadError(RuntimeError):
-    """The configured model cannot be loaded: veille stops instead of scoring differently."""
 
 
 def compose_input(title: str | None, text: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
+from enrich.model import ModelLoadError
 from enrich.model.build import DEFAULT_ENCODER, BuildError, build_model, encoder_version
 from enrich.model.classifier import (
-    ModelLoadError,
     SentimentModel,
     label_matrix,
     quantize_int8,

@@ -61,3 +61,16 @@ def test_a_jsonl_row_without_text_is_refused(tmp_path: Path) -> None:
     code = main(["--config", str(config), "enrich", "score", "--input", str(source),
                  "--output", str(tmp_path / "o.jsonl")])  # fmt: skip
     assert code == 2
+
+
+def test_a_model_that_cannot_load_stops_the_command_loudly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("bonjour\n")
+    config = write_config(tmp_path, {"model": {"path": str(tmp_path / "no-such-model")}})
+    code = main(["--config", str(config), "enrich", "score", "--input", str(source),
+                 "--output", str(tmp_path / "o.jsonl")])  # fmt: skip
+    assert code == 1
+    assert "cannot load sentiment model" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()  # nothing scored by anything else

@@ -14,7 +14,8 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from enrich.model.classifier import ModelLoadError, compose_input
+from enrich.model import ModelLoadError
+from enrich.model.classifier import compose_input
 from enrich.model.engine import BatchLimits, InferenceEngine, plan_batches
 from enrich.model.head import save_head
 from enrich.model.loader import load_model
