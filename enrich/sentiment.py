@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from schemas.config import SentimentModelSettings
 
 
+def compose_input(title: str | None, text: str) -> str:
+    """Title, then body, unless the body already starts with the title (RSS items often
+    do): a model's truncation at max_length then keeps the title and the lead of long
+    blog posts."""
+    if title and not text.lstrip().startswith(title.strip().rstrip("…")):
+        return f"{title.strip()}. {text}"
+    return text
+
+
 class SentimentScorer(Protocol):
     """Scores a batch of texts; returns one Sentiment per text, in input order."""
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from enrich.sentiment import SentimentScorer
+from enrich.sentiment import SentimentScorer, compose_input
 from enrich.virality import virality
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
@@ -23,7 +23,9 @@ class EnrichStage:
     def handle(self, batch: list[Received[Mention]]) -> list[Rejected]:
         rejected = [Rejected(r.record, "empty text") for r in batch if not r.value.text.strip()]
         scorable = [r for r in batch if r.value.text.strip()]
-        sentiments = self._scorer.score([r.value.text for r in scorable])
+        sentiments = self._scorer.score(
+            [compose_input(r.value.title, r.value.text) for r in scorable]
+        )
         now = datetime.now(UTC)
         for received, sentiment in zip(scorable, sentiments, strict=True):
             mention = received.value

@@ -95,7 +95,7 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
 
 
 def cmd_enrich_score(args: argparse.Namespace) -> int:
-    from enrich.model.classifier import compose_input
+    from enrich.sentiment import compose_input
     from veille.runner import build_scorer
 
     config: VeilleConfig = load_config(args.config)

@@ -30,14 +30,6 @@ Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 
 
-def compose_input(title: str | None, text: str) -> str:
-    """Title, then body, unless the body already starts with the title (RSS items often
-    do): truncation then keeps the title and the lead of long blog posts."""
-    if title and not text.lstrip().startswith(title.strip().rstrip("…")):
-        return f"{title.strip()}. {text}"
-    return text
-
-
 def label_matrix(model_labels: list[str], mapping: dict[str, SentimentLabel]) -> torch.Tensor:
     """[n_model_labels, 3] 0/1 matrix summing model classes into veille's three labels."""
     missing = [name for name in model_labels if name not in mapping]

@@ -15,11 +15,10 @@ from transformers import (
 )
 
 from enrich.model import ModelLoadError
-from enrich.model.classifier import compose_input
 from enrich.model.engine import BatchLimits, InferenceEngine, plan_batches
 from enrich.model.head import save_head
 from enrich.model.loader import load_model
-from enrich.sentiment import TransformerScorer
+from enrich.sentiment import TransformerScorer, compose_input
 from schemas.config import SentimentModelSettings
 
 WORDS = [
@@ -193,6 +192,8 @@ def test_truncation_keeps_the_title_and_the_lead(encoder_head: SentimentModelSet
     assert len(ids) == 6
     assert model.tokenizer.convert_ids_to_tokens(ids[:2]) == ["vol", "annulé"]
     assert compose_input("Vol annulé", "Vol annulé : le récit") == "Vol annulé : le récit"
+    assert compose_input("Vol annulé", "Le récit") == "Vol annulé. Le récit"
+    assert compose_input(None, "Le récit") == "Le récit"
 
 
 def test_bfloat16_on_cpu_gives_the_float32_probabilities_closely(
