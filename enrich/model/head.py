@@ -1,0 +1,82 @@
+"""The sentiment head: a linear layer over mean-pooled encoder embeddings.
+
+Stored as safetensors (`weight` [3, hidden], `bias` [3]; a few KB) with its metadata
+(labels, pooling, input prefix, encoder, version); a JSON file next to it records the
+training command, the data and the validation metrics. Input standardisation is folded
+into the weights, so loading is `nn.Linear` and nothing else.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from enrich.model.datasets import LABELS
+
+DEFAULT_HEAD = Path(__file__).parent / "heads" / "e5-small-sentiment-fr.safetensors"
+
+
+def save_head(path: Path, head: nn.Linear, metadata: dict[str, str]) -> str:
+    """Write the head; returns its version (`head-<sha256 prefix of the weights>`)."""
+    from safetensors.torch import save_file
+
+    tensors = {"weight": head.weight.detach().float().contiguous(),
+               "bias": head.bias.detach().float().contiguous()}  # fmt: skip
+    digest = hashlib.sha256(b"".join(t.numpy().tobytes() for t in tensors.values()))
+    version = f"head-{digest.hexdigest()[:8]}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={**metadata, "version": version,
+                                            "labels": json.dumps(list(LABELS))})  # fmt: skip
+    return version
+
+
+def load_head(path: Path) -> tuple[nn.Linear, dict[str, str]]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = dict(handle.metadata() or {})
+        weight, bias = handle.get_tensor("weight"), handle.get_tensor("bias")
+    if json.loads(metadata.get("labels", "[]")) != list(LABELS):
+        raise ValueError(f"{path}: head labels must be {list(LABELS)}")
+    head = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        head.weight.copy_(weight)
+        head.bias.copy_(bias)
+    return head.eval(), metadata
+
+
+def fit_head(
+    features: torch.Tensor,
+    labels: Sequence[int],
+    weights: Sequence[float],
+    weight_decay: float,
+    max_iter: int = 300,
+    seed: int = 0,
+) -> nn.Linear:
+    """Weighted, L2-regularised multinomial logistic regression (full-batch L-BFGS) on
+    standardised features; deterministic for a given seed and input order."""
+    torch.manual_seed(seed)
+    x = features.float()
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    x = (x - mean) / std
+    y = torch.tensor(list(labels), dtype=torch.long)
+    w = torch.tensor(list(weights), dtype=torch.float32)
+    linear = nn.Linear(x.shape[1], len(LABELS))
+    optimiser = torch.optim.LBFGS(linear.parameters(), max_iter=max_iter)
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        losses = nn.functional.cross_entropy(linear(x), y, reduction="none")
+        loss = (losses * w).sum() / w.sum() + weight_decay * linear.weight.pow(2).sum()
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss
+
+    optimiser.step(closure)  # type: ignore[no-untyped-call]
+    folded = nn.Linear(x.shape[1], len(LABELS))
+    with torch.no_grad():
+        folded.weight.copy_(linear.weight / std)
+        folded.bias.copy_(linear.bias - (linear.weight / std) @ mean)
+    return folded.eval()

