@@ -40,7 +40,7 @@ def test_held_out_set_shares_nothing_with_training_or_the_demo() -> None:
         for e in heldout
         for s, o in zip(other_shingles, others, strict=True)
     )
-    assert closest[0] < 0.5, closest  # no held-out text is a near-copy of a training one
+    assert closest[0] < 0.3, closest  # no held-out text is a near-copy of a training one
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -54,4 +54,4 @@ def test_default_model_clearly_beats_the_lexicon_on_held_out_brand_posts() -> No
     finally:
         scorer.close()
     lexicon_f1 = macro_f1(gold, [s.label for s in LexiconScorer().score(texts)])
-    assert model_f1 >= lexicon_f1 + 0.10, (model_f1, lexicon_f1)  # 0.743 vs 0.555 measured
+    assert model_f1 >= lexicon_f1 + 0.10, (model_f1, lexicon_f1)  # 0.749 vs 0.555 measured
