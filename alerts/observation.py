@@ -11,27 +11,29 @@ import msgspec
 from schemas.enriched import EnrichedMention
 
 
-class SentimentPart(msgspec.Struct):
+# gc=False: these never form reference cycles, and a replay holds millions of them; left
+# tracked, the cyclic garbage collector would walk them all again and again.
+class SentimentPart(msgspec.Struct, gc=False):
     score: float
     label: str = "neutral"
 
 
-class ViralityPart(msgspec.Struct):
+class ViralityPart(msgspec.Struct, gc=False):
     score: float = 0.0
 
 
-class ClusterPart(msgspec.Struct):
+class ClusterPart(msgspec.Struct, gc=False):
     id: str
 
 
-class AuthorPart(msgspec.Struct):
+class AuthorPart(msgspec.Struct, gc=False):
     followers: int | None = None
 
 
-class Observation(msgspec.Struct):
+class Observation(msgspec.Struct, gc=False):
     id: str
     tenant: str
-    brands: list[str]
+    brands: tuple[str, ...]
     published_at: datetime
     sentiment: SentimentPart
     virality: ViralityPart = msgspec.field(default_factory=ViralityPart)
@@ -53,7 +55,7 @@ def from_enriched(mention: EnrichedMention) -> Observation:
     return Observation(
         id=mention.id,
         tenant=mention.tenant,
-        brands=list(mention.brands),
+        brands=tuple(mention.brands),
         published_at=mention.published_at,
         sentiment=SentimentPart(mention.sentiment.score, mention.sentiment.label),
         virality=ViralityPart(mention.virality.score),

@@ -84,7 +84,7 @@ class _Writer:
             virality = min(75.0, rng.expovariate(1 / 8))
         ident = f"{brand}-{len(self.out):07d}"
         self.out.append(Observation(
-            id=ident, tenant=self.tenant, brands=[brand], published_at=at,
+            id=ident, tenant=self.tenant, brands=(brand,), published_at=at,
             sentiment=SentimentPart(score, polarity), virality=ViralityPart(virality),
             author=AuthorPart(followers if followers is not None else rng.randrange(10, 5000)),
             text=f"{polarity} post {ident} about {brand}", url=f"https://social.example/{ident}",
@@ -268,7 +268,7 @@ def enriched_line(o: Observation, tenant: str = "scenario") -> bytes:
         "schema_version": 1,
         "id": hashlib.sha256(o.id.encode()).hexdigest()[:32],
         "tenant": tenant,
-        "brands": o.brands,
+        "brands": list(o.brands),
         "queries": ["q"],
         "source": "scenario",
         "source_kind": "replay",

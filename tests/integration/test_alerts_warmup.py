@@ -32,7 +32,7 @@ def day_of_traffic(day: datetime, tag: str) -> list[bytes]:
         for k in range(per_hour):
             at = start + timedelta(minutes=k * 60 / per_hour)
             obs = Observation(
-                id=f"{tag}-{hour}-{k}", tenant=TENANT, brands=[BRAND], published_at=at,
+                id=f"{tag}-{hour}-{k}", tenant=TENANT, brands=(BRAND,), published_at=at,
                 sentiment=SentimentPart(-0.7 if hour == 14 else 0.2,
                                         "negative" if hour == 14 else "positive"),
                 virality=ViralityPart(2.0), text=f"mention {tag} {hour} {k}",

@@ -21,7 +21,7 @@ def obs(
 ) -> Observation:  # fmt: skip
     at = T0 + timedelta(minutes=minute)
     return Observation(
-        id=ident or f"{brand}-{minute}-{score}-{cluster}", tenant="t", brands=[brand],
+        id=ident or f"{brand}-{minute}-{score}-{cluster}", tenant="t", brands=(brand,),
         published_at=at, sentiment=SentimentPart(score), virality=ViralityPart(virality),
         author=AuthorPart(followers), text=f"post {minute}", url=f"https://x.example/{minute}",
         cluster=ClusterPart(cluster) if cluster else None,
