@@ -25,19 +25,27 @@ OVERALL_ALPHA = 0.02
 
 
 class _Median:
-    __slots__ = ("samples", "value")
+    """The median of the last `keep` samples, computed when read (reads are rare)."""
+
+    __slots__ = ("_value", "samples")
 
     def __init__(self, keep: int) -> None:
         self.samples: deque[float] = deque(maxlen=keep)
-        self.value = 0.0
+        self._value: float | None = 0.0
 
     def add(self, x: float) -> None:
         self.samples.append(x)
-        ordered = sorted(self.samples)
-        middle = len(ordered) // 2
-        self.value = (
-            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-        )
+        self._value = None
+
+    @property
+    def value(self) -> float:
+        if self._value is None:
+            ordered = sorted(self.samples)
+            middle = len(ordered) // 2
+            self._value = (
+                ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+            )
+        return self._value
 
 
 class _Ewma:

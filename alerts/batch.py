@@ -16,9 +16,6 @@ once per bucket (its first reading).
 """
 
 import math
-import multiprocessing as mp
-import os
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -26,45 +23,53 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.baseline import HourOfWeekBaseline
+from alerts.columns import (
+    PARALLEL_FROM,
+    Columns,
+    ReplayError,
+    columns_from_bytes,
+    columns_of,
+    map_processes,
+    processes_for,
+)
 from alerts.detector import RuleFor, brand_words
 from alerts.incidents import IncidentTrack, Ref, Transition, WindowView
 from alerts.observation import Observation
 from schemas.config import DetectionRule
 
+__all__ = ["ReplayError", "replay_batch", "replay_bytes"]
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-
-
-PARALLEL_FROM = 50_000  # mentions: below this, forking costs more than it saves
 
 
 def replay_batch(
     observations: Sequence[Observation], rule_for: RuleFor, processes: int | None = None
 ) -> list[Transition]:
-    """Every transition the live detector would emit for these time-ordered observations.
-
-    Brands are independent, so with several processors they are shared among forked
-    processes (which inherit the decoded columns); the result does not depend on it.
-    """
-    n = len(observations)
-    if n == 0:
+    """Every transition the live detector would emit for these time-ordered observations."""
+    if not observations:
         return []
-    epochs = np.array([o.published_at.timestamp() for o in observations], np.float64)
-    watermarks = np.maximum.accumulate(epochs)  # the replay watermark after each reading
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, o in enumerate(observations):
-        for brand in o.brands:
-            groups[(o.tenant, brand)].append(i)
+    return _detect(columns_of(observations), rule_for, processes, len(observations))
+
+
+def replay_bytes(
+    data: bytes, rule_for: RuleFor, processes: int | None = None,
+    parallel_from_bytes: int = PARALLEL_FROM * 500,
+) -> list[Transition]:  # fmt: skip
+    """The same, straight from JSON lines (a bad one raises ReplayError naming it)."""
+    processes = processes_for(processes, len(data) // 500, parallel_from_bytes // 500)
+    columns = columns_from_bytes(data, processes)
+    if columns is None:
+        return []
+    return _detect(columns, rule_for, processes, len(columns.epochs))
+
+
+def _detect(columns: Columns, rule_for: RuleFor, processes: int | None, n: int) -> list[Transition]:
     global _JOB
-    _JOB = (_Columns(observations, epochs, watermarks), groups, rule_for)
-    keys = sorted(groups, key=lambda key: -len(groups[key]))  # biggest first: balanced shares
-    processes = processes or min(os.cpu_count() or 1, len(keys))
+    _JOB = (columns, rule_for)
+    keys = sorted(columns.groups, key=lambda key: -len(columns.groups[key]))  # biggest first
     try:
-        if processes > 1 and n >= PARALLEL_FROM and "fork" in mp.get_all_start_methods():
-            with mp.get_context("fork").Pool(processes) as pool:
-                results = pool.map(_run_brand, keys, chunksize=1)
-        else:
-            results = [_run_brand(key) for key in keys]
+        results = map_processes(_run_brand, keys, processes_for(processes, n))
     finally:
         _JOB = None
     out = [t for result in results for t in result]
@@ -72,42 +77,19 @@ def replay_batch(
                                       t.incident.kind))  # fmt: skip
 
 
-_JOB: "tuple[_Columns, dict[tuple[str, str], list[int]], RuleFor] | None" = None
-"""The replay being run, for the forked processes (they inherit it; nothing is pickled)."""
+_JOB: "tuple[Columns, RuleFor] | None" = None
+"""The replay being run, for forked processes: they inherit it, nothing is pickled."""
 
 
 def _run_brand(key: tuple[str, str]) -> list[Transition]:
     assert _JOB is not None
-    columns, groups, rule_for = _JOB
+    columns, rule_for = _JOB
     tenant, brand = key
-    rows = np.asarray(groups[key], np.int64)
-    return _Brand(tenant, brand, rule_for(tenant, brand), columns, rows).run()
-
-
-class _Columns:
-    """The fields of every observation, as arrays (one row per observation)."""
-
-    def __init__(self, obs: Sequence[Observation], epochs: Floats, watermarks: Floats) -> None:
-        self.obs = obs
-        self.epochs = epochs
-        self.watermarks = watermarks
-        self.final_watermark = float(watermarks[-1])
-        self.scores = np.array([o.sentiment.score for o in obs], np.float64)
-        self.virality = np.array([o.virality.score for o in obs], np.float64)
-        self.followers = np.array([o.author.followers or 0 for o in obs], np.int64)
-        ids = [hash(o.id) for o in obs]
-        self.ids = np.array(ids, np.int64)
-        self.stories = np.array(
-            [
-                hash(o.cluster.id) if o.cluster is not None else i
-                for o, i in zip(obs, ids, strict=False)
-            ],
-            np.int64,
-        )
+    return _Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
 
 
 class _Brand:
-    def __init__(self, tenant: str, brand: str, rule: DetectionRule, columns: _Columns,
+    def __init__(self, tenant: str, brand: str, rule: DetectionRule, columns: Columns,
                  rows: Ints) -> None:  # fmt: skip
         self.rule = rule
         self.c = columns
@@ -363,7 +345,7 @@ class _Brand:
         return [self._ref(i) for i in range(lo, hi) if polarity[i]]
 
     def _ref(self, i: int) -> Ref:
-        o = self.c.obs[int(self.rows[i])]
+        o = self.c.observation(int(self.rows[i]))
         return Ref(
             o.virality.score, float(self.c.epochs[self.rows[i]]), o.id, o.url, o.text, o.story
         )

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.batch import replay_batch
+from alerts.batch import replay_batch, replay_bytes
+from alerts.observation import DECODER
 from alerts.replay import replay_observations
 from bench.scenarios import enriched_line, generate
 from schemas.config import DetectionRule
@@ -26,6 +27,18 @@ def test_batch_engine_gives_what_the_live_monitor_gives(seed: int) -> None:
     batch = replay_batch(scenario.observations, lambda t, b: RULE)
     assert live, "the scenario should produce incidents"
     assert transitions_key(batch) == transitions_key(live)
+
+
+def test_lines_decoded_by_forked_processes_give_the_same_transitions() -> None:
+    scenario = generate(seed=2, brands=4, weeks=3, warmup_weeks=2)
+    lines = [enriched_line(o) for o in scenario.observations]
+    lines.insert(100, b"  ")  # a blank line is skipped, not an error
+    decoded = [DECODER.decode(line) for line in lines if line.strip()]
+    live = replay_observations(decoded, lambda t, b: RULE)
+    forked = replay_bytes(b"\n".join(lines), lambda t, b: RULE, processes=2)
+    assert live and transitions_key(forked) == transitions_key(live)
+    cited = {m.id for t in forked for m in t.incident.top_mentions}
+    assert cited and cited <= {o.id for o in decoded}  # decoded back from their lines
 
 
 def test_equivalence_holds_for_other_rules_and_duplicates() -> None:
