@@ -7,7 +7,7 @@ itself, so a batch that could not be produced is fetched again (the worker dedup
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ingest.http import SafeClient
 
@@ -68,3 +68,27 @@ class Source(Protocol):
     tenants: set[str] | None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched: ...
+
+
+class _SourceSettings(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def poll_interval_s(self) -> float: ...
+
+    @property
+    def tenants(self) -> list[str] | None: ...
+
+
+S = TypeVar("S", bound=_SourceSettings)
+
+
+class ConfiguredSource(Generic[S]):
+    """What every polled source keeps of its settings (its `Source` attributes)."""
+
+    def __init__(self, settings: S) -> None:
+        self.settings = settings
+        self.id = settings.id
+        self.interval_s = settings.poll_interval_s
+        self.tenants = set(settings.tenants) if settings.tenants else None

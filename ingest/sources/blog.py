@@ -12,21 +12,15 @@ from dataclasses import replace
 
 from ingest.extract import article_text, feed_links
 from ingest.http import FetchError, Response, SafeClient
-from ingest.sources.base import Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
 from ingest.sources.rss import parse_feed
 from schemas.config import BlogSource
 
 log = logging.getLogger(__name__)
 
 
-class BlogFeed:
+class BlogFeed(ConfiguredSource[BlogSource]):
     kind = "blog"
-
-    def __init__(self, settings: BlogSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def _get(
         self, client: SafeClient, url: str, headers: dict[str, str] | None = None

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
 from schemas.config import BlueskySource
 
 
@@ -50,14 +50,8 @@ class Posts(Shape):
     posts: list[PostView]
 
 
-class BlueskySearch:
+class BlueskySearch(ConfiguredSource[BlueskySource]):
     kind = "bluesky"
-
-    def __init__(self, settings: BlueskySource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         since = datetime.fromisoformat(cursor["since"]) if cursor.get("since") else None

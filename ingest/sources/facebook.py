@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import FacebookSource
 
 
@@ -60,14 +60,8 @@ FIELDS = (
 )
 
 
-class FacebookPageComments:
+class FacebookPageComments(ConfiguredSource[FacebookSource]):
     kind = "facebook"
-
-    def __init__(self, settings: FacebookSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         s = self.settings

@@ -16,7 +16,7 @@ from pydantic import RootModel
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
 from schemas.config import MastodonSource
 
 
@@ -49,14 +49,8 @@ def _newer(a: str, b: str) -> bool:
     return (int(a) > int(b)) if a.isdigit() and b.isdigit() else a > b
 
 
-class MastodonTimeline:
+class MastodonTimeline(ConfiguredSource[MastodonSource]):
     kind = "mastodon"
-
-    def __init__(self, settings: MastodonSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     def _endpoint(self) -> tuple[str, dict[str, str | int]]:
         s, base = self.settings, self.settings.instance.rstrip("/")

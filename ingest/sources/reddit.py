@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json, header_float
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
 from schemas.config import RedditSource
 
 
@@ -46,14 +46,8 @@ class Listing(Shape):
     data: ListingData
 
 
-class RedditListing:
+class RedditListing(ConfiguredSource[RedditSource]):
     kind = "reddit"
-
-    def __init__(self, settings: RedditSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         s, base = self.settings, self.settings.base_url.rstrip("/")

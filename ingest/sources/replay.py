@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import ReplaySource
 from schemas.mention import IncomingPost
 
@@ -35,14 +35,8 @@ def post_item(post: IncomingPost, default_lang: str | None) -> FeedItem:
     )
 
 
-class JsonlReplay:
+class JsonlReplay(ConfiguredSource[ReplaySource]):
     kind = "replay"
-
-    def __init__(self, settings: ReplaySource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         path = self.settings.path

@@ -21,7 +21,7 @@ import feedparser
 
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
-from ingest.sources.base import Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import RssSource
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,8 @@ def entry_item(source_id: str, entry: Any, lang: str | None) -> FeedItem | None:
     )
 
 
-class RssFeed:
+class RssFeed(ConfiguredSource[RssSource]):
     kind = "rss"
-
-    def __init__(self, settings: RssSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         headers = {}

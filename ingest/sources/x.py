@@ -19,7 +19,7 @@ from pydantic import Field
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json, header_float
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import XSource
 
 
@@ -78,14 +78,8 @@ FIELDS = {
 }
 
 
-class XRecentSearch:
+class XRecentSearch(ConfiguredSource[XSource]):
     kind = "x"
-
-    def __init__(self, settings: XSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         s = self.settings

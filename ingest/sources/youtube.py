@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
-from ingest.sources.base import Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import YouTubeSource
 
 
@@ -57,14 +57,8 @@ def _published(thread: Thread) -> datetime:
     return thread.snippet.top_level_comment.snippet.published_at
 
 
-class YouTubeComments:
+class YouTubeComments(ConfiguredSource[YouTubeSource]):
     kind = "youtube"
-
-    def __init__(self, settings: YouTubeSource) -> None:
-        self.settings = settings
-        self.id = settings.id
-        self.interval_s = settings.poll_interval_s
-        self.tenants = set(settings.tenants) if settings.tenants else None
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         s = self.settings
