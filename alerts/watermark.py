@@ -1,13 +1,16 @@
 """PartitionWatermarks: the live worker's event-time watermark.
 
 Each partition is read in order, so the watermark is the least, over the partitions read,
-of the greatest event time seen in each. A partition holds the others back until it has been
-caught up (nothing left to read) for `idle_after_s` seconds of wall-clock time: only then is
-it idle and left out — as in Flink's idleness. A partition that has records but has delivered
-none yet holds everything (no watermark). When every partition is idle, the watermark is the
-greatest event time seen. Wall-clock time thus decides only *when* a bucket is closed, never
-*what* it holds: interleaving partitions cannot make a mention late; only disorder within one
-partition beyond the allowed lateness can.
+of the greatest event time seen in each. A partition holds the others back until it is idle,
+as in Flink's idleness: caught up (nothing left to read) for `idle_after_s` seconds of
+wall-clock time *and* no record delivered on any partition for as long (a burst reaching
+one partition first must not declare the others idle: their share of it may be on its way),
+or caught up for `IDLE_CAP` times as long whatever the traffic elsewhere. A partition that
+has records but has delivered none yet holds everything (no watermark). When every
+partition is idle, the watermark is the greatest event time seen. Wall-clock time thus
+decides only *when* a bucket is closed, never *what* it holds: interleaving partitions
+cannot make a mention late; only disorder within one partition beyond the allowed lateness
+can.
 """
 
 import time
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from kafka.structs import TopicPartition
 
 CaughtUp = Callable[[TopicPartition], bool]
+IDLE_CAP = 6
 
 
 class PartitionWatermarks:
@@ -32,8 +36,10 @@ class PartitionWatermarks:
         self._clock = clock
         self._seen: dict[int, float] = {}
         self._caught_up_since: dict[int, float] = {}
+        self._last_delivery = float("-inf")
 
     def observe(self, partition: int, epoch: float) -> None:
+        self._last_delivery = self._clock()
         if epoch > self._seen.get(partition, float("-inf")):
             self._seen[partition] = epoch
 
@@ -46,7 +52,11 @@ class PartitionWatermarks:
                 continue
             if self._caught_up(tp):
                 since = self._caught_up_since.setdefault(tp.partition, now)
-                if now - since >= self._idle_after_s:
+                quiet = now - self._last_delivery >= self._idle_after_s
+                waited = now - since
+                if waited >= self._idle_after_s * IDLE_CAP or (
+                    waited >= self._idle_after_s and quiet
+                ):
                     continue  # idle: does not hold the others back
             else:
                 self._caught_up_since.pop(tp.partition, None)
