@@ -98,9 +98,7 @@ class BrandMonitor:
 
     def add(self, obs: Observation, epoch: float) -> None:
         index = int(epoch // self._bucket_s)
-        if self._next is None:
-            self._next = index
-        elif index < self._next:
+        if self._next is not None and index < self._next:  # its bucket is already judged
             self.late += 1
             return
         bucket = self._buckets.get(index)
@@ -137,7 +135,11 @@ class BrandMonitor:
     def advance(self, watermark: float) -> list[Transition]:
         """Close every bucket the watermark has passed; return what that changed."""
         limit = int((watermark - self._lateness_s) // self._bucket_s)
-        if self._next is None or self._next >= limit:
+        if self._next is None:  # nothing judged yet: start at the earliest bucket, once due
+            if not self._buckets or min(self._buckets) >= limit:
+                return _NOTHING
+            self._next = min(self._buckets)
+        if self._next >= limit:
             return _NOTHING
         out: list[Transition] = []
         while self._next < limit:

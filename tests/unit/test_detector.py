@@ -187,3 +187,14 @@ def test_daylight_saving_does_not_shift_the_baseline_by_an_hour() -> None:
     change = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
     assert [at for at in paris if at > change] == []
     assert [at for at in utc if at > change]  # the test could fail: UTC would page
+
+
+def test_an_earlier_mention_read_after_a_later_one_is_not_late_before_anything_is_judged() -> None:
+    """Live, partitions interleave: the first mention read need not be the earliest."""
+    detector = AlertDetector(lambda t, b: RULE)
+    detector.observe(obs(10, ident="later"))  # no watermark yet: nothing is judged
+    detector.observe(obs(2, ident="earlier"))
+    assert detector.monitor("t", "b").late == 0
+    detector.advance((T0 + timedelta(minutes=30)).timestamp())
+    detector.observe(obs(3, ident="too-late"))  # its minute was judged meanwhile
+    assert detector.monitor("t", "b").late == 1
