@@ -8,7 +8,6 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
@@ -16,30 +15,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from alerts.observation import (
-    DECODER,
-    AuthorPart,
-    ClusterPart,
-    Observation,
-    SentimentPart,
-    ViralityPart,
-)
-
-
-class _Counted(msgspec.Struct, gc=False):
-    """An observation without its text and URL: what columns need (decodes faster)."""
-
-    id: str
-    tenant: str
-    brands: tuple[str, ...]
-    published_at: datetime
-    sentiment: SentimentPart
-    virality: ViralityPart = msgspec.field(default_factory=ViralityPart)
-    author: AuthorPart = msgspec.field(default_factory=AuthorPart)
-    cluster: ClusterPart | None = None
-
-
-_COUNTED = msgspec.json.Decoder(_Counted)
+from alerts.observation import COUNTED_DECODER, DECODER, Counted, Observation
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -119,7 +95,7 @@ def _decode_share(share: tuple[int, int]) -> "Part":
              if not chunk[line_starts[i] : line_ends[i]].strip()]  # fmt: skip
     keep = np.setdiff1d(np.arange(len(line_starts)), blank)
     try:
-        observations = _COUNTED.decode_lines(chunk)
+        observations = COUNTED_DECODER.decode_lines(chunk)
     except (msgspec.ValidationError, msgspec.DecodeError):
         raise _bad_line(chunk, start) from None
     assert len(observations) == len(keep), "blank lines counted differently"
@@ -143,7 +119,7 @@ def _bad_line(chunk: bytes, offset: int) -> ReplayError:
 class Part:
     """Columns of a share of the mentions (one row each), with their (tenant, brands)."""
 
-    def __init__(self, obs: Sequence[Observation] | Sequence[_Counted]) -> None:
+    def __init__(self, obs: Sequence[Counted]) -> None:
         table: dict[tuple[str, tuple[str, ...]], int] = {}
         rows = [
             (

@@ -285,41 +285,30 @@ def test_reddit_listing_user_agent_and_rate_limit(
     assert found.engagement is not None and found.engagement.replies == 4
 
 
+def recent_search(tweet_id: str, text: str, **meta: str) -> dict[str, Any]:
+    """An X API v2 recent-search page: one tweet by author 42, with `includes.users`."""
+    return {
+        "data": [
+            {
+                "id": tweet_id, "text": text, "created_at": iso(3), "lang": "fr",
+                "author_id": "42",
+                "public_metrics": {"retweet_count": 5, "reply_count": 2, "like_count": 30,
+                                   "quote_count": 1},
+            }
+        ],
+        "includes": {"users": [{"id": "42", "name": "Sam", "username": "sam_fr",
+                                "public_metrics": {"followers_count": 1200}}]},
+        "meta": {"newest_id": tweet_id, **meta, "result_count": 1},
+    }  # fmt: skip
+
+
 def test_x_recent_search_since_id_and_includes(
     stack: EmbeddedStack, http: LocalHttp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = {
-        "data": [
-            {
-                "id": "1790000000000000002",
-                "text": "@AirVolaris vol annulé, aucun remboursement",
-                "created_at": iso(3),
-                "lang": "fr",
-                "author_id": "42",
-                "public_metrics": {
-                    "retweet_count": 5,
-                    "reply_count": 2,
-                    "like_count": 30,
-                    "quote_count": 1,
-                },
-            }
-        ],
-        "includes": {
-            "users": [
-                {
-                    "id": "42",
-                    "name": "Sam",
-                    "username": "sam_fr",
-                    "public_metrics": {"followers_count": 1200},
-                }
-            ]
-        },
-        "meta": {
-            "newest_id": "1790000000000000002",
-            "oldest_id": "1790000000000000002",
-            "result_count": 1,
-        },
-    }
+    body = recent_search(
+        "1790000000000000002", "@AirVolaris vol annulé, aucun remboursement",
+        oldest_id="1790000000000000002",
+    )  # fmt: skip
     http.route("/2/tweets/search/recent", Reply(body=json.dumps(body).encode()))
     config = setup(
         stack,
@@ -356,34 +345,7 @@ def test_x_recent_search_since_id_and_includes(
 def test_x_mentions_carry_followers_and_engagement(
     stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
 ) -> None:
-    body = {
-        "data": [
-            {
-                "id": "7",
-                "text": "Air Volaris &amp; 3 h d'attente",
-                "created_at": iso(3),
-                "lang": "fr",
-                "author_id": "42",
-                "public_metrics": {
-                    "retweet_count": 5,
-                    "reply_count": 2,
-                    "like_count": 30,
-                    "quote_count": 1,
-                },
-            }
-        ],
-        "includes": {
-            "users": [
-                {
-                    "id": "42",
-                    "name": "Sam",
-                    "username": "sam_fr",
-                    "public_metrics": {"followers_count": 1200},
-                }
-            ]
-        },
-        "meta": {"newest_id": "7", "result_count": 1},
-    }
+    body = recent_search("7", "Air Volaris &amp; 3 h d'attente")
     http.route("/2/tweets/search/recent", Reply(body=json.dumps(body).encode()))
     config = setup(
         stack,
