@@ -32,12 +32,12 @@ POSTS = [
 
 class FeedHost:
     def __init__(self) -> None:
-        self.requests: list[dict[str, str]] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers)
         host = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                host.requests.append(dict(self.headers))
+                host.requests.append((self.path, dict(self.headers)))
                 if self.path == "/broken.xml":
                     self.send_response(500)
                     self.end_headers()
@@ -90,7 +90,8 @@ def test_rss_items_become_one_mention_per_tenant(
 
     assert first == 5  # p1, p2, p5 once each; p3 once for each tenant
     assert second == 0  # 304 Not Modified
-    assert feed_host.requests[-1].get("If-None-Match") == '"v1"'
+    feed_requests = [headers for path, headers in feed_host.requests if path == "/feed.xml"]
+    assert feed_requests[-1].get("If-None-Match") == '"v1"'  # sources poll concurrently
     assert worker.stats.health["broken"].consecutive_errors == 2
     assert "HTTP 500" in (worker.stats.health["broken"].last_error or "")
     assert worker.stats.health["news"].consecutive_errors == 0
