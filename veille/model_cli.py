@@ -35,6 +35,7 @@ def cmd_model_build(args: argparse.Namespace) -> int:
 
 
 def cmd_model_train_head(args: argparse.Namespace) -> int:
+    from enrich.model.finetune import FineTuneOptions
     from enrich.model.loader import load_model
     from enrich.model.train import TrainOptions, train_head
 
@@ -51,8 +52,10 @@ def cmd_model_train_head(args: argparse.Namespace) -> int:
     if not (args.data / "deft2017-tweets").is_dir():
         raise ConfigError(f"{args.data}: expected deft2017-tweets/ and allocine-tv-reviews/")
     model = load_model(settings, with_head=False)
+    fine_tuning = FineTuneOptions(args.epochs, args.lora_rank, args.learning_rate, seed=args.seed)
     options = TrainOptions(args.data, args.output, args.allocine_weight, args.brand_weight,
-                           args.weight_decay, int8_report=not args.no_int8_report)  # fmt: skip
+                           args.weight_decay, int8_report=not args.no_int8_report,
+                           fine_tune=fine_tuning)  # fmt: skip
     argv = sys.argv[sys.argv.index("train-head") + 1 :] if "train-head" in sys.argv else []
     command = "veille model train-head " + shlex.join(argv)
     report = train_head(model, options, command)
@@ -132,7 +135,16 @@ def add_model_commands(commands: Any, enrich_actions: Any) -> None:
     train.add_argument("--output", type=Path, required=True, help="head .safetensors to write")
     train.add_argument("--allocine-weight", type=float, default=0.5)
     train.add_argument("--brand-weight", type=float, default=3.0)
-    train.add_argument("--weight-decay", type=float, default=0.05)
+    train.add_argument("--weight-decay", type=float, default=0.05, help="of the L-BFGS head")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        default=3,
+        help="encoder fine-tuning epochs (0: frozen encoder, head only)",
+    )
+    train.add_argument("--lora-rank", type=int, default=8, help="rank of the encoder adapter")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="of the fine-tuning")
+    train.add_argument("--seed", type=int, default=0, help="of the fine-tuning")
     train.add_argument("--no-int8-report", action="store_true")
     train.set_defaults(func=cmd_model_train_head)
 

@@ -67,11 +67,11 @@ class SentimentModel:
     dtype: torch.dtype = torch.float32
     pin_memory: bool = False
 
-    def tokenize(self, texts: list[str]) -> list[list[int]]:
+    def tokenize(self, texts: list[str], max_length: int | None = None) -> list[list[int]]:
         encoded = self.tokenizer(
             [self.input_prefix + text for text in texts],
             truncation=True,
-            max_length=self.max_length,
+            max_length=max_length or self.max_length,
             padding=False,
         )
         return [list(ids) for ids in encoded["input_ids"]]

@@ -1,9 +1,12 @@
-"""The sentiment head: a linear layer over mean-pooled encoder embeddings.
+"""The sentiment head: a linear layer over mean-pooled encoder embeddings, with the
+encoder's fine-tuning adapter when the encoder was fine-tuned.
 
-Stored as safetensors (`weight` [3, hidden], `bias` [3]; a few KB) with its metadata
-(labels, pooling, input prefix, encoder, version); a JSON file next to it records the
-training command, the data and the validation metrics. Input standardisation is folded
-into the weights, so loading is `nn.Linear` and nothing else.
+Stored as safetensors: `weight` [3, hidden] and `bias` [3] (a few KB), plus the adapter's
+low-rank factors (`<layer path>.lora_a` / `.lora_b`, float16; see `enrich.model.adapter`),
+with metadata (labels, pooling, input prefix, encoder, version). A JSON file next to it
+records the training command, the data and the validation metrics. Input standardisation
+is folded into the weights, so the head loads as `nn.Linear` and nothing else; the
+adapter is merged into the encoder's weights at load.
 """
 
 import hashlib
@@ -14,18 +17,24 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from enrich.model.adapter import Adapter
 from enrich.model.datasets import LABELS
 
 DEFAULT_HEAD = Path(__file__).parent / "heads" / "e5-small-sentiment-fr.safetensors"
 
 
-def save_head(path: Path, head: nn.Linear, metadata: dict[str, str]) -> str:
-    """Write the head; returns its version (`head-<sha256 prefix of the weights>`)."""
+def save_head(
+    path: Path, head: nn.Linear, metadata: dict[str, str], adapter: Adapter | None = None
+) -> str:
+    """Write the head (and adapter); returns its version (`head-<sha256 prefix of every
+    tensor, in name order>`)."""
     from safetensors.torch import save_file
 
     tensors = {"weight": head.weight.detach().float().contiguous(),
-               "bias": head.bias.detach().float().contiguous()}  # fmt: skip
-    digest = hashlib.sha256(b"".join(t.numpy().tobytes() for t in tensors.values()))
+               "bias": head.bias.detach().float().contiguous(), **(adapter or {})}  # fmt: skip
+    digest = hashlib.sha256(b"".join(
+        name.encode() + tensors[name].cpu().view(torch.uint8).numpy().tobytes()
+        for name in sorted(tensors)))  # fmt: skip
     version = f"head-{digest.hexdigest()[:8]}"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata={**metadata, "version": version,
@@ -33,19 +42,22 @@ def save_head(path: Path, head: nn.Linear, metadata: dict[str, str]) -> str:
     return version
 
 
-def load_head(path: Path) -> tuple[nn.Linear, dict[str, str]]:
+def load_head(path: Path) -> tuple[nn.Linear, dict[str, str], Adapter]:
+    """The head, its metadata and its adapter (empty for a head over a frozen encoder)."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
         metadata = dict(handle.metadata() or {})
         weight, bias = handle.get_tensor("weight"), handle.get_tensor("bias")
+        names = [k for k in handle.keys() if k not in ("weight", "bias")]  # noqa: SIM118
+        adapter = {name: handle.get_tensor(name) for name in names}
     if json.loads(metadata.get("labels", "[]")) != list(LABELS):
         raise ValueError(f"{path}: head labels must be {list(LABELS)}")
     head = nn.Linear(weight.shape[1], weight.shape[0])
     with torch.no_grad():
         head.weight.copy_(weight)
         head.bias.copy_(bias)
-    return head.eval(), metadata
+    return head.eval(), metadata, adapter
 
 
 def fit_head(

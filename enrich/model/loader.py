@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from enrich.model import ModelLoadError
+from enrich.model.adapter import merge
 from enrich.model.build import DEFAULT_ENCODER, BuildError, build_model, encoder_version
 from enrich.model.classifier import (
     SentimentModel,
@@ -61,8 +62,11 @@ def _load(
     if settings.kind == "encoder-head":
         path = settings.path or str(default_encoder(Path(settings.models_dir)))
         head_path = Path(settings.head) if settings.head else DEFAULT_HEAD
-        head, metadata = load_head(head_path) if with_head else (None, {"version": "no-head"})
+        head, metadata, adapter = (
+            load_head(head_path) if with_head else (None, {"version": "no-head"}, {})
+        )
         network = AutoModel.from_pretrained(path, dtype=dtype, add_pooling_layer=False)
+        merge(network, adapter)  # the head's fine-tuning of the encoder, if any
         is_default = settings.path is None
         encoder = encoder_version(Path(path)) if is_default else metadata.get("encoder", path)
         version = f"{encoder}+{metadata.get('version', 'head')}"

@@ -54,4 +54,4 @@ def test_default_model_clearly_beats_the_lexicon_on_held_out_brand_posts() -> No
     finally:
         scorer.close()
     lexicon_f1 = macro_f1(gold, [s.label for s in LexiconScorer().score(texts)])
-    assert model_f1 >= lexicon_f1 + 0.10, (model_f1, lexicon_f1)  # 0.749 vs 0.555 measured
+    assert model_f1 >= lexicon_f1 + 0.10, (model_f1, lexicon_f1)  # 0.807 vs 0.555 measured
