@@ -7,24 +7,29 @@ least `threshold`. The mention joins the cluster of the most similar one, or sta
 
 Contract:
 - Clusters never cross tenants (one LSH index per tenant).
-- A cluster's id is the id of the first mention of the cluster this worker saw; its size is
-  the number of distinct mention ids assigned to it. Assigning a mention id it remembers (an
-  engagement update, a redelivered or retried batch) returns the same cluster, counted once.
+- A cluster's id is the id of its first mention (as seen by the worker that started it); its
+  size is the number of distinct mention ids assigned to it. Assigning a mention id it
+  remembers (an engagement update, a redelivered or retried batch) returns the same cluster,
+  counted once.
 - Memory and time are bounded: at most `max_entries` mentions are remembered (the oldest seen
   go first), and mentions published more than `max_age` before the newest one seen are
   forgotten (checked from the oldest seen). Only `max_representatives` members of a cluster are
   in the LSH index at a time (when one is forgotten, the newest remembered member takes its
   place), so a story of 20,000 copies costs a query what a story of 8 does.
-- State lives in the worker's memory. The raw topic is keyed by mention id, so copies of one
-  post (different ids) spread over partitions: with one enrich worker (the default) every copy
-  meets the same index; with N workers a story can split into up to N clusters, and a restart
-  starts from empty clusters. Said in README.
+- State lives in the worker's memory, per tenant. The raw topic is keyed by tenant
+  (`schemas.topics.raw_key`), so all copies of a post meet one worker whatever the number of
+  enrich workers. `forget(tenant)` drops a tenant's clusters (its partition went to another
+  worker); `restore(tenant, members)` rebuilds them from mentions already clustered, with the
+  cluster ids and sizes they were given (enrich/warmup.py reads them from Elasticsearch after a
+  restart or a rebalance), so a copy arriving later joins the story it belongs to. Said in
+  README.
 """
 
 import bisect
 import re
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -57,6 +62,18 @@ class ClusterAssignment:
     size: int
     growth: int
     """Other members published within the growth window ending at the reference time."""
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    """A mention already assigned to a cluster (by this worker or a previous owner)."""
+
+    mention_id: str
+    text: str
+    published_at: datetime
+    cluster_id: str
+    cluster_size: int
+    """The cluster's size when this mention was last enriched."""
 
 
 @dataclass
@@ -108,6 +125,31 @@ class NearDuplicateClusters:
         """Ids of the tenant's mentions now in its LSH index, oldest seen first."""
         return [m for (t, m), e in self._entries.items() if t == tenant and e.represents]
 
+    def forget(self, tenant: str) -> None:
+        """Drop every mention and cluster of `tenant`."""
+        for key in [k for k in self._entries if k[0] == tenant]:
+            del self._entries[key]
+        self._indexes.pop(tenant, None)
+
+    def restore(self, tenant: str, members: Iterable[ClusterMember]) -> int:
+        """Replace the tenant's clusters with `members`, given oldest first; return how many
+        are remembered. A member keeps its cluster id (not looked up again); a cluster's size
+        is the larger of its members' recorded sizes and the members given, so it goes on
+        growing from where it was even when only the newest members are given. The bounds
+        apply as to `assign` (the oldest given go first)."""
+        self.forget(tenant)
+        clusters: dict[str, _Cluster] = {}
+        counts: dict[str, int] = {}
+        for member in members:
+            if (tenant, member.mention_id) in self._entries:
+                continue
+            cluster = clusters.setdefault(member.cluster_id, _Cluster(member.cluster_id))
+            counts[cluster.id] = counts.get(cluster.id, 0) + 1
+            cluster.size = max(cluster.size, counts[cluster.id], member.cluster_size)
+            minhash = self._minhash(member.text)
+            self._remember(tenant, member.mention_id, minhash, member.published_at, cluster)
+        return sum(1 for t, _ in self._entries if t == tenant)
+
     def assign(
         self,
         tenant: str,
@@ -141,9 +183,20 @@ class NearDuplicateClusters:
         minhash = self._minhash(text)
         found = None if index is None else self._most_similar(tenant, index, minhash)
         cluster = found or _Cluster(mention_id)
+        cluster.size += 1
+        return self._remember(tenant, mention_id, minhash, published_at, cluster)
+
+    def _remember(
+        self,
+        tenant: str,
+        mention_id: str,
+        minhash: MinHash,
+        published_at: datetime,
+        cluster: _Cluster,
+    ) -> _Entry:
+        """Add the mention to `cluster` (its size already counts it), then apply the bounds."""
         entry = _Entry(tenant, cluster, minhash, published_at)
         self._entries[(tenant, mention_id)] = entry
-        cluster.size += 1
         bisect.insort(cluster.published, published_at)
         if cluster.representatives < self._max_representatives:
             self._represent(mention_id, entry)

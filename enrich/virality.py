@@ -66,13 +66,14 @@ def velocity_per_minute(previous: Observation | None, current: Engagement) -> fl
 class EngagementHistory:
     """The last observation of each mention id, bounded to `max_ids` (least recently seen go).
 
-    Why in memory rather than looked up in Elasticsearch: the raw topic is keyed by mention id,
-    so every observation of an id reaches the same partition, hence the same enrich worker, in
-    order; a look-up would cost a round trip per mention and would read the index *behind* the
-    indexer (the previous observation may not be indexed yet). The price, stated: after a
-    restart, a rebalance that moves the partition, or the eviction of an id that has been quiet
-    longer than `max_ids` other ids, the next observation of that id has an unknown velocity
-    (None), and the one after it is measured again.
+    Why in memory rather than looked up in Elasticsearch: the raw topic is keyed by tenant, and
+    a mention id belongs to one tenant, so every observation of an id reaches the same
+    partition, hence the same enrich worker, in order; a look-up would cost a round trip per
+    mention and would read the index *behind* the indexer (the previous observation may not be
+    indexed yet). The price, stated: after a restart, a rebalance that moves the partition, or
+    the eviction of an id that has been quiet longer than `max_ids` other ids, the next
+    observation of that id has an unknown velocity (None), and the one after it is measured
+    again.
     """
 
     def __init__(self, max_ids: int) -> None:

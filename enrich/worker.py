@@ -5,13 +5,22 @@ producer (the worker loop flushes it before committing the batch). An engagement
 same mention id sent again with a newer `engagement.observed_at`) is enriched again: same
 cluster, velocity measured against the previous observation, a new virality score; the
 indexer overwrites the document (same `_id`). A mention whose text is blank is rejected.
+
+Clusters: the raw topic is keyed by tenant, so this worker sees every mention of the tenants
+of its partitions. With a `ClusterWarmup`, a tenant's clusters are rebuilt from Elasticsearch
+before the worker clusters the tenant's first mention read after a start or after gaining its
+partition (enrich/warmup.py); if Elasticsearch fails then, `handle` raises and the batch is
+retried.
 """
 
 from datetime import UTC, datetime, timedelta
 
+from kafka.structs import TopicPartition
+
 from enrich.clusters import NearDuplicateClusters
 from enrich.sentiment import SentimentScorer, compose_input
 from enrich.virality import EngagementHistory, virality
+from enrich.warmup import ClusterWarmup
 from schemas.config import ClusterSettings, ViralitySettings
 from schemas.enriched import EnrichedMention, NearDuplicateCluster, Virality
 from schemas.mention import Mention
@@ -40,17 +49,25 @@ class EnrichStage:
         topic: str,
         virality_settings: ViralitySettings | None = None,
         clusters: NearDuplicateClusters | None = None,
+        warmup: ClusterWarmup | None = None,
     ) -> None:
+        """`warmup`, if given, must wrap the same `clusters` and be the consumer's rebalance
+        listener."""
         self._scorer = scorer
         self._producer = producer
         self._topic = topic
         self._virality = virality_settings or ViralitySettings()
-        self._clusters = clusters or make_clusters(ClusterSettings())
+        self._clusters = make_clusters(ClusterSettings()) if clusters is None else clusters
+        self._warmup = warmup
         self._history = EngagementHistory(self._virality.history_max_ids)
         self.negative_total = 0
         self.enriched_total = 0
 
     def handle(self, batch: list[Received[Mention]]) -> list[Rejected]:
+        if self._warmup is not None:  # before any work: it may raise (Elasticsearch down)
+            self._warmup.prepare(
+                (r.value.tenant, TopicPartition(r.record.topic, r.record.partition)) for r in batch
+            )
         rejected = [Rejected(r.record, "empty text") for r in batch if not r.value.text.strip()]
         scorable = [r for r in batch if r.value.text.strip()]
         sentiments = self._scorer.score(

@@ -19,7 +19,7 @@ from ingest.sources.base import FeedItem
 from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
 from schemas.mention import Mention
-from schemas.topics import Topics
+from schemas.topics import Topics, raw_key
 from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class MentionSink:
                 self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
             for mention in mentions:
                 value = mention.model_dump_json().encode()
-                self._producer.send(self._topics.raw, mention.id, value)
+                self._producer.send(self._topics.raw, raw_key(mention), value)
             for event in events:
                 value = event.model_dump_json().encode()
                 self._producer.send(self._topics.health, event.source, value)

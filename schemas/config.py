@@ -393,6 +393,11 @@ class ClusterSettings(Settings):
     growth_window_minutes: Annotated[float, Field(gt=0)] = 60.0
     max_representatives: Annotated[int, Field(ge=1)] = 8
     """Members per cluster kept in the LSH index: bounds the cost of a query."""
+    warmup_max_mentions: Annotated[int, Field(ge=0)] = 2_000
+    """Per tenant, the newest indexed mentions (within `max_age_hours` of its latest) from
+    which a worker rebuilds its clusters after a start or a rebalance (enrich/warmup.py);
+    0: start empty. `max_entries` is shared by the tenants of a worker: keep this times the
+    tenants of one worker under it, or a rebuild evicts another tenant's oldest mentions."""
 
 
 class SentimentModelSettings(Settings):

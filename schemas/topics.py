@@ -1,9 +1,20 @@
-"""Topic names: the one place they are spelled.
+"""Topic names, and the key of each topic's messages: the one place they are spelled.
 
 A prefix lets several deployments share one cluster.
+
+Keys (Kafka sends equal keys to one partition, in order):
+- `mentions.raw`: the mention's tenant (`raw_key`). Near-duplicate clusters are scoped per
+  tenant (enrich/clusters.py), so every mention of a tenant — every copy of a post, and every
+  engagement update of a mention (its id is derived from the tenant) — reaches one partition,
+  hence one enrich worker, in the order produced. The price: one tenant's enrichment runs on
+  one worker at a time; enrich scales out across tenants, not within one.
+- `mentions.enriched`: the mention id (versions of one mention stay in order; the load spreads
+  over every partition for the index and alert workers).
 """
 
 from dataclasses import dataclass
+
+from schemas.mention import Mention
 
 RAW = "mentions.raw"
 ENRICHED = "mentions.enriched"
@@ -11,6 +22,13 @@ DLQ = "mentions.dlq"
 INCIDENTS = "alerts.incidents"
 COMMANDS = "alerts.commands"
 HEALTH = "ingest.health"
+
+
+def raw_key(mention: Mention) -> str:
+    """Kafka key of a mention on `mentions.raw`: its tenant, so that a near-duplicate
+    cluster's whole scope (the tenant) and every observation of a mention id share a
+    partition. Every producer of the raw topic must use it."""
+    return mention.tenant
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, Sentiment, Virality
 from schemas.mention import Author, Mention, mention_id
+from schemas.topics import Topics, raw_key
 from veille.kafka import DurableProducer, ensure_topics, make_producer
 from veille.runner import RunningWorkers, prepare, start_workers
 
@@ -126,6 +127,13 @@ def produce(
         producer.send(topic, keys[i] if keys else None, value)
     producer.flush()
     producer.close()
+
+
+def produce_raw(config: VeilleConfig, mentions: list[Mention]) -> None:
+    """Mentions on the raw topic keyed as ingest keys them (`schemas.topics.raw_key`)."""
+    topic = Topics(config.kafka.topic_prefix).raw
+    produce(config, topic, [m.model_dump_json().encode() for m in mentions],
+            [raw_key(m) for m in mentions])  # fmt: skip
 
 
 def read_topic(

@@ -8,7 +8,7 @@ offset when their group has none.
 import logging
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -39,7 +39,13 @@ def make_producer(settings: KafkaSettings, client_id: str) -> KafkaProducer:
     )
 
 
-def make_consumer(settings: KafkaSettings, group_id: str, topics: list[str]) -> KafkaConsumer:
+def make_consumer(
+    settings: KafkaSettings,
+    group_id: str,
+    topics: list[str],
+    listener: ConsumerRebalanceListener | None = None,
+) -> KafkaConsumer:
+    """A consumer subscribed to `topics`; `listener` hears which partitions it gains and loses."""
     options: dict[str, Any] = {"auto_offset_reset": "earliest", **settings.consumer}
     options.update(enable_auto_commit=False)
     consumer = KafkaConsumer(
@@ -49,7 +55,7 @@ def make_consumer(settings: KafkaSettings, group_id: str, topics: list[str]) -> 
         **_security(settings),
         **options,
     )
-    consumer.subscribe(topics)
+    consumer.subscribe(topics, listener=listener)
     return consumer
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import TopicPartition
 
 from alerts.channels import build_channel
@@ -26,6 +26,7 @@ from alerts.watermark import PartitionWatermarks
 from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
+from enrich.warmup import ClusterWarmup, indexed_members
 from enrich.worker import EnrichStage, make_clusters
 from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
@@ -107,6 +108,7 @@ def _stream_worker(
     input_topics: list[str],
     model: type[Any],
     make_stage: Callable[[DurableProducer, KafkaConsumer], Any],
+    listener: ConsumerRebalanceListener | None = None,
 ) -> StreamWorker[Any]:
     topics = Topics(config.kafka.topic_prefix)
     producer = DurableProducer(make_producer(config.kafka, group_id(config, name)))
@@ -115,7 +117,7 @@ def _stream_worker(
         producer, topics.dlq, name,
         limits.dlq_max_consecutive, limits.dlq_max_ratio, limits.dlq_ratio_window,
     )  # fmt: skip
-    consumer = make_consumer(config.kafka, group_id(config, name), input_topics)
+    consumer = make_consumer(config.kafka, group_id(config, name), input_topics, listener)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
         stop,
@@ -130,14 +132,26 @@ def build_scorer(config: VeilleConfig) -> SentimentScorer:
 
 
 def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
+    """The enrich worker; its clusters are rebuilt from Elasticsearch per tenant, on first use
+    after each start or rebalance (enrich/warmup.py)."""
     topics = Topics(config.kafka.topic_prefix)
     scorer = build_scorer(config)
+    settings = config.enrich.clusters
+    clusters = make_clusters(settings)
+    client = make_client(config.elasticsearch)
+    max_age = timedelta(hours=settings.max_age_hours)
+    warmup = ClusterWarmup(
+        clusters,
+        lambda tenant: indexed_members(
+            client, config.elasticsearch, tenant, max_age, settings.warmup_max_mentions
+        ),
+    )
     return _stream_worker(
         config, "enrich", stop, [topics.raw], Mention,
         lambda producer, _consumer: EnrichStage(
-            scorer, producer, topics.enriched, config.enrich.virality,
-            make_clusters(config.enrich.clusters),
+            scorer, producer, topics.enriched, config.enrich.virality, clusters, warmup
         ),
+        listener=warmup,
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from tests.helpers import (
     make_config,
     mention,
     produce,
+    produce_raw,
     read_topic,
     wait_until,
     workers,
@@ -59,6 +60,8 @@ def test_two_enrich_workers_split_the_partitions_and_process_each_mention_once(
 
             wait_until(split, timeout_s=60, what="the two workers to split the partitions")
             mentions = [mention(f"Air Volaris, retour numéro {i}", minute=i) for i in range(300)]
+            # keyed by id, not by tenant as ingest does, to load every partition: this is
+            # about the group sharing work (one tenant's copies: test_enrich_clusters.py)
             produce(config, topics.raw, [m.model_dump_json().encode() for m in mentions],
                     [m.id for m in mentions])  # fmt: skip
             wait_until(lambda: len(indexed(config)) >= 300, timeout_s=90, what="300 indexed")
@@ -91,8 +94,7 @@ def test_engagement_update_is_rescored_and_copies_form_one_cluster(
     other = mention("Merci Air Volaris pour ce vol parfait", minute=3)
     values = [first, update, *copies, other]
     with workers(config, "enrich", "index"):
-        produce(config, topics.raw, [m.model_dump_json().encode() for m in values],
-                [m.id for m in values])  # fmt: skip
+        produce_raw(config, values)
         out = [EnrichedMention.model_validate_json(v)
                for v in read_topic(config, topics.enriched, len(values))]  # fmt: skip
         wait_until(lambda: len(indexed(config)) >= 22, what="22 indexed mentions")

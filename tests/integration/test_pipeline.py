@@ -10,7 +10,7 @@ import pytest
 from alerts.store import incidents_index
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
-from tests.helpers import make_config, mention, produce, read_topic, wait_until, workers
+from tests.helpers import make_config, mention, produce_raw, read_topic, wait_until, workers
 from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack
 
@@ -78,8 +78,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     )
     with workers(config, "enrich", "index", "alerts"):
         sent = [*angry, calm, later]
-        produce(config, topics.raw, [m.model_dump_json().encode() for m in sent],
-                [m.id for m in sent])  # fmt: skip
+        produce_raw(config, sent)
         es = make_client(config.elasticsearch)
         index = mentions_index(config.elasticsearch, "agence-horizon")
 

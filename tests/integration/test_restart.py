@@ -20,7 +20,7 @@ from tests.helpers import (
     TANSU_CONSUMER,
     make_config,
     mention,
-    produce,
+    produce_raw,
     read_topic,
     wait_until,
     workers,
@@ -45,8 +45,7 @@ def indexed_ids(config: VeilleConfig) -> list[str]:
 
 def produce_mentions(config: VeilleConfig) -> list[str]:
     mentions = [mention(f"Air Volaris, message numéro {i}", minute=i / 10) for i in range(N)]
-    raw = Topics(config.kafka.topic_prefix).raw
-    produce(config, raw, [m.model_dump_json().encode() for m in mentions], [m.id for m in mentions])
+    produce_raw(config, mentions)
     return [m.id for m in mentions]
 
 
