@@ -1,7 +1,8 @@
 """Index stage: mentions.enriched → Elasticsearch, one index per tenant, `_id` = mention id.
 
 Uses `helpers.streaming_bulk`, which chunks and retries 429 with exponential backoff
-(`elasticsearch.bulk_max_retries`; the client's transport also retries a whole-request 429).
+(`elasticsearch.bulk_max_retries`, waiting `bulk_initial_backoff_s` doubled at each retry up
+to `bulk_max_backoff_s`; the client's transport also retries a whole-request 429).
 A document Elasticsearch refuses (mapping error, 4xx) is dead-lettered with its reason;
 any other failure (429 after every retry, 5xx, connection) raises, so the worker rewinds and
 retries the batch and commits nothing. `handle` returns only once Elasticsearch acknowledged
@@ -56,6 +57,8 @@ class IndexStage:
             self._actions(by_id),
             chunk_size=self._settings.bulk_chunk_size,
             max_retries=self._settings.bulk_max_retries,
+            initial_backoff=self._settings.bulk_initial_backoff_s,
+            max_backoff=self._settings.bulk_max_backoff_s,
             raise_on_error=False,
             raise_on_exception=True,
         )

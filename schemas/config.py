@@ -57,6 +57,9 @@ class ElasticsearchSettings(Settings):
     """Replicas of each mention index: 0 on a single node, or the index stays yellow."""
     bulk_chunk_size: Annotated[int, Field(ge=1)] = 500
     bulk_max_retries: Annotated[int, Field(ge=0)] = 5
+    bulk_initial_backoff_s: Annotated[float, Field(ge=0)] = 2.0
+    """Wait before the first retry of a bulk refused with 429; doubled at each retry."""
+    bulk_max_backoff_s: Annotated[float, Field(ge=0)] = 600.0
 
 
 class StackSettings(Settings):

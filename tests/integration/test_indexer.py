@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,7 @@ class ThrottlingProxy:
         self.plan = ["whole"] * whole_request + ["items"] * per_item
         self.refused = 0
         self.forwarded_bulks = 0
+        self.bulk_times: list[float] = []  # monotonic time of each bulk request received
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +68,8 @@ class ThrottlingProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if self.path.split("?")[0].endswith("/_bulk"):
+                    proxy.bulk_times.append(time.monotonic())
                 if self.path.split("?")[0].endswith("/_bulk") and proxy.plan:
                     proxy.refused += 1
                     self._refuse(proxy.plan.pop(0), body)
@@ -142,6 +146,9 @@ def produce_enriched(config: VeilleConfig, count: int) -> list[str]:
 def test_bulk_refused_with_429_is_retried_until_indexed(stack: EmbeddedStack) -> None:
     proxy = ThrottlingProxy(stack.elasticsearch_url, whole_request=1, per_item=2)
     config = make_config(stack.kafka_bootstrap, proxy.url)
+    backoff = {"bulk_initial_backoff_s": 0.25, "bulk_max_backoff_s": 5.0}
+    config = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
+        update=backoff)})  # fmt: skip
     direct = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
         update={"hosts": [stack.elasticsearch_url]})})  # fmt: skip
     with proxy.running():
@@ -154,6 +161,10 @@ def test_bulk_refused_with_429_is_retried_until_indexed(stack: EmbeddedStack) ->
     assert sorted(indexed_ids(direct)) == sorted(ids)
     assert stats.rejected == 0  # a 429 is not the document's fault: nothing dead-lettered
     assert stats.retries == 0  # absorbed by the bulk's own retries: the batch never rewound
+    # the configured backoff was waited (0.25 s, then 0.5 s after the per-item 429s), not the
+    # default one (2 s, then 4 s)
+    first, last = proxy.bulk_times[0], proxy.bulk_times[-1]
+    assert 0.75 <= last - first < 4.0, proxy.bulk_times
 
 
 def test_document_refused_by_the_mapping_is_dead_lettered(noida_config: VeilleConfig) -> None:
