@@ -83,7 +83,7 @@ class MentionSink:
                     failed_at=datetime.now(UTC),
                     value_b64=DeadLetter.encode(original) or "",
                 )
-                self._producer.send(self._topics.dlq, None, letter.model_dump_json().encode())
+                self._producer.send(self._topics.dlq, letter.id, letter.model_dump_json().encode())
             for mention in mentions:
                 value = mention.model_dump_json().encode()
                 self._producer.send(self._topics.raw, raw_key(mention), value)

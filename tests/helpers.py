@@ -139,7 +139,14 @@ def produce_raw(config: VeilleConfig, mentions: list[Mention]) -> None:
 def read_topic(
     config: VeilleConfig, topic: str, expected: int, timeout_s: float = 30.0
 ) -> list[bytes]:
-    """Every message of `topic` from the beginning, once at least `expected` have arrived."""
+    """Every message value of `topic` from the beginning, once at least `expected` arrived."""
+    return [value for _, value in read_records(config, topic, expected, timeout_s)]
+
+
+def read_records(
+    config: VeilleConfig, topic: str, expected: int, timeout_s: float = 30.0
+) -> list[tuple[bytes | None, bytes]]:
+    """Every (key, value) of `topic` from the beginning, once at least `expected` arrived."""
     consumer = KafkaConsumer(
         bootstrap_servers=config.kafka.bootstrap_servers,
         enable_auto_commit=False,
@@ -148,20 +155,20 @@ def read_topic(
     partitions = [TopicPartition(topic, p) for p in range(config.kafka.partitions)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
-    values: list[bytes] = []
+    records: list[tuple[bytes | None, bytes]] = []
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=300).values():
-                values.extend(record.value for record in batch)
-            if len(values) >= expected:
+                records.extend((record.key, record.value) for record in batch)
+            if len(records) >= expected:
                 # one more short poll, so that extra (duplicate) messages would show
                 for batch in consumer.poll(timeout_ms=500).values():
-                    values.extend(record.value for record in batch)
+                    records.extend((record.key, record.value) for record in batch)
                 break
     finally:
         consumer.close()
-    return values
+    return records
 
 
 def wait_until(check: Callable[[], T], timeout_s: float = 30.0, what: str = "condition") -> T:

@@ -1,7 +1,9 @@
 """The dead-letter queue: bad input goes here with its reason, and the stream goes on.
 
 Contract: a rejected message is produced to `mentions.dlq` (flushed with the batch's other
-output, before its offset is committed). A `DeadLetterLimit` stops the worker loudly (raises
+output, before its offset is committed), keyed by the letter's deterministic id: a message
+rejected again (its batch retried, or the worker restarted after a limit stop) gives a letter
+with the same id, which readers deduplicate on. A `DeadLetterLimit` stops the worker loudly (raises
 `DeadLetterLimitExceeded` before the batch is committed) when `max_consecutive` messages in a
 row were rejected, or when more than `max_ratio` of the last `ratio_window` messages were
 (checked once that many have been seen), as arroyo's `DlqLimit` does: a broken deploy must
@@ -101,8 +103,7 @@ class DeadLetterQueue:
             record.offset,
             reason,
         )
-        key = None if record.key is None else record.key.decode("utf-8", "replace")
-        self._producer.send(self._topic, key, letter.model_dump_json().encode("utf-8"))
+        self._producer.send(self._topic, letter.id, letter.model_dump_json().encode("utf-8"))
         self.rejected_total += 1
         self._limit.rejected(self._stage, reason)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from schemas.config import VeilleConfig
+from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedMention
 from schemas.mention import Engagement
 from schemas.topics import Topics
@@ -17,6 +18,7 @@ from tests.helpers import (
     mention,
     produce,
     produce_raw,
+    read_records,
     read_topic,
     wait_until,
     workers,
@@ -151,6 +153,29 @@ def test_a_flood_of_bad_input_stops_the_worker_loudly_without_committing(
     assert isinstance(failure, DeadLetterLimitExceeded)
     assert expected in str(failure)
     assert committed(config, "enrich", topics.raw) < len(values)  # failing batch uncommitted
+    first = _letters(config, topics.dlq, 4)
+    # started again (the deploy not fixed), it stops again on the same messages: their letters
+    # come again, with the same ids and keys, so that a reader of the DLQ counts each once
+    again = start_workers(config, ("enrich",))
+    try:
+        wait_until(lambda: "enrich" in again.failures, timeout_s=30, what="the second stop")
+    finally:
+        again.stop()
+    letters = _letters(config, topics.dlq, len(first) + 4)
+    positions = {(letter.topic, letter.partition, letter.offset) for _, letter in letters}
+    assert len(letters) > len(positions)  # some messages were dead-lettered twice...
+    assert len({key for key, _ in letters}) == len(positions)  # ...each under one key
+    assert {key for key, _ in first} <= {key for key, _ in letters}
+
+
+def _letters(config: VeilleConfig, topic: str, expected: int) -> list[tuple[str, DeadLetter]]:
+    """(Kafka key, letter) of each dead letter; checks that the key is the letter's id."""
+    letters = []
+    for key, value in read_records(config, topic, expected):
+        letter = DeadLetter.model_validate_json(value)
+        assert key is not None and key.decode() == letter.id
+        letters.append((letter.id, letter))
+    return letters
 
 
 def test_bad_input_below_the_limits_is_dead_lettered_and_the_stream_goes_on(

@@ -1,13 +1,13 @@
 """The wire contracts: strict, versioned, UTC, exportable as JSON Schema."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from schemas import JSON_SCHEMAS, Mention, Topics, mention_id
+from schemas import JSON_SCHEMAS, DeadLetter, Mention, Topics, mention_id
 from tests.helpers import mention
 from veille.cli import main
 
@@ -62,3 +62,18 @@ def test_schemas_export_writes_one_valid_json_schema_per_contract(tmp_path: Path
     mention_schema = json.loads((tmp_path / "mention.v1.schema.json").read_text())
     assert "published_at" in mention_schema["required"]
     assert mention_schema["additionalProperties"] is False
+
+
+def test_a_dead_letter_id_depends_on_the_rejected_message_only() -> None:
+    def letter(**fields: object) -> DeadLetter:
+        base = {"stage": "enrich", "error": "invalid", "value_b64": "e30=",
+                "failed_at": datetime.now(UTC)}  # fmt: skip
+        return DeadLetter.model_validate(base | fields)
+
+    at = {"topic": "mentions.raw", "partition": 1, "offset": 7}
+    first, again = letter(**at), letter(**at, error="another reason")
+    assert first.id == again.id and first.id.startswith("dl-")  # rejected again: same id
+    assert letter(**at | {"offset": 8}).id != first.id
+    assert letter(**at, stage="index").id != first.id
+    assert letter().id == letter().id != letter(value_b64="eyJ9").id  # no position: the bytes
+    assert DeadLetter.model_validate_json(first.model_dump_json()) == first  # the id travels
