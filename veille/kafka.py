@@ -113,4 +113,16 @@ class DurableProducer:
             future.get(timeout=0)  # raises the send's exception, if any
 
     def close(self, timeout_s: float = 10.0) -> None:
-        self._producer.close(timeout=timeout_s)
+        """Close, waiting up to `timeout_s` for what was sent; raises if Kafka did not take it
+        all in time. Then nothing more is sent: kafka-python's close() raises on a flush
+        timeout *before* stopping its sender thread, which would deliver the stale messages
+        whenever Kafka comes back (after their input was fetched again by someone else), so
+        the sender is stopped here."""
+        try:
+            self._producer.close(timeout=timeout_s)
+        except Exception:
+            sender = getattr(self._producer, "_sender", None)
+            if sender is not None:
+                sender.force_close()
+            self._producer._closed = True  # its __del__ would try (and fail) to close again
+            raise

@@ -206,5 +206,8 @@ class StreamWorker(Generic[T]):
         except Exception as exc:
             log.warning("%s: final flush failed: %s", self._stage.name, exc)
         self._consumer.close()
-        self._producer.close()
+        try:
+            self._producer.close()
+        except Exception as exc:  # uncommitted input: fetched again by the next owner
+            log.warning("%s: producer closed with unsent messages: %s", self._stage.name, exc)
         log.info("%s: stopped", self._stage.name)
