@@ -14,6 +14,7 @@ Learned online, one observation per hour (the hour's mean signal per bucket):
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,17 @@ class _Ewma:
         self.mean += a * delta
         self.var = (1 - a) * (self.var + a * delta * delta)
         self.n += 1
+
+
+def overall_means(samples: Iterable[float], warmup_hours: int) -> list[float]:
+    """The overall mean after each sample, as `HourOfWeekBaseline.update` learns it (for the
+    replay engine, which learns a whole brand at once: alerts/batch_baseline.py)."""
+    overall = _Ewma()
+    means: list[float] = []
+    for x in samples:
+        overall.add(x, OVERALL_ALPHA, warmup_hours)
+        means.append(overall.mean)
+    return means
 
 
 class HourOfWeekBaseline:

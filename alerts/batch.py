@@ -1,13 +1,15 @@
 """BatchMonitor: the detector over a whole, time-ordered file — the replay engine.
 
 The live BrandMonitor files mentions one by one into buckets; here the buckets of a brand
-are aggregated at once with numpy (signals, stories, counts, window sums by cumulative sums)
-and only the windows that can change anything are handed, in time order, to the *same*
-IncidentTrack and HourOfWeekBaseline code the live monitor uses. A window can change
-something when its signal reaches `min_signal`, when it holds a viral post (crisis track),
-or while an incident is open; every other window only breaks a rising run, exactly as the
-live monitor's `idle()`. The equivalence with the live monitor — same transitions, same
-incidents — is a test (tests/unit/test_replay.py), on generated scenarios.
+are aggregated at once with numpy (signals, stories, counts, window sums by cumulative sums),
+and so are the baseline's expected windows (alerts/batch_baseline.py, equal bit for bit to
+what HourOfWeekBaseline learns hour by hour). What the live IncidentTrack decides at each
+window is then computed for all windows at once — elevated, rising, the rising run, near the
+baseline — and only the windows where something happens are handed, in time order, to the
+*same* IncidentTrack code: where the closed track opens, and where the open incident
+escalates, reports a new peak or resolves. Every other window changes only the rising run or
+the quiet run, which are carried over. The equivalence with the live monitor — same
+transitions, same incidents — is a test (tests/unit/test_replay.py), on generated scenarios.
 
 Replay semantics follow the live ones: the watermark is the latest event time read; a
 brand's buckets close when it passes their end plus the allowed lateness; a mention whose
@@ -18,22 +20,25 @@ once per bucket (its first reading).
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
 from alerts.baseline import HourOfWeekBaseline
+from alerts.batch_baseline import WindowBaselines
 from alerts.columns import (
     PARALLEL_FROM,
     Columns,
+    Lines,
     ReplayError,
     columns_from_bytes,
     columns_of,
     map_processes,
     processes_for,
 )
-from alerts.detector import RuleFor, brand_words
-from alerts.incidents import IncidentTrack, Ref, Transition, WindowView
+from alerts.detector import WEIGHT_QUANTUM, RuleFor, brand_words
+from alerts.incidents import UPDATE_GROWTH, IncidentTrack, Ref, Transition, WindowView
 from alerts.observation import Observation
 from schemas.config import DetectionRule
 
@@ -53,7 +58,7 @@ def replay_batch(
 
 
 def replay_bytes(
-    data: bytes, rule_for: RuleFor, processes: int | None = None,
+    data: Lines, rule_for: RuleFor, processes: int | None = None,
     parallel_from_bytes: int = PARALLEL_FROM * 500,
 ) -> list[Transition]:  # fmt: skip
     """The same, straight from JSON lines (a bad one raises ReplayError naming it)."""
@@ -88,6 +93,32 @@ def _run_brand(key: tuple[str, str]) -> list[Transition]:
     return _Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
 
 
+class _Series:
+    """One track's windows, bucket by bucket: what `IncidentTrack.evaluate` reads of them."""
+
+    def __init__(self, brand: "_Brand", name: str, min_signal: float, viral: dict[int, int]):
+        rule, windows, size, k = brand.rule, brand.windows, brand.size, brand.k
+        self.name, self.viral = name, viral
+        self.signal = windows[name]
+        self.previous = np.zeros(size)  # the window just before (not overlapping)
+        self.previous[k:] = self.signal[: max(size - k, 0)]
+        self.expected = brand.baselines.expected(brand.hourly[name])
+        self.viral_at = np.zeros(size, bool)
+        self.viral_at[list(viral)] = True
+        count = windows["neg_n" if name == "neg" else "pos_n"]
+        share = count / np.where(windows["total"] == 0, 1.0, windows["total"])
+        threshold = np.maximum(min_signal, rule.ratio / rule.sensitivity * self.expected)
+        elevated = (self.signal >= threshold) & (share >= rule.min_negative_share)
+        rising = elevated & (self.signal > self.previous)
+        index = np.arange(size)
+        # the rising run `evaluate` counts, ending at each bucket, had nothing reset it before
+        # (a window that is not elevated breaks it: evaluated, or left below `min_signal` and
+        # `idle()`); a resolution resets it, which `_Brand._track` accounts for
+        self.run = index - np.maximum.accumulate(np.where(rising, -1, index))
+        # where the closed track may open: a run long enough, or a viral post (crisis)
+        self.openers = np.flatnonzero((self.run >= rule.rising_windows) | self.viral_at)
+
+
 class _Brand:
     def __init__(self, tenant: str, brand: str, rule: DetectionRule, columns: Columns,
                  rows: Ints) -> None:  # fmt: skip
@@ -100,27 +131,31 @@ class _Brand:
         words = brand_words(brand)
         self.crisis = IncidentTrack(tenant, brand, "crisis", rule, words)
         self.opportunity = IncidentTrack(tenant, brand, "opportunity", rule, words)
-        base = (rule.timezone, rule.baseline_slot_weeks, rule.baseline_warmup_hours,
-                rule.baseline_floor)  # fmt: skip
-        self.neg_base, self.pos_base = HourOfWeekBaseline(*base), HourOfWeekBaseline(*base)
+        self.base = _clock(rule.timezone)
         self.rows = self._counted(rows)
 
     def _counted(self, rows: Ints) -> Ints:
-        """Rows that count: not late, and the first reading of their id in their bucket."""
+        """Rows that count: not late, and the first reading of their id in their bucket; in
+        bucket order, reading order within a bucket (as the live monitor's windows hold them:
+        input read out of order, within the lateness, is put back in its place)."""
         c = self.c
         buckets = np.floor_divide(c.epochs[rows], self.bucket_s).astype(np.int64)
-        closed_before = np.empty(len(rows), np.int64)  # the next bucket to close, per reading
-        closed_before[0] = buckets[0]
+        # the next bucket to close when each reading arrives: none is late until the
+        # watermark has passed the earliest bucket read so far (the first judged); from then
+        # on, every bucket before the watermark's limit (limits only grow) is closed
+        closed_before = np.full(len(rows), np.iinfo(np.int64).min, np.int64)
         if len(rows) > 1:
             limits = np.floor_divide(c.watermarks[rows[:-1]] - self.lateness_s, self.bucket_s)
-            closed_before[1:] = np.maximum(buckets[0], np.maximum.accumulate(limits))
+            started = np.logical_or.accumulate(limits > np.minimum.accumulate(buckets[:-1]))
+            closed_before[1:] = np.where(started, limits, closed_before[1:])
         keep = buckets >= closed_before
         rows, buckets = rows[keep], buckets[keep]
         pairs = np.stack([buckets, c.ids[rows]], axis=1)
         _, first = np.unique(pairs, axis=0, return_index=True)
         first.sort()
-        self.buckets = buckets[first]
-        return rows[first]
+        order = first[np.argsort(buckets[first], kind="stable")]
+        self.buckets = buckets[order]
+        return rows[order]
 
     def run(self) -> list[Transition]:
         rows, buckets, c, rule = self.rows, self.buckets, self.c, self.rule
@@ -132,7 +167,7 @@ class _Brand:
         scores = c.scores[rows]
         neg = scores <= rule.negative_score_max
         pos = ~neg & (scores >= rule.positive_score_min)
-        weights = 1.0 + np.minimum(c.virality[rows], 100.0) / 25.0
+        weights = story_weights(c.virality[rows])
         local = buckets - b0
         inside = local < size
         dense = {
@@ -143,22 +178,22 @@ class _Brand:
         for name, mask in (("neg", neg & inside), ("pos", pos & inside)):
             signal, stories = self._stories(local[mask], c.stories[rows[mask]], weights[mask], size)
             dense[name], dense[name + "_st"] = signal, stories
-        self.dense = {name: np.concatenate([[0.0], np.cumsum(v)]) for name, v in dense.items()}
+        self.b0, self.size = b0, size
         self.windows = {
-            name: self._window_sums(cum, size).tolist() for name, cum in self.dense.items()
+            name: self._window_sums(np.concatenate([[0.0], np.cumsum(v)]), size)
+            for name, v in dense.items()
         }
         self.hourly = {
             name: np.add.reduceat(dense[name], self._hour_starts(b0, size))
             for name in ("neg", "pos")
         }
-        self.b0, self.size = b0, size
         self.local, self.neg, self.pos = local, neg, pos
-        self._viral = self._viral_buckets(local, neg, inside)
-        self._hour = b0 // self.per_hour
-        out = self._track(self.crisis, "neg", self._viral)
+        self.baselines = WindowBaselines(rule, self.base, b0, size)
+        viral = self._viral_buckets(local, neg, inside)
+        out = self._track(self.crisis, _Series(self, "neg", self.crisis.min_signal, viral))
         if rule.opportunities:
-            self._reset_learning()
-            out += self._track(self.opportunity, "pos", {})
+            positive = _Series(self, "pos", self.opportunity.min_signal, {})
+            out += self._track(self.opportunity, positive)
         return out
 
     def _stories(
@@ -210,129 +245,97 @@ class _Brand:
         result: Floats = cum[1:] - shifted
         return result
 
-    def _window(self, name: str, t: int) -> float:
-        value: float = self.windows[name][t]
-        return value
-
-    def _track(self, track: IncidentTrack, name: str, viral: dict[int, int]) -> list[Transition]:
-        sums = np.asarray(self.windows[name])
-        candidates = set(np.flatnonzero(sums >= track.min_signal).tolist()) | set(viral)
+    def _track(self, track: IncidentTrack, s: _Series) -> list[Transition]:
+        """Evaluate only the windows that change something: where the closed track opens,
+        then where the open incident escalates, is updated or resolves. Every other window
+        the live monitor evaluates (or idles) changes only the rising run, or the quiet run
+        of the open incident: both are carried over to the next window evaluated here."""
         out: list[Transition] = []
-        previous_evaluated = -2
-        t_iter = sorted(candidates)
-        i = 0
-        t = t_iter[0] if t_iter else self.size
+        origin = t = 0  # the rising run counts from `origin` (0 again after a resolution)
         while t < self.size:
-            if previous_evaluated != t - 1:
-                track.idle()
-            self._learn_until(t, name)
-            out += track.evaluate(self._view(t, name, viral.get(t)))
-            previous_evaluated = t
-            if track.open is not None:
-                # an open incident is judged at every bucket: jump to the next one that can
-                # change it (the live monitor steps through each; the result is the same)
-                following = self._next_eventful(track, name, t + 1, viral)
-                previous_evaluated = following - 1
-                t = following
-                continue
-            while i < len(t_iter) and t_iter[i] <= t:
-                i += 1
-            t = t_iter[i] if i < len(t_iter) else self.size
+            was_open = track.open is not None
+            if was_open:
+                t = self._next_eventful(track, s, t)
+            else:
+                t = self._next_opening(s, origin, t)
+                if t < self.size:
+                    track.carry_run(min(int(s.run[t - 1]), t - origin) if t > origin else 0)
+            if t >= self.size:
+                break
+            out += track.evaluate(self._view(t, s))
+            t += 1
+            if was_open and track.open is None:
+                origin = t
         return out
 
-    def _next_eventful(self, track: IncidentTrack, name: str, start: int,
-                       viral: dict[int, int]) -> int:  # fmt: skip
-        """The first bucket from `start` at which the open incident can change (escalate,
-        report a new peak, resolve) or a viral post arrives; the quiet run is carried."""
-        rule, k = self.rule, self.k
-        level, peak, quiet_since, can_escalate = track.follow_state()
-        windows = self.windows[name]
-        resolve_s = rule.resolve_after_minutes * 60
-        t = start
-        while t < self.size:
-            self._learn_until(t, name)
-            hour_end = min(
-                self.size, ((self.b0 + t) // self.per_hour + 1) * self.per_hour - self.b0
-            )
-            cur = np.asarray(windows[t:hour_end])
-            prev = np.zeros(hour_end - t)
-            lo = max(t - k, 0)
-            if hour_end - k > lo:
-                prev[lo - (t - k) :] = windows[lo : hour_end - k]
-            eventful = cur >= peak * 1.5
-            if can_escalate:
-                eventful |= (cur > prev) & (cur >= level * rule.escalate_factor)
-            near = cur <= np.maximum(
-                1.5 * self._expected_in_hour(name, t, hour_end), track.min_signal / 2
-            )
-            first_at = (self.b0 + t + 1) * self.bucket_s + self.lateness_s
-            for j, (event, calm) in enumerate(zip(eventful.tolist(), near.tolist(), strict=True)):
-                if event or (t + j) in viral:
-                    track.skip_quiet_run(quiet_since)
-                    return t + j
-                at_s = first_at + j * self.bucket_s
-                if not calm:
-                    quiet_since = None
-                elif quiet_since is None:
-                    quiet_since = datetime.fromtimestamp(at_s, UTC)
-                elif at_s - quiet_since.timestamp() >= resolve_s:
-                    track.skip_quiet_run(quiet_since)
-                    return t + j
-            t = hour_end
-        track.skip_quiet_run(quiet_since)
+    def _next_opening(self, s: _Series, origin: int, start: int) -> int:
+        """The first bucket from `start` at which the closed track opens: its rising run
+        (counted from `origin`) is long enough, or a viral post arrives (crisis)."""
+        needed = self.rule.rising_windows
+        i = int(np.searchsorted(s.openers, start))
+        while i < len(s.openers):
+            t = int(s.openers[i])
+            if t in s.viral or min(int(s.run[t]), t - origin + 1) >= needed:
+                return t
+            i += 1
         return self.size
 
-    def _expected_in_hour(self, name: str, t: int, hour_end: int) -> Floats:
-        """The expected window for buckets t … hour_end-1 (one hour): the window's buckets in
-        this hour weigh this hour's slot, those in the hour before weigh that one's."""
-        base = self.neg_base if name == "neg" else self.pos_base
-        k, bucket_s = self.k, self.bucket_s
-        if k > self.per_hour:  # a window longer than an hour: bucket by bucket
-            return np.asarray([base.window_expected((self.b0 + j - k + 1) * bucket_s, k, bucket_s)
-                               for j in range(t, hour_end)])  # fmt: skip
-        hour_start_s = ((self.b0 + t) // self.per_hour) * 3600
-        this_hour = base.expected(base.slot(hour_start_s))
-        hour_before = base.expected(base.slot(hour_start_s - 3600))
-        offsets = (self.b0 + np.arange(t, hour_end)) % self.per_hour  # bucket's place in hour
-        in_before = np.maximum(0, k - 1 - offsets)
-        result: Floats = in_before * hour_before + (k - in_before) * this_hour
-        return result
+    def _next_eventful(self, track: IncidentTrack, s: _Series, start: int) -> int:
+        """The first bucket from `start` at which the open incident can change (escalate,
+        report a new peak, resolve) or a viral post arrives; the quiet run is carried."""
+        rule = self.rule
+        level, peak, quiet_since, can_escalate = track.follow_state()
+        quiet = quiet_since.timestamp() if quiet_since is not None else None
+        resolve_s = rule.resolve_after_minutes * 60
+        t, block = start, 256  # most incidents resolve within a few hundred buckets
+        while t < self.size:
+            end = min(self.size, t + block)
+            cur = s.signal[t:end]
+            eventful = (cur >= peak * UPDATE_GROWTH) | s.viral_at[t:end]
+            if can_escalate:
+                eventful |= (cur > s.previous[t:end]) & (cur >= level * rule.escalate_factor)
+            calm = cur <= np.maximum(1.5 * s.expected[t:end], track.min_signal / 2)
+            at = ((self.b0 + np.arange(t, end) + 1) * self.bucket_s + self.lateness_s).astype(
+                np.float64
+            )  # each window's event time
+            index = np.arange(end - t)
+            calm_from = np.maximum.accumulate(np.where(calm, -1, index)) + 1  # its quiet run
+            since = at[np.minimum(calm_from, end - t - 1)]
+            if quiet is not None:
+                since[calm_from == 0] = quiet  # a quiet run carried over from before
+            resolves = calm & (at - since >= resolve_s)
+            stops = np.flatnonzero(eventful | resolves)
+            stop = int(stops[0]) if len(stops) else end - t
+            if stop > 0:
+                quiet = float(since[stop - 1]) if calm[stop - 1] else None
+            if len(stops):
+                track.skip_quiet_run(_instant(quiet))
+                return t + stop
+            t, block = end, block * 2
+        track.skip_quiet_run(_instant(quiet))
+        return self.size
 
-    def _reset_learning(self) -> None:
-        self._hour = self.b0 // self.per_hour
-
-    def _learn_until(self, t: int, name: str) -> None:
-        base = self.neg_base if name == "neg" else self.pos_base
-        hour = (self.b0 + t) // self.per_hour
-        first_hour = self.b0 // self.per_hour
-        hourly = self.hourly[name]
-        while self._hour < hour:
-            signal = float(hourly[self._hour - first_hour])
-            base.update(base.slot(self._hour * 3600), signal / self.per_hour)
-            self._hour += 1
-
-    def _view(self, t: int, name: str, viral_row: int | None) -> WindowView:
-        negative = name == "neg"
-        base = self.neg_base if negative else self.pos_base
+    def _view(self, t: int, s: _Series) -> WindowView:
+        negative = s.name == "neg"
+        windows = self.windows
         index = self.b0 + t
-        total = self._window("total", t) or 1.0
-        neg_count = self._window("neg_n", t)
-        count = neg_count if negative else self._window("pos_n", t)
-        expected = base.window_expected((index - self.k + 1) * self.bucket_s, self.k,
-                                        self.bucket_s)  # fmt: skip
+        total = float(windows["total"][t]) or 1.0
+        neg_count = float(windows["neg_n"][t])
+        count = neg_count if negative else float(windows["pos_n"][t])
         end_s = (index + 1) * self.bucket_s
         polarity = self.neg if negative else self.pos
+        viral_row = s.viral.get(t)
 
         def details() -> tuple[list[Ref], str]:
-            return self._refs(t, polarity), base.describe(end_s - 1)
+            return self._refs(t, polarity), self.base.describe(end_s - 1)
 
         return WindowView(
             at=datetime.fromtimestamp(end_s + self.lateness_s, UTC),
-            signal=self._window(name, t),
-            previous=self._window(name, t - self.k) if t >= self.k else 0.0,
-            expected=expected,
+            signal=float(s.signal[t]),
+            previous=float(s.previous[t]),
+            expected=float(s.expected[t]),
             count=int(count),
-            stories=int(self._window(name + "_st", t)),
+            stories=int(windows[s.name + "_st"][t]),
             share=count / total,
             negative_share=neg_count / total,
             viral=self._ref(viral_row) if viral_row is not None else None,
@@ -349,3 +352,21 @@ class _Brand:
         return Ref(
             o.virality.score, float(self.c.epochs[self.rows[i]]), o.id, o.url, o.text, o.story
         )
+
+
+def story_weights(virality: Floats) -> Floats:
+    """`alerts.detector.story_weight` of each row, with the same float operations."""
+    raw = (1.0 + np.minimum(virality, 100.0) / 25.0) * WEIGHT_QUANTUM
+    weights: Floats = np.round(raw) / WEIGHT_QUANTUM
+    return weights
+
+
+@cache
+def _clock(timezone: str) -> HourOfWeekBaseline:
+    """The slots and local hours of a timezone, for all its brands: nothing is learned into
+    this baseline (`slot` and `describe` read no learned state), it caches the slots."""
+    return HourOfWeekBaseline(timezone, 1, 1, 1.0)
+
+
+def _instant(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None

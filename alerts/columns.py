@@ -3,12 +3,14 @@ from JSON lines by forked processes sharing the file, or taken from observations
 Only the few mentions an incident cites are decoded whole again, from their bytes.
 """
 
+import mmap
 import multiprocessing as mp
 import os
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from itertools import pairwise
+from datetime import datetime
+from itertools import count, pairwise
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -20,8 +22,10 @@ from alerts.observation import COUNTED_DECODER, DECODER, Counted, Observation
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Groups = dict[tuple[str, str], Ints]
+Lines = bytes | mmap.mmap  # JSON lines, read or mapped from a file
 
 PARALLEL_FROM = 50_000  # mentions: below this, forking costs more than it saves
+SHARE_BYTES = 8 << 20  # a share is decoded, turned into columns and freed at once
 
 
 class ReplayError(ValueError):
@@ -36,10 +40,15 @@ def processes_for(asked: int | None, n: int, parallel_from: int = PARALLEL_FROM)
     return os.cpu_count() or 1
 
 
-def map_processes(function: Callable[[Any], Any], items: list[Any], processes: int) -> list[Any]:
+def map_processes(function: Callable[[Any], Any], items: list[Any], processes: int,
+                  in_order: bool = False) -> list[Any]:  # fmt: skip
+    """`function` over `items` in forked processes: one item at a time to whichever is free,
+    or (`in_order`) each process a run of consecutive items."""
     if processes > 1 and len(items) > 1:
-        with mp.get_context("fork").Pool(min(processes, len(items))) as pool:
-            return pool.map(function, items, chunksize=1)
+        processes = min(processes, len(items))
+        chunksize = -(-len(items) // processes) if in_order else 1
+        with mp.get_context("fork").Pool(processes) as pool:
+            return pool.map(function, items, chunksize=chunksize)
     return [function(item) for item in items]
 
 
@@ -47,19 +56,22 @@ def columns_of(observations: Sequence[Observation]) -> "Columns":
     return Columns([Part(observations)], lambda row: observations[row])
 
 
-def columns_from_bytes(data: bytes, processes: int) -> "Columns | None":
-    """Decode JSON lines in `processes` shares cut at line ends; None if there are none.
-    A bad line raises ReplayError naming it."""
+def columns_from_bytes(data: Lines, processes: int) -> "Columns | None":
+    """Decode JSON lines in shares of about SHARE_BYTES cut at line ends, each process a run
+    of consecutive shares; None if there are no lines. A bad line raises ReplayError naming
+    it. (Small shares: each one's mentions are turned into columns while still in the cache,
+    then freed, and the next share's reuse their memory.)"""
+    pieces = max(processes, len(data) // SHARE_BYTES, 1)
     cuts = [0]
-    for k in range(1, processes):
-        end = data.find(b"\n", len(data) * k // processes)
+    for k in range(1, pieces):
+        end = data.find(b"\n", len(data) * k // pieces)
         cuts.append(len(data) if end < 0 else end + 1)
     cuts.append(len(data))
     shares = [(start, end) for start, end in pairwise(cuts) if end > start]
     global _DATA
     _DATA = data
     try:
-        parts = map_processes(_decode_share, shares, processes)
+        parts = map_processes(_decode_share, shares, processes, in_order=True)
     finally:
         _DATA = None
     parts = [p for p in parts if len(p.epochs)]
@@ -74,39 +86,43 @@ def columns_from_bytes(data: bytes, processes: int) -> "Columns | None":
     return Columns(parts, observation)
 
 
-_DATA: bytes | None = None
-_NEWLINE = re.compile(b"\n")
+_DATA: Lines | None = None
+_NONE = np.array(None, object)  # compares element by element with an array of objects
 
 
 def _decode_share(share: tuple[int, int]) -> "Part":
     """Decode the lines between two byte offsets (line ends) into columns."""
     assert _DATA is not None
     start, end = share
-    chunk = _DATA[start:end]
-    newlines = np.fromiter((m.start() for m in _NEWLINE.finditer(chunk)), np.int64)
-    line_ends = (
-        newlines
-        if len(newlines) and newlines[-1] == len(chunk) - 1
-        else np.append(newlines, len(chunk))
-    )
+    chunk = memoryview(_DATA)[start:end]  # no copy: msgspec reads any buffer
+    line_ends = _newlines(chunk)
+    if not len(line_ends) or line_ends[-1] != len(chunk) - 1:
+        line_ends = np.append(line_ends, len(chunk))
     line_starts = np.concatenate([[0], line_ends[:-1] + 1])
-    lengths = line_ends - line_starts
-    blank = [i for i in np.flatnonzero(lengths <= 2).tolist()
-             if not chunk[line_starts[i] : line_ends[i]].strip()]  # fmt: skip
-    keep = np.setdiff1d(np.arange(len(line_starts)), blank)
+    keep = np.ones(len(line_starts), bool)
+    for i in np.flatnonzero(line_ends - line_starts <= 2).tolist():
+        keep[i] = bool(bytes(chunk[line_starts[i] : line_ends[i]]).strip())
     try:
         observations = COUNTED_DECODER.decode_lines(chunk)
     except (msgspec.ValidationError, msgspec.DecodeError):
-        raise _bad_line(chunk, start) from None
-    assert len(observations) == len(keep), "blank lines counted differently"
+        raise _bad_line(bytes(chunk), start) from None
+    assert len(observations) == int(keep.sum()), "blank lines counted differently"
     part = Part(observations)
     part.line_start = line_starts[keep] + start
     part.line_end = line_ends[keep] + start
     return part
 
 
+def _newlines(chunk: memoryview, step: int = 1 << 18) -> Ints:
+    """Offsets of the newlines in `chunk`, found a cache-sized slice at a time."""
+    octets = np.frombuffer(chunk, np.uint8)
+    found = [np.flatnonzero(octets[at : at + step] == 10) + at
+             for at in range(0, len(octets), step)]  # fmt: skip
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
 def _bad_line(chunk: bytes, offset: int) -> ReplayError:
-    first_line = _DATA.count(b"\n", 0, offset) + 1 if _DATA is not None else 1
+    first_line = _DATA[:offset].count(b"\n") + 1 if _DATA is not None else 1
     for number, line in enumerate(chunk.splitlines(), first_line):
         if line.strip():
             try:
@@ -117,24 +133,30 @@ def _bad_line(chunk: bytes, offset: int) -> ReplayError:
 
 
 class Part:
-    """Columns of a share of the mentions (one row each), with their (tenant, brands)."""
+    """Columns of a share of the mentions (one row each), with their (tenant, brands).
+    Built column by column in C (map, attrgetter, fromiter): no Python code runs per row."""
 
     def __init__(self, obs: Sequence[Counted]) -> None:
-        table: dict[tuple[str, tuple[str, ...]], int] = {}
-        rows = [
-            (
-                o.published_at.timestamp(), o.sentiment.score, o.virality.score,
-                o.author.followers or 0, hash(o.id),
-                hash(o.cluster.id) if o.cluster is not None else hash(o.id),
-                table.setdefault((o.tenant, o.brands), len(table)),
-            )
-            for o in obs
-        ]  # fmt: skip
-        floats = np.array([r[:3] for r in rows], np.float64).reshape(-1, 3)
-        ints = np.array([r[3:] for r in rows], np.int64).reshape(-1, 4)
-        self.epochs, self.scores, self.virality = floats[:, 0], floats[:, 1], floats[:, 2]
-        self.followers, self.ids, self.stories = ints[:, 0], ints[:, 1], ints[:, 2]
-        self.key_ids = ints[:, 3]
+        n = len(obs)
+        published = map(attrgetter("published_at"), obs)
+        self.epochs = np.fromiter(map(datetime.timestamp, published), np.float64, n)
+        self.scores = np.fromiter(map(attrgetter("sentiment.score"), obs), np.float64, n)
+        self.virality = np.fromiter(map(attrgetter("virality.score"), obs), np.float64, n)
+        followers = np.fromiter(map(attrgetter("author.followers"), obs), object, n)
+        followers[np.equal(followers, _NONE)] = 0  # unknown reach counts as none
+        self.followers = followers.astype(np.int64)
+        self.ids = np.fromiter(map(hash, map(attrgetter("id"), obs)), np.int64, n)
+        clusters = np.fromiter(map(attrgetter("cluster"), obs), object, n)
+        clustered = np.flatnonzero(np.not_equal(clusters, _NONE))
+        self.stories = self.ids.copy()  # a lone mention is its own story
+        cluster_ids = map(attrgetter("id"), clusters[clustered])
+        self.stories[clustered] = np.fromiter(map(hash, cluster_ids), np.int64, len(clustered))
+        table: dict[tuple[str, tuple[str, ...]], int] = {}  # (tenant, brands) → first row
+        keys = map(attrgetter("tenant", "brands"), obs)
+        first_rows = np.fromiter(map(table.setdefault, keys, count()), np.int64, n)
+        number = np.zeros(n, np.int64)  # first row of a key → the key's number, by reading
+        number[list(table.values())] = np.arange(len(table))
+        self.key_ids = number[first_rows]
         self.keys = list(table)
         self.line_start = self.line_end = np.zeros(0, np.int64)
 

@@ -7,7 +7,10 @@ evaluates the window of the last `window_minutes` against the hour-of-week basel
 crisis track (negative mentions) and the opportunity track (positive ones).
 
 The signal of a window is its virality-weighted stories: each story (a near-duplicate cluster,
-or a lone mention) counts once per bucket, with weight 1 + virality/25 (1 to 5).
+or a lone mention) counts once per bucket, with weight 1 + virality/25 (1 to 5), rounded to a
+multiple of 1/1024 (`story_weight`): sums of such weights are exact in float64 whatever the
+order of the additions, so the replay engine (alerts/batch.py), which adds in another order,
+computes bit for bit the same signals, hourly samples and window sums as this one.
 
 The caller supplies the watermark: in replay the greatest event time read so far; in the live
 worker the least, over the partitions it reads, of the greatest event time seen in each — so
@@ -27,6 +30,13 @@ from alerts.observation import Observation
 from schemas.config import DetectionRule
 
 RuleFor = Callable[[str, str], DetectionRule]
+WEIGHT_QUANTUM = 1024.0  # weights are multiples of 1/1024: exact sums below 2**43
+
+
+def story_weight(virality: float) -> float:
+    """1 + virality/25, virality capped at 100, rounded to a multiple of 1/WEIGHT_QUANTUM
+    (alerts/batch.py computes the same with numpy, operation for operation)."""
+    return round((1.0 + min(virality, 100.0) / 25.0) * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
 
 class _Bucket:
@@ -116,7 +126,7 @@ class BrandMonitor:
         else:
             return
         virality = obs.virality.score
-        weight = 1.0 + min(virality, 100.0) / 25.0
+        weight = story_weight(virality)
         story = obs.story
         if stories.get(story, 0.0) < weight:
             stories[story] = weight

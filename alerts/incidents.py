@@ -147,6 +147,11 @@ class IncidentTrack:
         can_escalate = SEVERITIES.index(self.open.severity) < len(SEVERITIES) - 1
         return self._level, self._reported_peak, self._quiet_since, can_escalate
 
+    def carry_run(self, rising: int) -> None:
+        """Windows were skipped that could not open an incident: set the rising run they
+        leave (the replay engine evaluates only the windows that can change something)."""
+        self._rising = rising
+
     def skip_quiet_run(self, quiet_since: datetime | None) -> None:
         """Windows were skipped that changed nothing but the quiet run: set where it stands."""
         self._quiet_since = quiet_since

@@ -1,5 +1,6 @@
 """The main terms of a set of French posts: what a buzz is about, in a few words."""
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -18,9 +19,12 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
 def top_terms(texts: Iterable[str], exclude: set[str], limit: int = 8) -> list[str]:
-    """Most frequent words (counted once per post), without stopwords or `exclude`."""
+    """Most frequent words (counted once per post), without stopwords or `exclude`; ties in
+    alphabetical order, so the result never depends on the process (set order does: string
+    hashing is salted per process)."""
     counts: Counter[str] = Counter()
     for text in texts:
         words = {w.lower().strip("'’-") for w in _WORD.findall(text)}
         counts.update(w for w in words if w not in STOPWORDS and w not in exclude and len(w) > 2)
-    return [word for word, _ in counts.most_common(limit)]
+    ranked = heapq.nsmallest(limit, counts.items(), key=lambda item: (-item[1], item[0]))
+    return [word for word, _ in ranked]

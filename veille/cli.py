@@ -61,7 +61,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_replay(args: argparse.Namespace) -> int:
-    from alerts.replay import ReplayError, encode_lines, replay
+    from alerts.replay import ReplayError, encode_lines, replay_file
     from schemas.config import DetectionRule
 
     default = DetectionRule()
@@ -71,8 +71,7 @@ def cmd_alerts_replay(args: argparse.Namespace) -> int:
         return config.detection_rule_or_default(tenant, brand) if config else default
 
     try:
-        with open(args.input, "rb") as source:
-            transitions = replay(source.read(), rule_for)
+        transitions = replay_file(args.input, rule_for)
     except ReplayError as exc:
         print(f"veille: {args.input}: {exc}", file=sys.stderr)
         return 1
