@@ -1,13 +1,17 @@
 """Helpers shared by the tests: building mentions, producing, reading topics, waiting."""
 
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas.config import VeilleConfig
@@ -207,3 +211,19 @@ def committed_offsets(config: VeilleConfig, group: str, topic: str) -> int:
         return sum(consumer.committed(tp) or 0 for tp in partitions)
     finally:
         consumer.close()
+
+
+def write_config(config: VeilleConfig, path: Path) -> Path:
+    """`config` as a YAML file a `veille` process can read."""
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    return path
+
+
+def start_cli_worker(config_path: Path, log_path: Path, *command: str) -> subprocess.Popen[bytes]:
+    """`veille --config CONFIG <command…>` in its own process (to be killed), logging to
+    `log_path`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "veille.cli", "--config", str(config_path), *command],
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+    )

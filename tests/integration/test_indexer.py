@@ -5,8 +5,6 @@ every mention in the index exactly once."""
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
@@ -30,8 +27,10 @@ from tests.helpers import (
     mention,
     produce,
     read_topic,
+    start_cli_worker,
     wait_until,
     workers,
+    write_config,
 )
 from veille.runner import group_id
 from veille.search import make_client, mentions_index
@@ -188,14 +187,6 @@ def test_document_refused_by_the_mapping_is_dead_lettered(noida_config: VeilleCo
     assert sorted(indexed_ids(config)) == sorted([before.id, after.id])
 
 
-def start_indexer(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "veille.cli", "--config", str(config_path), "enrich", "index"],
-        stdout=open(log_path, "ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
     stack: EmbeddedStack, tansu: TansuBroker, tmp_path: Path
 ) -> None:
@@ -206,11 +197,10 @@ def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
     config = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
         update={"bulk_chunk_size": 2}
     )})  # fmt: skip
-    config_path = tmp_path / "veille.yaml"
-    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    config_path = write_config(config, tmp_path / "veille.yaml")
     ids = produce_enriched(config, n)
     log_path = tmp_path / "index.log"
-    worker = start_indexer(config_path, log_path)
+    worker = start_cli_worker(config_path, log_path, "enrich", "index")
     enriched_topic = Topics(config.kafka.topic_prefix).enriched
 
     def frozen_mid_batch() -> bool:
@@ -229,7 +219,7 @@ def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
         worker.wait()
     done_before_kill = len(indexed_ids(config))
     assert 0 < done_before_kill < n, "the indexer finished before it was killed: nothing tested"
-    worker = start_indexer(config_path, log_path)
+    worker = start_cli_worker(config_path, log_path, "enrich", "index")
     try:
         wait_until(lambda: len(indexed_ids(config)) >= n, timeout_s=120,
                    what=f"{n} indexed mentions after the restart")  # fmt: skip

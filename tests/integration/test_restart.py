@@ -6,13 +6,10 @@ member that died without leaving its group.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from schemas.config import VeilleConfig
 from schemas.topics import Topics
@@ -22,8 +19,10 @@ from tests.helpers import (
     mention,
     produce_raw,
     read_topic,
+    start_cli_worker,
     wait_until,
     workers,
+    write_config,
 )
 from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack, TansuBroker
@@ -60,19 +59,6 @@ def test_clean_restart_of_enrich_does_not_duplicate(noida_config: VeilleConfig) 
     assert sorted(indexed_ids(config)) == sorted(ids)
 
 
-def write_config(config: VeilleConfig, path: Path) -> Path:
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
-    return path
-
-
-def start_enrich(config_path: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "veille.cli", "--config", str(config_path), "enrich", "run"],
-        stdout=open(log_path, "ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def test_kill_9_mid_stream_then_restart_indexes_each_mention_once(
     stack: EmbeddedStack, tansu: TansuBroker, tmp_path: Path
 ) -> None:
@@ -83,7 +69,7 @@ def test_kill_9_mid_stream_then_restart_indexes_each_mention_once(
     config_path = write_config(config, tmp_path / "veille.yaml")
     ids = produce_mentions(config)
     with workers(config, "index"):
-        worker = start_enrich(config_path, tmp_path / "enrich.log")
+        worker = start_cli_worker(config_path, tmp_path / "enrich.log", "enrich", "run")
         try:
             wait_until(lambda: read_topic(config, topics.enriched, 1, timeout_s=1), timeout_s=60,
                        what="the first enriched mentions")  # fmt: skip
@@ -93,7 +79,7 @@ def test_kill_9_mid_stream_then_restart_indexes_each_mention_once(
         done_before_kill = len(indexed_ids(config))
         assert done_before_kill < N, "the worker finished before it was killed: nothing tested"
         time.sleep(0.5)
-        worker = start_enrich(config_path, tmp_path / "enrich.log")
+        worker = start_cli_worker(config_path, tmp_path / "enrich.log", "enrich", "run")
         try:
             wait_until(lambda: len(indexed_ids(config)) >= N, timeout_s=120,
                        what=f"{N} indexed mentions after the restart")  # fmt: skip
