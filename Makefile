@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MODEL := .veille/models/multilingual-e5-small/veille-build.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install model run test bench lint format schemas clean
+.PHONY: help install model run test test-unit bench lint format schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -36,13 +36,17 @@ run: $(STAMP) $(MODEL) ## start the embedded stack and every worker on the Frenc
 test: $(STAMP) $(MODEL) ## run the tests (they start and stop the embedded servers themselves)
 	$(BIN)/pytest
 
+test-unit: $(STAMP) ## run the pure-logic tests only (no server, under a minute)
+	$(BIN)/pytest tests/unit
+
 bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the layering contract (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .

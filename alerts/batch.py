@@ -40,7 +40,7 @@ from alerts.columns import (
 from alerts.detector import WEIGHT_QUANTUM, RuleFor, brand_words
 from alerts.incidents import UPDATE_GROWTH, IncidentTrack, Ref, Transition, WindowView
 from alerts.observation import Observation
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
 __all__ = ["ReplayError", "replay_batch", "replay_bytes"]
 
@@ -120,7 +120,7 @@ class _Series:
 
 
 class _Brand:
-    def __init__(self, tenant: str, brand: str, rule: DetectionRule, columns: Columns,
+    def __init__(self, tenant: str, brand: str, rule: DetectionSettings, columns: Columns,
                  rows: Ints) -> None:  # fmt: skip
         self.rule = rule
         self.c = columns

@@ -20,7 +20,7 @@ from alerts.baseline import (
     HourOfWeekBaseline,
     overall_means,
 )
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -29,7 +29,7 @@ Ints = npt.NDArray[np.int64]
 class WindowBaselines:
     """The buckets b0 … b0+size-1 of one brand and the hours their windows touch."""
 
-    def __init__(self, rule: DetectionRule, base: HourOfWeekBaseline, b0: int, size: int):
+    def __init__(self, rule: DetectionSettings, base: HourOfWeekBaseline, b0: int, size: int):
         self.rule = rule
         per_hour = 60 // rule.bucket_minutes
         k = rule.window_minutes // rule.bucket_minutes
@@ -61,7 +61,7 @@ class WindowBaselines:
         return total
 
 
-def _expected_by_lag(rule: DetectionRule, slots: Ints, samples: Floats, spans: int) -> Floats:
+def _expected_by_lag(rule: DetectionSettings, slots: Ints, samples: Floats, spans: int) -> Floats:
     """[c, lag]: `expected(slot of hour first+c-lag)` once the first c samples are learned."""
     hours = len(samples)
     learned = np.repeat(np.arange(hours, dtype=np.int64), spans)

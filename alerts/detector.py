@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 from alerts.baseline import HourOfWeekBaseline
 from alerts.incidents import IncidentTrack, Ref, Transition, WindowView
 from alerts.observation import Observation
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
-RuleFor = Callable[[str, str], DetectionRule]
+RuleFor = Callable[[str, str], DetectionSettings]
 WEIGHT_QUANTUM = 1024.0  # weights are multiples of 1/1024: exact sums below 2**43
 
 
@@ -78,7 +78,7 @@ def brand_words(brand: str) -> set[str]:
 
 
 class BrandMonitor:
-    def __init__(self, tenant: str, brand: str, rule: DetectionRule) -> None:
+    def __init__(self, tenant: str, brand: str, rule: DetectionSettings) -> None:
         self._rule = rule
         self._bucket_s = rule.bucket_minutes * 60
         self._per_hour = 60 // rule.bucket_minutes

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from alerts.terms import top_terms
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 from schemas.incident import (
     Incident,
     IncidentEventKind,
@@ -67,7 +67,7 @@ class WindowView:
 
 class IncidentTrack:
     def __init__(
-        self, tenant: str, brand: str, kind: IncidentKind, rule: DetectionRule, words: set[str]
+        self, tenant: str, brand: str, kind: IncidentKind, rule: DetectionSettings, words: set[str]
     ) -> None:
         self.tenant = tenant
         self.brand = brand

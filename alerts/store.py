@@ -4,12 +4,9 @@ so analysts see them in Kibana next to the mentions and a restart loses none."""
 
 from elasticsearch import Elasticsearch, helpers
 
+from runtime.indices import bulk_options, incidents_index
 from schemas.config import ElasticsearchSettings
 from schemas.incident import Incident
-
-
-def incidents_index(settings: ElasticsearchSettings, tenant: str) -> str:
-    return f"{settings.index_prefix}incidents-{tenant}"
 
 
 class IncidentStore:
@@ -32,5 +29,5 @@ class IncidentStore:
                 }
                 for i in latest.values()
             ),
-            max_retries=self._settings.bulk_max_retries,
+            **bulk_options(self._settings),
         )

@@ -17,8 +17,8 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from alerts.detector import AlertDetector
 from alerts.observation import Observation
+from runtime.indices import mentions_index
 from schemas.config import ElasticsearchSettings
-from veille.search import mentions_index
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from alerts.batch import replay_batch
 from bench.scenarios import Crisis, evaluate, generate
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
 SEEDS = (7, 8, 9)
 
 
 def main() -> int:
-    rule = DetectionRule()
+    rule = DetectionSettings()
     delays: list[float] = []
     by_shape: dict[str, list[float]] = defaultdict(list)
     crises = detected = false_pages = 0

@@ -18,12 +18,12 @@ from elasticsearch import Elasticsearch
 from kafka.consumer.fetcher import ConsumerRecord
 
 from enrich.indexer import IndexStage
+from runtime.indices import ensure_templates, make_client, mentions_index
+from runtime.stream import Received
 from schemas.config import ElasticsearchSettings, StackSettings
 from schemas.enriched import EnrichedMention, Sentiment, Virality
 from schemas.mention import Author, Engagement, Mention, mention_id
-from veille.search import ensure_templates, make_client, mentions_index
 from veille.stack import EmbeddedStack
-from veille.worker import Received
 
 DOCS = 2_000  # per path and round
 ROUNDS = 5  # alternating which path goes first; medians are reported

@@ -27,9 +27,9 @@ from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
 from ingest.sources.rss import RssFeed
 from ingest.worker import IngestWorker
-from schemas.config import IngestSettings, RssSource, Tenant
+from runtime.kafka import DurableProducer
+from schemas.config import IngestSettings, RssSourceSettings, TenantSettings
 from schemas.topics import Topics
-from veille.kafka import DurableProducer
 
 FEEDS = 1000
 ROUNDS = 3
@@ -98,10 +98,10 @@ def _worker(base: str, state_dir: str) -> IngestWorker:
         per_host_concurrency=32,  # 1,000 feeds on one local host; real feeds span many
     )
     sources = [
-        RssFeed(RssSource(id=f"f{n}", url=f"{base}/feed/{n}.xml", poll_interval_s=0.001))
+        RssFeed(RssSourceSettings(id=f"f{n}", url=f"{base}/feed/{n}.xml", poll_interval_s=0.001))
         for n in range(FEEDS)
     ]
-    tenant = Tenant.model_validate(
+    tenant = TenantSettings.model_validate(
         {
             "id": "t",
             "name": "T",

@@ -11,7 +11,7 @@ import time
 
 from ingest.matcher import BrandMatcher
 from ingest.query import Text
-from schemas.config import Tenant
+from schemas.config import TenantSettings
 
 TARGET_TEXTS_PER_S = 50_000
 WORDS = str.split(
@@ -56,7 +56,7 @@ def queries_for(brand: str, k: int) -> list[str]:
     return [shapes[k % len(shapes)]]
 
 
-def make_tenants() -> list[Tenant]:
+def make_tenants() -> list[TenantSettings]:
     def brand(t: int, b: int) -> dict[str, object]:
         queries = queries_for(f"{BRANDS[t]}{b}", b)
         return {
@@ -66,7 +66,7 @@ def make_tenants() -> list[Tenant]:
         }
 
     return [
-        Tenant.model_validate(
+        TenantSettings.model_validate(
             {"id": f"t{t}", "name": f"T{t}", "brands": [brand(t, b) for b in range(5)]}
         )
         for t in range(20)

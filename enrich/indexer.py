@@ -20,10 +20,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from runtime.indices import bulk_options, mentions_index
+from runtime.stream import Received, Rejected
 from schemas.config import ElasticsearchSettings
 from schemas.enriched import EnrichedMention
-from veille.search import mentions_index
-from veille.worker import Received, Rejected
 
 
 class IndexingFailed(RuntimeError):
@@ -55,10 +55,7 @@ class IndexStage:
         results = helpers.streaming_bulk(
             self._client,
             self._actions(by_id),
-            chunk_size=self._settings.bulk_chunk_size,
-            max_retries=self._settings.bulk_max_retries,
-            initial_backoff=self._settings.bulk_initial_backoff_s,
-            max_backoff=self._settings.bulk_max_backoff_s,
+            **bulk_options(self._settings),
             raise_on_error=False,
             raise_on_exception=True,
         )

@@ -42,8 +42,8 @@ from kafka import ConsumerRebalanceListener
 from kafka.structs import TopicPartition
 
 from enrich.clusters import ClusterMember, NearDuplicateClusters
+from runtime.indices import mentions_index
 from schemas.config import ElasticsearchSettings
-from veille.search import mentions_index
 
 log = logging.getLogger(__name__)
 

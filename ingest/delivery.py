@@ -16,11 +16,11 @@ from typing import Any
 
 from ingest.cursors import CursorStore, Emitted
 from ingest.sources.base import FeedItem
+from runtime.kafka import DurableProducer
 from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
 from schemas.mention import Mention
 from schemas.topics import Topics, raw_key
-from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
 

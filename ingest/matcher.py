@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from ingest.query import CompiledQuery, Text, ascii_skeleton, compile_query, fold
-from schemas.config import Tenant
+from schemas.config import TenantSettings
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _automaton(anchors: dict[str, list[int]]) -> "ahocorasick.Automaton | None":
 class BrandMatcher:
     """`match(text, …)` gives one Match per tenant whose queries the text satisfies."""
 
-    def __init__(self, tenants: list[Tenant]) -> None:
+    def __init__(self, tenants: list[TenantSettings]) -> None:
         self.queries: list[CompiledQuery] = []
         self._exclusions: dict[tuple[str, str], list[CompiledQuery]] = {}
         for tenant in tenants:

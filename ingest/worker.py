@@ -41,10 +41,10 @@ from ingest.matcher import BrandMatcher
 from ingest.normalize import to_mention
 from ingest.reobserve import counts, engagement_updates, observe, recent_native_ids
 from ingest.sources.base import FeedItem, Fetched, Source, SourceError
+from runtime.kafka import DurableProducer
 from schemas.config import IngestSettings
 from schemas.health import SourceHealthEvent
 from schemas.topics import Topics
-from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
 

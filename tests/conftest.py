@@ -13,7 +13,8 @@ import pytest
 
 from schemas.config import StackSettings, VeilleConfig
 from tests.helpers import TANSU_CONSUMER, free_port, make_config
-from veille.stack import EmbeddedStack, TansuBroker
+from tests.tansu import TansuBroker
+from veille.stack import EmbeddedStack
 
 
 @pytest.fixture(scope="session")

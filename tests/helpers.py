@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import yaml
 from kafka import KafkaConsumer, TopicPartition
 
+from runtime.kafka import DurableProducer, ensure_topics, make_producer
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, Sentiment, Virality
 from schemas.mention import Author, Mention, mention_id
 from schemas.topics import Topics, raw_key
-from veille.kafka import DurableProducer, ensure_topics, make_producer
 from veille.runner import RunningWorkers, prepare, start_workers
 
 TANSU_CONSUMER = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}

@@ -62,12 +62,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_alerts_replay(args: argparse.Namespace) -> int:
     from alerts.replay import ReplayError, encode_lines, replay_file
-    from schemas.config import DetectionRule
+    from schemas.config import DetectionSettings
 
-    default = DetectionRule()
+    default = DetectionSettings()
     config = _config(args) if args.config else None
 
-    def rule_for(tenant: str, brand: str) -> DetectionRule:
+    def rule_for(tenant: str, brand: str) -> DetectionSettings:
         return config.detection_rule_or_default(tenant, brand) if config else default
 
     try:
@@ -84,9 +84,9 @@ def cmd_alerts_replay(args: argparse.Namespace) -> int:
 def cmd_alerts_resolve(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from runtime.kafka import DurableProducer, make_producer
     from schemas.incident import ResolveCommand
     from schemas.topics import Topics
-    from veille.kafka import DurableProducer, make_producer
 
     config = _config(args)
     command = ResolveCommand(

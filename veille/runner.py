@@ -20,27 +20,27 @@ from kafka.structs import TopicPartition
 
 from alerts.channels import build_channel
 from alerts.detector import AlertDetector
+from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
 from alerts.warmup import warm_up
 from alerts.watermark import PartitionWatermarks
-from alerts.worker import AlertInput, AlertStage
 from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
+from enrich.stage import EnrichStage, make_clusters
 from enrich.warmup import ClusterWarmup, indexed_members
-from enrich.worker import EnrichStage, make_clusters
 from ingest.cursors import CursorStore
 from ingest.matcher import BrandMatcher
 from ingest.sources import build_sources
 from ingest.sources.push import PushServer
 from ingest.worker import IngestWorker
+from runtime.deadletter import DeadLetterQueue
+from runtime.indices import ensure_templates, make_client
+from runtime.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from runtime.stream import StreamWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
 from schemas.topics import Topics
-from veille.deadletter import DeadLetterQueue
-from veille.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
-from veille.search import ensure_templates, make_client
-from veille.worker import StreamWorker
 
 log = logging.getLogger(__name__)
 

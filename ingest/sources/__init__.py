@@ -14,7 +14,7 @@ from ingest.sources.replay import JsonlReplay
 from ingest.sources.rss import RssFeed
 from ingest.sources.x import XRecentSearch
 from ingest.sources.youtube import YouTubeComments
-from schemas.config import Source as SourceSettings
+from schemas.config import AnySourceSettings
 
 BY_TYPE: dict[str, Callable[[Any], Source]] = {
     "rss": RssFeed,
@@ -29,5 +29,5 @@ BY_TYPE: dict[str, Callable[[Any], Source]] = {
 }
 
 
-def build_sources(settings: Sequence[SourceSettings]) -> list[Source]:
+def build_sources(settings: Sequence[AnySourceSettings]) -> list[Source]:
     return [BY_TYPE[item.type](item) for item in settings]

@@ -14,12 +14,12 @@ from ingest.extract import article_text, feed_links
 from ingest.http import FetchError, Response, SafeClient
 from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
 from ingest.sources.rss import parse_feed
-from schemas.config import BlogSource
+from schemas.config import BlogSourceSettings
 
 log = logging.getLogger(__name__)
 
 
-class BlogFeed(ConfiguredSource[BlogSource]):
+class BlogFeed(ConfiguredSource[BlogSourceSettings]):
     kind = "blog"
 
     async def _get(

@@ -16,7 +16,7 @@ from pydantic import Field
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
-from schemas.config import BlueskySource
+from schemas.config import BlueskySourceSettings
 
 
 class Author(Shape):
@@ -50,7 +50,7 @@ class Posts(Shape):
     posts: list[PostView]
 
 
-class BlueskySearch(ConfiguredSource[BlueskySource]):
+class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
     kind = "bluesky"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

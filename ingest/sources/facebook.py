@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
-from schemas.config import FacebookSource
+from schemas.config import FacebookSourceSettings
 
 
 class From(Shape):
@@ -60,7 +60,7 @@ FIELDS = (
 )
 
 
-class FacebookPageComments(ConfiguredSource[FacebookSource]):
+class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
     kind = "facebook"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

@@ -17,7 +17,7 @@ from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
-from schemas.config import MastodonSource
+from schemas.config import MastodonSourceSettings
 
 
 class Account(Shape):
@@ -49,7 +49,7 @@ def _newer(a: str, b: str) -> bool:
     return (int(a) > int(b)) if a.isdigit() and b.isdigit() else a > b
 
 
-class MastodonTimeline(ConfiguredSource[MastodonSource]):
+class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
     kind = "mastodon"
 
     def _endpoint(self) -> tuple[str, dict[str, str | int]]:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json, header_float
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
-from schemas.config import RedditSource
+from schemas.config import RedditSourceSettings
 
 
 class Post(Shape):
@@ -46,7 +46,7 @@ class Listing(Shape):
     data: ListingData
 
 
-class RedditListing(ConfiguredSource[RedditSource]):
+class RedditListing(ConfiguredSource[RedditSourceSettings]):
     kind = "reddit"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

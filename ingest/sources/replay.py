@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
-from schemas.config import ReplaySource
+from schemas.config import ReplaySourceSettings
 from schemas.mention import IncomingPost
 
 
@@ -35,7 +35,7 @@ def post_item(post: IncomingPost, default_lang: str | None) -> FeedItem:
     )
 
 
-class JsonlReplay(ConfiguredSource[ReplaySource]):
+class JsonlReplay(ConfiguredSource[ReplaySourceSettings]):
     kind = "replay"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

@@ -22,7 +22,7 @@ import feedparser
 from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
-from schemas.config import RssSource
+from schemas.config import RssSourceSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def entry_item(source_id: str, entry: Any, lang: str | None) -> FeedItem | None:
     )
 
 
-class RssFeed(ConfiguredSource[RssSource]):
+class RssFeed(ConfiguredSource[RssSourceSettings]):
     kind = "rss"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

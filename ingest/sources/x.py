@@ -20,7 +20,7 @@ from ingest.http import SafeClient
 from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json, header_float
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
-from schemas.config import XSource
+from schemas.config import XSourceSettings
 
 
 class TweetMetrics(Shape):
@@ -78,7 +78,7 @@ FIELDS = {
 }
 
 
-class XRecentSearch(ConfiguredSource[XSource]):
+class XRecentSearch(ConfiguredSource[XSourceSettings]):
     kind = "x"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

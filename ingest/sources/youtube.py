@@ -17,7 +17,7 @@ from pydantic import Field
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
-from schemas.config import YouTubeSource
+from schemas.config import YouTubeSourceSettings
 
 
 class ChannelId(Shape):
@@ -57,7 +57,7 @@ def _published(thread: Thread) -> datetime:
     return thread.snippet.top_level_comment.snippet.published_at
 
 
-class YouTubeComments(ConfiguredSource[YouTubeSource]):
+class YouTubeComments(ConfiguredSource[YouTubeSourceSettings]):
     kind = "youtube"
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:

@@ -8,12 +8,12 @@ import pytest
 
 from alerts.replay import event_record, replay
 from bench.scenarios import enriched_line, generate
+from runtime.kafka import DurableProducer, make_producer
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent, ResolveCommand
 from schemas.topics import Topics
 from tests.helpers import produce, read_topic, wait_until, workers
-from veille.kafka import DurableProducer, make_producer
 
 pytestmark = pytest.mark.integration
 

@@ -9,12 +9,12 @@ from elasticsearch import helpers
 
 from alerts.observation import Observation, SentimentPart, ViralityPart
 from bench.scenarios import enriched_line
+from runtime.indices import make_client, mentions_index
 from schemas.config import VeilleConfig
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
 from tests.helpers import make_config, produce, read_topic, wait_until, workers
 from veille.runner import prepare
-from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration

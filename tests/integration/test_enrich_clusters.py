@@ -11,14 +11,14 @@ from enrich import warmup
 from enrich.warmup import indexed_members
 from ingest.cursors import CursorStore
 from ingest.delivery import MentionSink
+from runtime.indices import make_client, mentions_index
+from runtime.kafka import DurableProducer, make_producer
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, NearDuplicateCluster
 from schemas.mention import Mention
 from schemas.topics import Topics
 from tests.helpers import enriched, mention, produce_raw, read_topic, wait_until, workers
-from veille.kafka import DurableProducer, make_producer
 from veille.runner import prepare
-from veille.search import make_client, mentions_index
 
 pytestmark = pytest.mark.integration
 

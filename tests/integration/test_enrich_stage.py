@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from runtime.deadletter import DeadLetterLimitExceeded
+from runtime.indices import make_client, mentions_index
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedMention
@@ -23,9 +25,7 @@ from tests.helpers import (
     wait_until,
     workers,
 )
-from veille.deadletter import DeadLetterLimitExceeded
 from veille.runner import group_id, prepare, start_workers
-from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration

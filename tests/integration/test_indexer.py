@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from runtime.indices import make_client, mentions_index
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
 from schemas.mention import Author
@@ -32,9 +33,9 @@ from tests.helpers import (
     workers,
     write_config,
 )
+from tests.tansu import TansuBroker
 from veille.runner import group_id
-from veille.search import make_client, mentions_index
-from veille.stack import EmbeddedStack, TansuBroker
+from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 

@@ -20,11 +20,12 @@ from schemas.mention import Mention
 from schemas.topics import Topics
 from tests.helpers import free_port, make_config, read_topic
 from tests.local_http import LocalHttp, Reply, Request
+from tests.tansu import TansuBroker
 from veille.cli import main
 from veille.demo.feed_server import render_rss
 from veille.demo.stream import DemoPost
 from veille.runner import build_ingest, prepare
-from veille.stack import EmbeddedStack, TansuBroker
+from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 

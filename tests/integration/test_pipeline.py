@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from alerts.store import incidents_index
+from runtime.indices import incidents_index, make_client, mentions_index
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
 from tests.helpers import make_config, mention, produce_raw, read_topic, wait_until, workers
-from veille.search import make_client, mentions_index
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.indices import make_client, mentions_index
 from schemas.config import VeilleConfig
 from schemas.topics import Topics
 from tests.helpers import (
@@ -24,8 +25,8 @@ from tests.helpers import (
     workers,
     write_config,
 )
-from veille.search import make_client, mentions_index
-from veille.stack import EmbeddedStack, TansuBroker
+from tests.tansu import TansuBroker
+from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 

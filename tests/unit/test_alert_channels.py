@@ -10,8 +10,7 @@ import pytest
 from alerts.channels import NotifyError, WebhookChannel
 from alerts.notify_log import NotifyLog
 from alerts.routing import channels_for
-from schemas.config import AlertsSettings
-from schemas.config import WebhookChannel as WebhookSettings
+from schemas.config import AlertsSettings, WebhookChannelSettings
 from schemas.incident import Incident, IncidentEvent
 
 
@@ -67,7 +66,7 @@ def endpoint_factory() -> Iterator[type[Endpoint]]:
 
 
 def channel(url: str) -> WebhookChannel:
-    return WebhookChannel("oncall", WebhookSettings(url=url, max_attempts=3, timeout_s=2))
+    return WebhookChannel("oncall", WebhookChannelSettings(url=url, max_attempts=3, timeout_s=2))
 
 
 def test_webhook_retries_recoverable_failures(event: IncidentEvent, endpoint_factory) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +94,7 @@ def test_webhook_gives_up_after_max_attempts(event: IncidentEvent, endpoint_fact
 @pytest.mark.parametrize("url", [None, ""])
 def test_webhook_without_url_says_which_variable_to_set(event: IncidentEvent, url: str) -> None:
     with pytest.raises(NotifyError, match="VEILLE__ALERTS__CHANNELS__ONCALL__URL") as error:
-        WebhookChannel("oncall", WebhookSettings(url=url)).send(event)
+        WebhookChannel("oncall", WebhookChannelSettings(url=url)).send(event)
     assert not error.value.recoverable  # does not block the stream
 
 

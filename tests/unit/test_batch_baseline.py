@@ -8,10 +8,10 @@ import pytest
 
 from alerts.baseline import HourOfWeekBaseline
 from alerts.batch_baseline import WindowBaselines
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
 
-def live_expected(rule: DetectionRule, b0: int, hourly: list[float], size: int) -> list[float]:
+def live_expected(rule: DetectionSettings, b0: int, hourly: list[float], size: int) -> list[float]:
     """What the live monitor asks at each bucket, learning each hour before the bucket's own."""
     base = HourOfWeekBaseline(rule.timezone, rule.baseline_slot_weeks,
                               rule.baseline_warmup_hours, rule.baseline_floor)  # fmt: skip
@@ -43,7 +43,7 @@ LONG_WINDOW_SIX_WEEKS = {"bucket_minutes": 15, "window_minutes": 240, "baseline_
 )
 def test_expected_windows_equal_the_live_baseline(timezone: str, start: str,
                                                   rule: dict[str, object]) -> None:  # fmt: skip
-    chosen = DetectionRule.model_validate({"timezone": timezone, **rule})
+    chosen = DetectionSettings.model_validate({"timezone": timezone, **rule})
     per_hour = 60 // chosen.bucket_minutes
     rng = random.Random(timezone + start)
     epoch = datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp()

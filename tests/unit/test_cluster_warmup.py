@@ -9,9 +9,9 @@ from kafka.structs import TopicPartition
 
 from enrich.clusters import ClusterMember, NearDuplicateClusters
 from enrich.warmup import ClusterRebuildFailed, ClusterWarmup, indexed_members
+from runtime.indices import make_client
 from schemas.config import ElasticsearchSettings
 from tests.helpers import free_port
-from veille.search import make_client
 
 T0 = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 ANGRY = "Trois heures d'attente au téléphone chez Air Volaris, inadmissible, plus jamais."

@@ -2,7 +2,7 @@
 
 import pytest
 
-from veille.deadletter import DeadLetterLimit, DeadLetterLimitExceeded
+from runtime.deadletter import DeadLetterLimit, DeadLetterLimitExceeded
 
 
 def test_consecutive_rejections_stop_at_the_limit() -> None:

@@ -2,9 +2,9 @@
 
 from kafka.consumer.fetcher import ConsumerRecord
 
+from runtime.stream import decode
 from schemas.mention import Mention
 from tests.helpers import mention
-from veille.worker import decode
 
 
 def record(value: bytes | None) -> ConsumerRecord:

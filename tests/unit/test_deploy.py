@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from schemas.config import ElasticsearchSettings, WebhookChannel
+from runtime.indices import MENTION_MAPPINGS, mentions_index
+from schemas.config import ElasticsearchSettings, WebhookChannelSettings
 from veille import cli
-from veille.search import MENTION_MAPPINGS, mentions_index
 from veille.settings import ENV_PREFIX, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,7 +291,7 @@ def test_alerts_service_gets_every_routed_webhook_url(compose: dict[str, Any]) -
     webhooks = {
         name: channel
         for name, channel in config.alerts.channels.items()
-        if isinstance(channel, WebhookChannel) and name in routed
+        if isinstance(channel, WebhookChannelSettings) and name in routed
     }
     assert "oncall_webhook" in webhooks
     for name, channel in webhooks.items():
@@ -365,7 +365,7 @@ def test_prod_config_holds_no_secret() -> None:
     assert config.elasticsearch.api_key is None
     assert config.kafka.sasl_password is None
     for name, channel in config.alerts.channels.items():
-        if isinstance(channel, WebhookChannel):
+        if isinstance(channel, WebhookChannelSettings):
             assert channel.url is None, f"webhook {name!r}: its URL belongs in the environment"
 
 

@@ -8,9 +8,9 @@ from alerts.incidents import Transition
 from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
 from alerts.replay import replay_observations
 from bench.scenarios import evaluate, generate
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 
-RULE = DetectionRule()
+RULE = DetectionSettings()
 PARIS = ZoneInfo("Europe/Paris")
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
 
@@ -28,7 +28,7 @@ def obs(
     )  # fmt: skip
 
 
-def run(observations: list[Observation], rule: DetectionRule = RULE) -> list[Transition]:
+def run(observations: list[Observation], rule: DetectionSettings = RULE) -> list[Transition]:
     return replay_observations(
         sorted(observations, key=lambda o: o.published_at), lambda t, b: rule
     )

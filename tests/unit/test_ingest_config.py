@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.config import MastodonSource, RedditSource
+from schemas.config import MastodonSourceSettings, RedditSourceSettings
 from veille.settings import ConfigError, load_config
 
 CONFIG = """
@@ -32,9 +32,9 @@ def test_tokens_come_from_the_environment_and_stay_secret(tmp_path: Path) -> Non
 
 def test_each_source_type_checks_its_own_fields(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exactly one of hashtag, account_id, search"):
-        MastodonSource(id="m", instance="https://m.example", hashtag="a", search="b")
+        MastodonSourceSettings(id="m", instance="https://m.example", hashtag="a", search="b")
     with pytest.raises(ValueError, match="user_agent"):
-        RedditSource(id="r", subreddit="france", user_agent="python-requests/2.0")
+        RedditSourceSettings(id="r", subreddit="france", user_agent="python-requests/2.0")
     path = tmp_path / "veille.yaml"
     path.write_text(CONFIG.replace("type: x,", "type: myspace,"))
     with pytest.raises(ConfigError, match=r"sources\.0"):

@@ -7,11 +7,11 @@ import pytest
 
 from ingest.matcher import BrandMatcher
 from ingest.query import QueryError, fold, parse
-from schemas.config import Tenant
+from schemas.config import TenantSettings
 
 
 def matcher(*queries: str, exclude: tuple[str, ...] = ()) -> BrandMatcher:
-    tenant = Tenant.model_validate({
+    tenant = TenantSettings.model_validate({
         "id": "t", "name": "T",
         "brands": [{"id": "b", "name": "B", "exclude": list(exclude),
                     "queries": [{"id": f"q{i}", "query": q} for i, q in enumerate(queries)]}],

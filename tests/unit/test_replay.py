@@ -20,11 +20,11 @@ from alerts.observation import (
 )
 from alerts.replay import replay_observations
 from bench.scenarios import enriched_line, generate
-from schemas.config import DetectionRule
+from schemas.config import DetectionSettings
 from schemas.enriched import EnrichedMention
 from veille.cli import main
 
-RULE = DetectionRule()
+RULE = DetectionSettings()
 
 
 def transitions_key(transitions: list) -> list:  # type: ignore[type-arg]
@@ -54,7 +54,7 @@ def test_lines_decoded_by_forked_processes_give_the_same_transitions() -> None:
 
 def test_equivalence_holds_for_other_rules_and_duplicates() -> None:
     scenario = generate(seed=9, brands=3, weeks=3, warmup_weeks=2)
-    rule = DetectionRule(bucket_minutes=5, window_minutes=15, allowed_lateness_minutes=3,
+    rule = DetectionSettings(bucket_minutes=5, window_minutes=15, allowed_lateness_minutes=3,
                          rising_windows=1, opportunities=False)  # fmt: skip
     doubled = sorted(scenario.observations * 2, key=lambda o: o.published_at)  # redeliveries
     live = replay_observations(doubled, lambda t, b: rule)
@@ -77,7 +77,7 @@ def test_equivalence_holds_for_windows_runs_and_resolutions_of_any_length(
     seed: int, rule: dict[str, object]
 ) -> None:
     scenario = generate(seed=seed, brands=3, weeks=3, warmup_weeks=2)
-    chosen = DetectionRule.model_validate(rule)
+    chosen = DetectionSettings.model_validate(rule)
     live = replay_observations(scenario.observations, lambda t, b: chosen)
     assert {t.event for t in live} == {"opened", "escalated", "updated", "resolved"}
     assert transitions_key(replay_batch(scenario.observations, lambda t, b: chosen)) == (
@@ -88,7 +88,7 @@ def test_equivalence_holds_for_windows_runs_and_resolutions_of_any_length(
 def test_a_resolution_restarts_the_rising_run() -> None:
     # one negative post a minute, of signal 1 + virality/25; no baseline learned yet, so each
     # window expects the floor (1.0): a window of 1.2 to 1.5 is elevated yet near the baseline
-    rule = DetectionRule(window_minutes=1, min_volume=1, ratio=1.2, rising_windows=2,
+    rule = DetectionSettings(window_minutes=1, min_volume=1, ratio=1.2, rising_windows=2,
                          resolve_after_minutes=1, opportunities=False, baseline_floor=1.0,
                          baseline_slot_weeks=6, baseline_warmup_hours=1000)  # fmt: skip
     viralities = [0, 50, 100, 5.25, 7.5, 80, 0, 7.5, 10, 11.25, 0]
@@ -194,7 +194,7 @@ def test_equivalence_holds_for_out_of_order_input_repeated_ids_and_ties(seed: in
     rng = random.Random(seed)
     posts = _rough_stream(rng)
     bucket = rng.choice([1, 5, 15])
-    rule = DetectionRule(bucket_minutes=bucket, window_minutes=bucket * rng.randint(1, 8),
+    rule = DetectionSettings(bucket_minutes=bucket, window_minutes=bucket * rng.randint(1, 8),
                          allowed_lateness_minutes=seed % 3, min_volume=1, ratio=1.2,
                          rising_windows=rng.randint(1, 3), resolve_after_minutes=5,
                          baseline_warmup_hours=1, baseline_floor=0.5)  # fmt: skip
@@ -211,7 +211,7 @@ def test_nothing_is_late_before_the_first_bucket_is_judged() -> None:
                     sentiment=SentimentPart(-0.8), virality=ViralityPart(virality))
         for name, m, virality in [("calm", 5, 0.0), ("viral", 2, 95.0), ("later", 40, 0.0)]
     ]  # fmt: skip
-    rule = DetectionRule(allowed_lateness_minutes=0)
+    rule = DetectionSettings(allowed_lateness_minutes=0)
     live = replay_observations(posts, lambda t, b: rule)
     assert [(t.event, t.incident.trigger) for t in live][:1] == [("opened", "viral_post")]
     assert transitions_key(replay_batch(posts, lambda t, b: rule)) == transitions_key(live)

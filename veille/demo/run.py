@@ -9,11 +9,11 @@ import sys
 import time
 from typing import Any, TextIO
 
+from runtime.indices import mentions_index
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
 from veille.runner import RunningWorkers, prepare, start_workers, stop_on_signals
-from veille.search import mentions_index
 from veille.stack import EmbeddedStack
 
 DEMO_BRAND = "air-volaris"

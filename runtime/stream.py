@@ -21,9 +21,9 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel, ValidationError
 
+from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
+from runtime.kafka import DurableProducer
 from schemas.config import WorkerSettings
-from veille.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
-from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from alerts.observation import from_enriched
 from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks
+from runtime.kafka import DurableProducer
+from runtime.stream import Received, Rejected
 from schemas.config import AlertsSettings
 from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent, ResolveCommand
-from veille.kafka import DurableProducer
-from veille.worker import Received, Rejected
 
 log = logging.getLogger(__name__)
 

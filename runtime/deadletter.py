@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from kafka.consumer.fetcher import ConsumerRecord
 
+from runtime.kafka import DurableProducer
 from schemas.deadletter import DeadLetter
-from veille.kafka import DurableProducer
 
 log = logging.getLogger(__name__)
 

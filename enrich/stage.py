@@ -21,11 +21,11 @@ from enrich.clusters import NearDuplicateClusters
 from enrich.sentiment import SentimentScorer, compose_input
 from enrich.virality import EngagementHistory, virality
 from enrich.warmup import ClusterWarmup
+from runtime.kafka import DurableProducer
+from runtime.stream import Received, Rejected
 from schemas.config import ClusterSettings, ViralitySettings
 from schemas.enriched import EnrichedMention, NearDuplicateCluster, Virality
 from schemas.mention import Mention
-from veille.kafka import DurableProducer
-from veille.worker import Received, Rejected
 
 
 def make_clusters(settings: ClusterSettings) -> NearDuplicateClusters:

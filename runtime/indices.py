@@ -1,8 +1,9 @@
-"""Elasticsearch connection, index naming and templates.
+"""Elasticsearch connection, every index name, their templates and the bulk options.
 
-Contract: each tenant has its own index `<prefix>mentions-<tenant>`, so one client's mentions
-never share an index (or a Kibana data view) with another's. Document `_id` = mention id,
-so a redelivered mention overwrites itself instead of appearing twice.
+Contract: each tenant has its own indices `<prefix>mentions-<tenant>` and
+`<prefix>incidents-<tenant>`, so one client's data never shares an index (or a Kibana data
+view) with another's. Document `_id` = mention or incident id, so a redelivered record
+overwrites itself instead of appearing twice. Every bulk write uses `bulk_options`.
 """
 
 from typing import Any
@@ -118,11 +119,26 @@ def mentions_index(settings: ElasticsearchSettings, tenant: str) -> str:
     return f"{settings.index_prefix}mentions-{tenant}"
 
 
+def incidents_index(settings: ElasticsearchSettings, tenant: str) -> str:
+    return f"{settings.index_prefix}incidents-{tenant}"
+
+
+def bulk_options(settings: ElasticsearchSettings) -> dict[str, Any]:
+    """`helpers.bulk` / `streaming_bulk` options: chunks, and 429 retried with the configured
+    exponential backoff (`bulk_initial_backoff_s` doubled up to `bulk_max_backoff_s`)."""
+    return {
+        "chunk_size": settings.bulk_chunk_size,
+        "max_retries": settings.bulk_max_retries,
+        "initial_backoff": settings.bulk_initial_backoff_s,
+        "max_backoff": settings.bulk_max_backoff_s,
+    }
+
+
 def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> None:
     """Templates for every tenant's mention and incident indices: explicit mappings."""
     client.indices.put_index_template(
         name=f"{settings.index_prefix}mentions",
-        index_patterns=[f"{settings.index_prefix}mentions-*"],
+        index_patterns=[mentions_index(settings, "*")],
         template={
             "settings": {
                 "number_of_shards": 1,
@@ -135,7 +151,7 @@ def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> 
     )
     client.indices.put_index_template(
         name=f"{settings.index_prefix}incidents",
-        index_patterns=[f"{settings.index_prefix}incidents-*"],
+        index_patterns=[incidents_index(settings, "*")],
         template={
             "settings": {"number_of_shards": 1, "number_of_replicas": settings.number_of_replicas},
             "mappings": INCIDENT_MAPPINGS,

@@ -1,0 +1,96 @@
+"""Configuration: one YAML file (`VeilleConfig`), validated here, by concern:
+`infrastructure` (broker, search engine, stack, stream loop), `tenants` (tenants, brands,
+queries), `ingest` (sources, push), `enrich` (model, virality, clusters), `alerts` (detection,
+channels, routes). Secrets are SecretStr and come from the environment (veille.settings), so
+they never appear in logs or in the repo. Naming rule: see `schemas.config.base`.
+"""
+
+from schemas.config.alerts import (
+    AlertsSettings,
+    AnyChannelSettings,
+    ConsoleChannelSettings,
+    DetectionOverrideSettings,
+    DetectionSettings,
+    PartialDetection,
+    RouteSettings,
+    WebhookChannelSettings,
+)
+from schemas.config.base import (
+    SettingsModel,
+    Slug,
+)
+from schemas.config.enrich import (
+    ClusterSettings,
+    EnrichSettings,
+    SentimentModelSettings,
+    ViralitySettings,
+)
+from schemas.config.file import (
+    VeilleConfig,
+)
+from schemas.config.infrastructure import (
+    DemoSettings,
+    ElasticsearchSettings,
+    KafkaSettings,
+    StackSettings,
+    WorkerSettings,
+)
+from schemas.config.ingest import (
+    AnySourceSettings,
+    BlogSourceSettings,
+    BlueskySourceSettings,
+    FacebookSourceSettings,
+    IngestSettings,
+    MastodonSourceSettings,
+    PushSettings,
+    RedditSourceSettings,
+    ReplaySourceSettings,
+    RssSourceSettings,
+    SourceSettings,
+    XSourceSettings,
+    YouTubeSourceSettings,
+)
+from schemas.config.tenants import (
+    BrandSettings,
+    QuerySettings,
+    TenantSettings,
+)
+
+__all__ = [
+    "AlertsSettings",
+    "AnyChannelSettings",
+    "AnySourceSettings",
+    "BlogSourceSettings",
+    "BlueskySourceSettings",
+    "BrandSettings",
+    "ClusterSettings",
+    "ConsoleChannelSettings",
+    "DemoSettings",
+    "DetectionOverrideSettings",
+    "DetectionSettings",
+    "ElasticsearchSettings",
+    "EnrichSettings",
+    "FacebookSourceSettings",
+    "IngestSettings",
+    "KafkaSettings",
+    "MastodonSourceSettings",
+    "PartialDetection",
+    "PushSettings",
+    "QuerySettings",
+    "RedditSourceSettings",
+    "ReplaySourceSettings",
+    "RouteSettings",
+    "RssSourceSettings",
+    "SentimentModelSettings",
+    "SettingsModel",
+    "Slug",
+    "SourceSettings",
+    "StackSettings",
+    "TenantSettings",
+    "VeilleConfig",
+    "ViralitySettings",
+    "WebhookChannelSettings",
+    "WorkerSettings",
+    "XSourceSettings",
+    "YouTubeSourceSettings",
+]

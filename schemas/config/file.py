@@ -1,0 +1,77 @@
+"""The whole configuration file, and the references between its parts."""
+
+from pydantic import Field, ValidationError, model_validator
+
+from schemas.config.alerts import AlertsSettings, DetectionSettings, PartialDetection
+from schemas.config.base import SettingsModel, require_unique
+from schemas.config.enrich import EnrichSettings
+from schemas.config.infrastructure import (
+    DemoSettings,
+    ElasticsearchSettings,
+    KafkaSettings,
+    StackSettings,
+    WorkerSettings,
+)
+from schemas.config.ingest import AnySourceSettings, IngestSettings
+from schemas.config.tenants import TenantSettings
+
+
+class VeilleConfig(SettingsModel):
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    stack: StackSettings = Field(default_factory=StackSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    tenants: list[TenantSettings] = Field(min_length=1)
+    sources: list[AnySourceSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> "VeilleConfig":
+        tenant_ids = [t.id for t in self.tenants]
+        require_unique(tenant_ids, "tenant id")
+        require_unique([s.id for s in self.sources], "source id")
+        brands = {t.id: {b.id for b in t.brands} for t in self.tenants}
+        for source in self.sources:
+            for tenant in source.tenants or []:
+                if tenant not in brands:
+                    raise ValueError(f"source {source.id!r} names unknown tenant {tenant!r}")
+        for t in self.tenants:
+            for b in t.brands:
+                try:
+                    self.detection_rule(t.id, b.id)
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    where = ".".join(str(p) for p in first["loc"])
+                    raise ValueError(
+                        f"tenant {t.id!r}, brand {b.id!r}: detection.{where}: {first['msg']}"
+                    ) from None
+        for route in self.alerts.routes:
+            if route.tenant != "*" and route.tenant not in brands:
+                raise ValueError(f"alert route names unknown tenant {route.tenant!r}")
+            for brand in route.brands:
+                known = brands.get(route.tenant, set()).union(
+                    *brands.values() if route.tenant == "*" else []
+                )
+                if brand not in known:
+                    raise ValueError(f"alert route names unknown brand {brand!r}")
+            for channel in route.channels:
+                if channel not in self.alerts.channels:
+                    raise ValueError(f"alert route names unknown channel {channel!r}")
+        return self
+
+    def tenant(self, tenant_id: str) -> TenantSettings:
+        return next(t for t in self.tenants if t.id == tenant_id)
+
+    def detection_rule_or_default(self, tenant_id: str, brand_id: str) -> DetectionSettings:
+        """The brand's rule, or alerts.detection for a brand this file does not know."""
+        known = any(b.id == brand_id for t in self.tenants if t.id == tenant_id for b in t.brands)
+        return self.detection_rule(tenant_id, brand_id) if known else self.alerts.detection
+
+    def detection_rule(self, tenant_id: str, brand_id: str) -> DetectionSettings:
+        """The brand's rule: alerts.detection with the brand's overrides applied."""
+        brand = next(b for b in self.tenant(tenant_id).brands if b.id == brand_id)
+        overrides: PartialDetection = brand.detection
+        return overrides.applied_to(self.alerts.detection)

@@ -1,0 +1,83 @@
+"""Where veille runs: the broker, the search engine, the embedded stack, the stream loop."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr
+
+from schemas.config.base import SettingsModel
+
+
+class KafkaSettings(SettingsModel):
+    """Every setting a broker quirk needs is here, never a constant in code.
+
+    noida-db ignores fetch size limits: keep `receive_message_max_bytes` high and give every
+    topic a `retention_ms`. tansu joins groups quickly only with a short session timeout.
+    """
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    topic_prefix: str = ""
+    partitions: Annotated[int, Field(ge=1)] = 3
+    replication_factor: Annotated[int, Field(ge=1)] = 1
+    retention_ms: Annotated[int, Field(ge=60_000)] = 7 * 24 * 3600 * 1000
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    consumer: dict[str, Any] = Field(
+        default_factory=lambda: {
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 3_000,
+            "receive_message_max_bytes": 256 * 1024 * 1024,
+            "max_poll_records": 500,
+            "max_poll_interval_ms": 300_000,
+        },
+        description="kafka-python KafkaConsumer options, merged over veille's defaults",
+    )
+    producer: dict[str, Any] = Field(
+        default_factory=lambda: {"linger_ms": 5, "max_request_size": 8 * 1024 * 1024},
+        description="kafka-python KafkaProducer options; acks=all and idempotence are enforced",
+    )
+
+
+class ElasticsearchSettings(SettingsModel):
+    hosts: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:19200"])
+    index_prefix: str = "veille-"
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    ca_certs: str | None = None
+    request_timeout_s: float = 30.0
+    number_of_replicas: Annotated[int, Field(ge=0)] = 1
+    """Replicas of each mention index: 0 on a single node, or the index stays yellow."""
+    bulk_chunk_size: Annotated[int, Field(ge=1)] = 500
+    bulk_max_retries: Annotated[int, Field(ge=0)] = 5
+    bulk_initial_backoff_s: Annotated[float, Field(ge=0)] = 2.0
+    """Wait before the first retry of a bulk refused with 429; doubled at each retry."""
+    bulk_max_backoff_s: Annotated[float, Field(ge=0)] = 600.0
+
+
+class StackSettings(SettingsModel):
+    """The embedded stack (noida-db) for trying veille, development and CI. Not production."""
+
+    data_dir: str = ".veille/stack"
+    host: Literal["127.0.0.1"] = "127.0.0.1"
+    kafka_port: Annotated[int, Field(ge=1024, le=65535)] = 19092
+    elasticsearch_port: Annotated[int, Field(ge=1024, le=65535)] = 19200
+    start_timeout_s: float = 30.0
+
+
+class WorkerSettings(SettingsModel):
+    poll_timeout_ms: Annotated[int, Field(ge=10)] = 500
+    retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
+    retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0
+    dlq_max_consecutive: Annotated[int, Field(ge=1)] = 1000
+    dlq_max_ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = 0.5
+    """Stop when more than this share of the last `dlq_ratio_window` messages was rejected
+    (null: no ratio limit). Checked once the window is full."""
+    dlq_ratio_window: Annotated[int, Field(ge=1)] = 1000
+
+
+class DemoSettings(SettingsModel):
+    listen_port: Annotated[int, Field(ge=1024, le=65535)] = 18765
+    speed: Annotated[float, Field(gt=0)] = 3000.0
+    """Simulated seconds per real second while replaying the demo weekend."""
