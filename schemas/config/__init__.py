@@ -31,6 +31,7 @@ from schemas.config.file import (
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
+    EventTimeSettings,
     KafkaSettings,
     StackSettings,
     WorkerSettings,
@@ -70,6 +71,7 @@ __all__ = [
     "DetectionSettings",
     "ElasticsearchSettings",
     "EnrichSettings",
+    "EventTimeSettings",
     "FacebookSourceSettings",
     "IngestSettings",
     "KafkaSettings",

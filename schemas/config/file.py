@@ -8,6 +8,7 @@ from schemas.config.enrich import EnrichSettings
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
+    EventTimeSettings,
     KafkaSettings,
     StackSettings,
     WorkerSettings,
@@ -25,6 +26,7 @@ class VeilleConfig(SettingsModel):
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    event_time: EventTimeSettings = Field(default_factory=EventTimeSettings)
     tenants: list[TenantSettings] = Field(min_length=1)
     sources: list[AnySourceSettings] = Field(default_factory=list)
 

@@ -81,3 +81,13 @@ class DemoSettings(SettingsModel):
     listen_port: Annotated[int, Field(ge=1024, le=65535)] = 18765
     speed: Annotated[float, Field(gt=0)] = 3000.0
     """Simulated seconds per real second while replaying the demo weekend."""
+
+
+class EventTimeSettings(SettingsModel):
+    """Which `published_at` is believed (schemas/event_time.py), at every door."""
+
+    max_future_skew_s: Annotated[float, Field(ge=0)] = 300.0
+    """A post dated more than this after it was fetched or pushed is refused."""
+    max_age_days: Annotated[float, Field(gt=0)] | None = 400.0
+    """A post older than this when fetched is refused (keep it ≥ the index retention);
+    null: no floor (importing an old archive)."""
