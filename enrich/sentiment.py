@@ -87,9 +87,9 @@ class TransformerScorer:
 
     def __init__(self, settings: "SentimentModelSettings") -> None:
         from enrich.model.engine import BatchLimits, InferenceEngine
-        from enrich.model.loader import load_model
+        from enrich.model.loader import load_shared_model
 
-        model = load_model(settings)
+        model = load_shared_model(settings)
         limits = BatchLimits(settings.max_batch_size, settings.max_batch_tokens,
                              settings.max_wait_ms)  # fmt: skip
         self.engine = InferenceEngine(model, limits)

@@ -3,6 +3,7 @@ offline default and for any hub model. Failures raise `ModelLoadError`; nothing 
 back to another scorer."""
 
 import logging
+import threading
 from pathlib import Path
 
 import torch
@@ -30,6 +31,21 @@ def default_encoder(models_dir: Path) -> Path:
         return build_model(models_dir)
     except BuildError as exc:
         raise ModelLoadError(f"cannot build the default encoder: {exc}") from exc
+
+
+_SHARED: dict[str, SentimentModel] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def load_shared_model(settings: SentimentModelSettings) -> SentimentModel:
+    """`load_model(settings)`, loaded once per process and settings: every enrich worker of one
+    process (`veille run`, a test session) shares it, since inference only reads it. Without
+    this, each worker started in a process held its own copy (~1 GB) for the process's life."""
+    key = settings.model_dump_json()
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = load_model(settings)
+        return _SHARED[key]
 
 
 def load_model(settings: SentimentModelSettings, with_head: bool = True) -> SentimentModel:
