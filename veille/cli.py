@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from enrich.model import ModelLoadError
+from runtime.display import SafeLogFormatter
 from schemas import JSON_SCHEMAS
 from schemas.config import VeilleConfig
 from veille.settings import ConfigError, default_config_path, load_config
@@ -259,9 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.config_path = args.config or default_config_path()  # --config itself: None if absent
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()  # log lines quote posts and feeds: display-safe
+    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
