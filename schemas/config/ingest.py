@@ -157,7 +157,8 @@ class PushSettings(SettingsModel):
     port: Annotated[int, Field(ge=1, le=65535)] = 18766
     tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description="tenant → token; set each from VEILLE__INGEST__PUSH__TOKENS__<TENANT>",
+        description="tenant → token; set each from VEILLE__INGEST__PUSH__TOKENS__<TENANT> "
+        "(a - in the tenant id written _), or all as JSON in VEILLE__INGEST__PUSH__TOKENS",
     )
     max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     max_posts: Annotated[int, Field(ge=1)] = 5000
