@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from enrich.model import ModelLoadError
+from runtime.display import SafeLogFormatter
 from schemas import JSON_SCHEMAS
 from schemas.config import VeilleConfig
 from veille.settings import ConfigError, default_config_path, load_config
@@ -22,12 +23,13 @@ def _config(args: argparse.Namespace) -> VeilleConfig:
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
-    stack = EmbeddedStack(_config(args).stack)
+    config = _config(args)
+    stack = EmbeddedStack(config.stack)
     if args.action == "up":
         status = stack.up()
         from veille.runner import prepare
 
-        prepare(_config(args))
+        prepare(config)
         print(status.describe())
     elif args.action == "down":
         stack.down()
@@ -51,13 +53,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from veille.runner import start_workers, stop_on_signals
 
     config = _config(args)
-    names = tuple(args.workers) if getattr(args, "workers", None) else (args.worker,)
-    running = start_workers(config, names)
+    running = start_workers(config, worker_names(args))
     with stop_on_signals(running.stop_event):
         while running.alive() and not running.stop_event.wait(0.5):
             pass
     running.stop()
     return 1 if running.failures else 0
+
+
+def worker_names(args: argparse.Namespace) -> tuple[str, ...]:
+    """The workers a command runs: its own, those `veille run` names, or (none named) all."""
+    from veille.runner import WORKERS
+
+    return (args.worker,) if args.worker else tuple(args.workers) or WORKERS
 
 
 def cmd_alerts_replay(args: argparse.Namespace) -> int:
@@ -150,19 +158,21 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    config = _config(args)
-    from ingest.matcher import BrandMatcher
-    from ingest.query import QueryError
-
-    try:
-        BrandMatcher(config.tenants)  # every brand query compiles, or its position is named
-    except QueryError as exc:
-        print(f"veille: {args.config_path}: brand query: {exc}", file=sys.stderr)
-        return 2
+    config = _config(args)  # validates every command's way: fields, references, brand queries
     brands = sum(len(t.brands) for t in config.tenants)
     print(f"{args.config_path}: ok ({len(config.tenants)} tenant(s), {brands} brand(s), "
           f"{len(config.sources)} source(s))")  # fmt: skip
     return 0
+
+
+def _worker_name(name: str) -> str:
+    """A worker `veille run` knows (argparse's `choices` would refuse the empty default)."""
+    from veille.runner import WORKERS
+
+    if name not in WORKERS:
+        choices = ", ".join(WORKERS)
+        raise argparse.ArgumentTypeError(f"unknown worker {name!r} (choose from {choices})")
+    return name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,9 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=cmd_setup)
 
     run = commands.add_parser("run", help="run several workers in one process")
-    run.add_argument("workers", nargs="*", choices=["ingest", "enrich", "index", "alerts"],
-                     default=["ingest", "enrich", "index", "alerts"])  # fmt: skip
-    run.set_defaults(func=cmd_worker)
+    run.add_argument("workers", nargs="*", type=_worker_name, metavar="WORKER",
+                     help="ingest, enrich, index, alerts (default: all of them)")  # fmt: skip
+    run.set_defaults(func=cmd_worker, worker=None)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
     ingest_actions = ingest.add_subparsers(dest="action", required=True)
@@ -250,9 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.config_path = args.config or default_config_path()  # --config itself: None if absent
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler()  # log lines quote posts and feeds: display-safe
+    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)

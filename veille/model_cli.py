@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runtime.display import safe_json
 from schemas.config import SentimentModelSettings, VeilleConfig
 from veille.settings import ConfigError, load_config
 
@@ -114,7 +115,7 @@ def cmd_enrich_score(args: argparse.Namespace) -> int:
                     **sentiment.model_dump(),
                     "language": row.get("lang", args.lang),
                 }
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                out.write(safe_json(line) + "\n")  # same data; bytes safe to `cat`
                 count += 1
     print(f"{count} input(s) scored by {scorer.model_id} → {args.output}")
     return 0

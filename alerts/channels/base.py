@@ -2,6 +2,7 @@
 
 from typing import Protocol
 
+from runtime.display import safe_line
 from schemas.incident import IncidentEvent
 
 
@@ -22,13 +23,16 @@ class Channel(Protocol):
 
 
 def page_text(event: IncidentEvent) -> str:
-    """The page as a person reads it."""
+    """The page as a person reads it. Every line is display-safe (runtime.display): a post's
+    text or URL cannot recolour a terminal, reorder a line or add one."""
     incident = event.incident
     lines = [
-        f"[{incident.severity.upper()}] {event.event}: {incident.tenant}/{incident.brand}",
-        f"  {incident.summary}",
-        f"  since {incident.opened_at:%a %Y-%m-%d %H:%M} UTC · incident {incident.id}",
+        f"[{incident.severity.upper()}] {event.event}: "
+        + safe_line(f"{incident.tenant}/{incident.brand}"),
+        f"  {safe_line(incident.summary)}",
+        f"  since {incident.opened_at:%a %Y-%m-%d %H:%M} UTC · incident {safe_line(incident.id)}",
     ]
     for ref in incident.top_mentions:
-        lines.append(f"  · {ref.text[:120]}" + (f"  <{ref.url}>" if ref.url else ""))
+        url = safe_line(ref.url, 300) if ref.url else ""
+        lines.append(f"  · {safe_line(ref.text, 120)}" + (f"  <{url}>" if url else ""))
     return "\n".join(lines)

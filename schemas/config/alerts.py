@@ -5,14 +5,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
-    SecretStr,
     SerializerFunctionWrapHandler,
     create_model,
     model_serializer,
     model_validator,
 )
 
-from schemas.config.base import SettingsModel
+from schemas.config.base import SecretHttpUrl, SettingsModel
 
 
 class DetectionSettings(SettingsModel):
@@ -88,7 +87,7 @@ DetectionOverrideSettings: type[PartialDetection] = create_model(
 
 class WebhookChannelSettings(SettingsModel):
     type: Literal["webhook"] = "webhook"
-    url: SecretStr | None = Field(
+    url: SecretHttpUrl | None = Field(
         default=None, description="secret: set it through VEILLE__ALERTS__CHANNELS__<ID>__URL"
     )
     timeout_s: float = 10.0

@@ -40,6 +40,12 @@ class VeilleConfig(SettingsModel):
             for tenant in source.tenants or []:
                 if tenant not in brands:
                     raise ValueError(f"source {source.id!r} names unknown tenant {tenant!r}")
+        for tenant in self.ingest.push.tokens:
+            if tenant not in brands:
+                raise ValueError(
+                    f"ingest.push.tokens: a token for unknown tenant {tenant!r} (tenants: "
+                    f"{', '.join(tenant_ids)}; in a variable name, write '-' as '_')"
+                )
         for t in self.tenants:
             for b in t.brands:
                 try:

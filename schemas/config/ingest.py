@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from schemas.config.base import SettingsModel, Slug
+from schemas.config.base import HttpUrlStr, SettingsModel, Slug
 
 
 class SourceSettings(SettingsModel):
@@ -23,7 +23,7 @@ class SourceSettings(SettingsModel):
 
 class RssSourceSettings(SourceSettings):
     type: Literal["rss"] = "rss"
-    url: str = Field(pattern=r"^https?://")
+    url: HttpUrlStr
 
 
 class BlogSourceSettings(SourceSettings):
@@ -31,7 +31,7 @@ class BlogSourceSettings(SourceSettings):
     entries that carry only a summary get their article text fetched."""
 
     type: Literal["blog"] = "blog"
-    url: str = Field(pattern=r"^https?://")
+    url: HttpUrlStr
     fetch_full_text: bool = True
 
 
@@ -39,7 +39,7 @@ class MastodonSourceSettings(SourceSettings):
     """Public hashtag timeline, an account's statuses, or search (search needs a token)."""
 
     type: Literal["mastodon"] = "mastodon"
-    instance: str = Field(pattern=r"^https?://", description="e.g. https://mastodon.social")
+    instance: HttpUrlStr = Field(description="e.g. https://mastodon.social")
     hashtag: str | None = None
     account_id: str | None = None
     search: str | None = None
@@ -57,7 +57,7 @@ class MastodonSourceSettings(SourceSettings):
 
 class BlueskySourceSettings(SourceSettings):
     type: Literal["bluesky"] = "bluesky"
-    appview: str = Field(default="https://public.api.bsky.app", pattern=r"^https?://")
+    appview: HttpUrlStr = "https://public.api.bsky.app"
     query: str = Field(min_length=1)
     page_limit: Annotated[int, Field(ge=1, le=100)] = 50
     max_pages: Annotated[int, Field(ge=1)] = 5
@@ -69,7 +69,7 @@ class RedditSourceSettings(SourceSettings):
     `<platform>:<app id>:<version> (by /u/<username>)`."""
 
     type: Literal["reddit"] = "reddit"
-    base_url: str = Field(default="https://www.reddit.com", pattern=r"^https?://")
+    base_url: HttpUrlStr = "https://www.reddit.com"
     search: str | None = None
     subreddit: str | None = None
     user_agent: str = Field(pattern=r"^\S+:\S+:\S+ \(by /u/\S+\)$")
@@ -87,7 +87,7 @@ class XSourceSettings(SourceSettings):
     """X API v2 recent search; bearer token from VEILLE__SOURCES__<N>__BEARER_TOKEN."""
 
     type: Literal["x"] = "x"
-    base_url: str = Field(default="https://api.x.com", pattern=r"^https?://")
+    base_url: HttpUrlStr = "https://api.x.com"
     query: str = Field(min_length=1)
     bearer_token: SecretStr | None = None
     max_results: Annotated[int, Field(ge=10, le=100)] = 100
@@ -99,7 +99,7 @@ class YouTubeSourceSettings(SourceSettings):
     """YouTube Data API v3 comment threads of a video or of a whole channel."""
 
     type: Literal["youtube"] = "youtube"
-    base_url: str = Field(default="https://www.googleapis.com", pattern=r"^https?://")
+    base_url: HttpUrlStr = "https://www.googleapis.com"
     video_id: str | None = None
     channel_id: str | None = None
     api_key: SecretStr | None = None
@@ -117,7 +117,7 @@ class FacebookSourceSettings(SourceSettings):
     """Graph API: comments on a page's recent posts; page access token from the environment."""
 
     type: Literal["facebook"] = "facebook"
-    base_url: str = Field(default="https://graph.facebook.com", pattern=r"^https?://")
+    base_url: HttpUrlStr = "https://graph.facebook.com"
     api_version: str = Field(default="v19.0", pattern=r"^v\d+\.\d+$")
     page_id: str = Field(min_length=1)
     access_token: SecretStr | None = None
@@ -157,7 +157,8 @@ class PushSettings(SettingsModel):
     port: Annotated[int, Field(ge=1, le=65535)] = 18766
     tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description="tenant → token; set each from VEILLE__INGEST__PUSH__TOKENS__<TENANT>",
+        description="tenant → token; set each from VEILLE__INGEST__PUSH__TOKENS__<TENANT> "
+        "(a - in the tenant id written _), or all as JSON in VEILLE__INGEST__PUSH__TOKENS",
     )
     max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     max_posts: Annotated[int, Field(ge=1)] = 5000

@@ -74,3 +74,15 @@ def test_a_model_that_cannot_load_stops_the_command_loudly(
     assert code == 1
     assert "cannot load sentiment model" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()  # nothing scored by anything else
+
+
+def test_the_output_keeps_a_hostile_text_but_its_bytes_are_safe_to_print(tmp_path: Path) -> None:
+    text = "\x1b[31mrouge\x1b[0m vol annulé \u202eesrever\u202c\x85fin"
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "h", "text": text}) + "\n", encoding="utf-8")
+    output = tmp_path / "o.jsonl"
+    out = run_score(write_config(tmp_path, {"scorer": "lexicon"}), source, output)
+    assert out[0]["text"] == text  # the data is the input's
+    raw = output.read_bytes()
+    assert b"\x1b" not in raw and "\u202e".encode() not in raw and "\x85".encode() not in raw
+    assert "annulé".encode() in raw
