@@ -151,7 +151,7 @@ def main() -> int:
                 return 1
             rates = []
             for _ in range(ROUNDS):
-                worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+                worker.scheduler.next_poll = dict.fromkeys(worker.scheduler.next_poll, 0.0)
                 started = time.perf_counter()
                 worker.run_once()
                 rates.append(FEEDS / (time.perf_counter() - started) * 60)

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
-from ingest.sources.base import FeedItem
+from ingest.sources.base import FeedItem, Origin
 from ingest.sources.replay import post_item
 from schemas.config import PushSettings
 from schemas.mention import IncomingPost
@@ -32,18 +32,19 @@ _POSTS = TypeAdapter(list[IncomingPost])
 
 
 class PushedSource:
-    """The pseudo-source of one tenant's pushed posts."""
+    """The Origin of one tenant's pushed posts."""
 
     kind = "push"
-    interval_s = 0.0
 
     def __init__(self, tenant: str) -> None:
         self.id = f"push-{tenant}"  # seen ids are per tenant: two tenants may push post "42"
-        self.tenants = {tenant}
+        self.tenants: set[str] | None = {tenant}
 
 
 class Deliverer(Protocol):
-    def deliver_items(self, source: Any, items: list[FeedItem]) -> int: ...
+    """Delivers a tenant's posts durably (ingest/intake.py); raises if Kafka did not take them."""
+
+    def deliver_items(self, origin: Origin, items: list[FeedItem]) -> int: ...
 
 
 class PushServer:
