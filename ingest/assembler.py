@@ -5,8 +5,10 @@ Contract, for a Fetched batch from `source` (a polled source, or a tenant's push
   most (ingest/reobserve.py); an item listed twice in one fetch is taken once;
 - match: each new item's title and text against the brand queries of the source's tenants;
 - mention: one Mention per matched tenant (ids from the canonical URL, so one post reaching
-  two sources is one mention); an item that cannot become a Mention is a dead letter with
-  the reason and is remembered, so it is never retried forever;
+  two sources is one mention); a matched item whose `published_at` the event-time rule
+  refuses (too far ahead of `now`, the time it was fetched, or older than the floor:
+  schemas/event_time.py), or that cannot become a Mention, is a dead letter with the
+  reason — never silently re-dated — and is remembered, so it is never retried forever;
 - batch: new items oldest first (each partition carries event time in order).
 Nothing is dropped silently: each item or mention the in-batch de-duplication drops is
 logged and counted in `duplicates_dropped`.
@@ -22,16 +24,24 @@ from ingest.matcher import BrandMatcher
 from ingest.normalize import to_mention
 from ingest.reobserve import counts, engagement_updates
 from ingest.sources.base import Completing, FeedItem, Fetched, Origin
-from schemas.config import IngestSettings
+from schemas.config import EventTimeSettings, IngestSettings
+from schemas.event_time import event_time_problem
 from schemas.mention import Mention
 
 log = logging.getLogger(__name__)
 
 
 class BatchAssembler:
-    def __init__(self, matcher: BrandMatcher, store: CursorStore, settings: IngestSettings) -> None:
+    def __init__(
+        self,
+        matcher: BrandMatcher,
+        store: CursorStore,
+        settings: IngestSettings,
+        event_time: EventTimeSettings,
+    ) -> None:
         self._matcher = matcher
         self._store = store
+        self._event_time = event_time
         self._horizon = timedelta(hours=settings.engagement_horizon_h)
         self.duplicates_dropped = 0
 
@@ -90,6 +100,13 @@ class BatchAssembler:
         matches = self._matcher.match(
             text, source.tenants, lang=item.lang, source=source.id, source_kind=source.kind
         )
+        if not matches:
+            return []
+        problem = event_time_problem(item.published_at, now, self._event_time)
+        if problem is not None:  # refused, never re-dated: one post must not move event time
+            reason = f"{source.id}: item {item.native_id!r}: {problem}"
+            batch.rejected.append((reason, repr(item).encode()))
+            return []
         try:
             return [to_mention(item, source.id, source.kind, m, now) for m in matches]
         except ValueError as exc:  # a poison item: dead-lettered, never retried forever

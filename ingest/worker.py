@@ -36,7 +36,7 @@ from ingest.reobserve import observe, recent_native_ids
 from ingest.scheduler import PollScheduler
 from ingest.sources.base import Source, SourceError
 from runtime.kafka import DurableProducer
-from schemas.config import IngestSettings
+from schemas.config import EventTimeSettings, IngestSettings
 from schemas.health import SourceHealthEvent
 from schemas.topics import Topics
 
@@ -65,10 +65,11 @@ class IngestWorker:
         topics: Topics,
         store: CursorStore,
         settings: IngestSettings,
+        event_time: EventTimeSettings,
         stop: threading.Event,
     ) -> None:
         self._sources = list(sources)
-        self.assembler = BatchAssembler(matcher, store, settings)
+        self.assembler = BatchAssembler(matcher, store, settings, event_time)
         self._sink = MentionSink(producer, topics, store, settings.produce_timeout_s)
         self._store = store
         self._settings = settings

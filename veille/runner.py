@@ -77,7 +77,9 @@ def build_ingest(
     store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
     topics = Topics(config.kafka.topic_prefix)
     polled = build_sources(config.sources) if sources is None else sources
-    return IngestWorker(polled, matcher, producer, topics, store, config.ingest, stop)
+    return IngestWorker(
+        polled, matcher, producer, topics, store, config.ingest, config.event_time, stop
+    )
 
 
 def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
@@ -88,8 +90,12 @@ def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
     sink = MentionSink(
         producer, Topics(config.kafka.topic_prefix), store, config.ingest.produce_timeout_s
     )
-    intake = DirectIntake(BatchAssembler(BrandMatcher(config.tenants), store, config.ingest), sink)
-    server = PushServer(config.ingest.push, {t.id for t in config.tenants}, intake)
+    assembler = BatchAssembler(
+        BrandMatcher(config.tenants), store, config.ingest, config.event_time
+    )
+    intake = DirectIntake(assembler, sink)
+    tenants = {t.id for t in config.tenants}
+    server = PushServer(config.ingest.push, config.event_time, tenants, intake)
     return PushService(server, intake, store, stop)
 
 

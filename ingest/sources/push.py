@@ -7,8 +7,10 @@ source's items (source `push-<tenant>`, kind `push`; dedup by post id and canoni
 
 Answers: 202 {"accepted": posts, "mentions": produced} once the mentions are durable in
 Kafka (acks=all) — never before, so a 202 means nothing can be lost; 400 with the first
-validation problems; 401 without a valid token (compared in constant time); 404 for an
-unknown tenant or path; 413 over `max_body_bytes` or `max_posts`; 503 with Retry-After when
+validation problems, or a post whose `published_at` the event-time rule refuses
+(`N.published_at: why`, schemas/event_time.py: nothing of that request is stored); 401
+without a valid token (compared in constant time); 404 for an unknown tenant or path; 413
+over `max_body_bytes` or `max_posts`; 503 with Retry-After when
 Kafka did not take the batch (the client sends it again; ids make the repeat harmless).
 """
 
@@ -16,6 +18,7 @@ import hmac
 import json
 import logging
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
@@ -23,7 +26,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from ingest.sources.base import FeedItem, Origin
 from ingest.sources.replay import post_item
-from schemas.config import PushSettings
+from schemas.config import EventTimeSettings, PushSettings
+from schemas.event_time import event_time_problem
 from schemas.mention import IncomingPost
 
 log = logging.getLogger(__name__)
@@ -48,8 +52,15 @@ class Deliverer(Protocol):
 
 
 class PushServer:
-    def __init__(self, settings: PushSettings, tenants: set[str], sink: Deliverer) -> None:
+    def __init__(
+        self,
+        settings: PushSettings,
+        event_time: EventTimeSettings,
+        tenants: set[str],
+        sink: Deliverer,
+    ) -> None:
         self._settings = settings
+        self._event_time = event_time
         self._tenants = tenants
         self._sink = sink
         server = self
@@ -105,6 +116,9 @@ class PushServer:
             return 400, {"error": "invalid posts", "problems": problems}, {}
         if len(posts) > self._settings.max_posts:
             return 413, {"error": f"more than {self._settings.max_posts} posts"}, {}
+        dated = self._misdated(posts, datetime.now(UTC))
+        if dated:
+            return 400, {"error": "invalid posts", "problems": dated}, {}
         items = [post_item(p, None) for p in posts]
         try:
             produced = self._sink.deliver_items(PushedSource(tenant), items)
@@ -117,6 +131,14 @@ class PushServer:
             )
             return 503, {"error": "not stored, retry"}, {"Retry-After": "5"}
         return 202, {"accepted": len(posts), "mentions": produced}, {}
+
+    def _misdated(self, posts: list[IncomingPost], received_at: datetime) -> list[str]:
+        """`N.published_at: why` for the first posts the event-time rule refuses."""
+        problems = (
+            (n, event_time_problem(p.published_at, received_at, self._event_time))
+            for n, p in enumerate(posts)
+        )
+        return [f"{n}.published_at: {why}" for n, why in problems if why][:5]
 
     def serve(self, stop: threading.Event) -> None:
         thread = threading.Thread(target=self.http.serve_forever, daemon=True)

@@ -12,7 +12,7 @@ from ingest.matcher import BrandMatcher
 from ingest.scheduler import PollScheduler
 from ingest.sources.base import FeedItem, Fetched
 from ingest.sources.push import PushedSource
-from schemas.config import IngestSettings, TenantSettings
+from schemas.config import EventTimeSettings, IngestSettings, TenantSettings
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TENANT = TenantSettings.model_validate(
@@ -36,7 +36,8 @@ def item(native_id: str, url: str | None, minutes: int = 0) -> FeedItem:
 
 
 def assembler() -> BatchAssembler:
-    return BatchAssembler(BrandMatcher([TENANT]), CursorStore(None), IngestSettings())
+    settings = IngestSettings()
+    return BatchAssembler(BrandMatcher([TENANT]), CursorStore(None), settings, EventTimeSettings())
 
 
 def test_items_sharing_one_url_are_deduplicated_with_a_log_line_and_a_counter(
