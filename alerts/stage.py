@@ -10,6 +10,7 @@ failure is logged and does not block the stream.
 """
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -31,6 +32,8 @@ from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent, ResolveCommand
 
 log = logging.getLogger(__name__)
+
+PAGES_KEPT = 1000  # the last pages sent, for the demo's summary: bounded in a long run
 
 
 class AlertInput(RootModel[EnrichedMention | ResolveCommand]):
@@ -61,7 +64,7 @@ class AlertStage:
         self._assignment = assignment
         self._notify_log = NotifyLog()
         self._unpaged: list[IncidentEvent] = []
-        self.pages_sent: list[IncidentEvent] = []
+        self.pages_sent: deque[IncidentEvent] = deque(maxlen=PAGES_KEPT)  # the demo's summary
         self.watermark: float | None = None  # event time (epoch s) the detector has reached
 
     def open_incidents(self) -> int:

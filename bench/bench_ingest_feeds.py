@@ -28,7 +28,7 @@ from ingest.matcher import BrandMatcher
 from ingest.sources.rss import RssFeed
 from ingest.worker import IngestWorker
 from runtime.kafka import DurableProducer
-from schemas.config import IngestSettings, RssSourceSettings, TenantSettings
+from schemas.config import EventTimeSettings, IngestSettings, RssSourceSettings, TenantSettings
 from schemas.topics import Topics
 
 FEEDS = 1000
@@ -117,6 +117,7 @@ def _worker(base: str, state_dir: str) -> IngestWorker:
         Topics("bench."),
         store,
         settings,
+        EventTimeSettings(),
         threading.Event(),
     )
 
@@ -151,7 +152,7 @@ def main() -> int:
                 return 1
             rates = []
             for _ in range(ROUNDS):
-                worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+                worker.scheduler.next_poll = dict.fromkeys(worker.scheduler.next_poll, 0.0)
                 started = time.perf_counter()
                 worker.run_once()
                 rates.append(FEEDS / (time.perf_counter() - started) * 60)

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Batch:
-    """A poll's output: new mentions, engagement updates of emitted ones, items to remember,
-    and items that could not become mentions (with the reason)."""
+    """A poll's output (ingest/assembler.py): new mentions (distinct ids), engagement updates
+    of emitted ones, items to remember, and items that could not become mentions (with the
+    reason)."""
 
     new: list[Mention] = field(default_factory=list)
     updates: list[Mention] = field(default_factory=list)
@@ -54,7 +55,7 @@ class MentionSink:
         """Produce, flush, commit; return the mentions produced (new ones and updates)."""
         with self._lock:
             already = self._store.emitted(m.id for m in batch.new)
-            new = [m for m in {m.id: m for m in batch.new}.values() if m.id not in already]
+            new = [m for m in batch.new if m.id not in already]  # ids unique (BatchAssembler)
             self.produce(new + batch.updates, [], batch.rejected)
             emitted = [
                 Emitted(m.id, m.published_at.timestamp(), m.source, m.model_dump_json())

@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from ingest.sources.base import Source, Watched
 from schemas.health import SourceHealthEvent, health_event_id
 
 
@@ -29,6 +30,13 @@ class SourceHealth:
     items_total: int = 0
     silent_since: datetime | None = None
     _recent: deque[tuple[datetime, int]] = field(default_factory=deque)
+
+    @classmethod
+    def of(cls, source: Source, silent_after_errors: int) -> "SourceHealth":
+        """A new source's health; a Watched one also goes silent after a quiet spell."""
+        silent_after_s = source.silent_after_s if isinstance(source, Watched) else None
+        tenants = sorted(source.tenants or [])
+        return cls(source.id, source.kind, tenants, silent_after_errors, silent_after_s)
 
     def items_per_hour(self, now: datetime) -> float:
         hour_ago = now - timedelta(hours=1)

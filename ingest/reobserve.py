@@ -1,20 +1,20 @@
 """Engagement over time: recent posts observed again, produced as updates of the same id.
 
 Two paths lead here. A listing that returns an already-emitted item (Facebook's lookback
-window, a Mastodon page read again) goes through `engagement_updates` in the worker's batch.
-And every `ingest.reobserve_interval_s`, `Reobserver` asks each source that can look posts
-up by id (`observe(client, native_ids)`: Mastodon, Bluesky, Reddit, X, YouTube) for the current
-counts of what it emitted within `ingest.engagement_horizon_h`; changed counts become
-updates. An update is the stored mention with new `engagement` (and its `observed_at`):
-same id, so Elasticsearch overwrites it and enrich can compute velocity.
+window, a Mastodon page read again) goes through `engagement_updates` in the BatchAssembler.
+And every `ingest.reobserve_interval_s`, the worker asks each Observing source (one that
+looks posts up by id: Mastodon, Bluesky, Reddit, X, YouTube) for the current counts of what
+it emitted within `ingest.engagement_horizon_h`; changed counts become updates. An update is
+the stored mention with new `engagement` (and its `observed_at`): same id, so Elasticsearch
+overwrites it and enrich can compute velocity.
 """
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from ingest.cursors import CursorStore, SeenItem
-from ingest.sources.base import FeedItem
+from ingest.http import SafeClient
+from ingest.sources.base import FeedItem, Observing, Source
 from schemas.mention import Engagement, Mention
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,8 @@ def recent_native_ids(
     return list(dict.fromkeys(native))
 
 
-async def observe(source: Any, client: Any, native_ids: list[str]) -> list[FeedItem]:
-    """The source's current view of `native_ids` ([] if it cannot look posts up)."""
-    if not native_ids or not hasattr(source, "observe"):
+async def observe(source: Source, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
+    """The source's current view of `native_ids` ([] if it is not Observing)."""
+    if not native_ids or not isinstance(source, Observing):
         return []
-    items: list[FeedItem] = await source.observe(client, native_ids)
-    return items
+    return await source.observe(client, native_ids)

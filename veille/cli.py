@@ -154,6 +154,11 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
         path = out / f"{name}.schema.json"
         path.write_text(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
         print(path)
+    from ingest.sources.push import push_openapi
+
+    path = out / "push-api.openapi.json"  # the HTTP push endpoint (veille ingest push)
+    path.write_text(json.dumps(push_openapi(), indent=2, ensure_ascii=False) + "\n")
+    print(path)
     return 0
 
 

@@ -9,7 +9,7 @@ alerts   mentions.enriched → alerts.incidents, pages (group <prefix>veille-ale
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,9 +28,13 @@ from enrich.indexer import IndexStage
 from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
 from enrich.stage import EnrichStage, make_clusters
 from enrich.warmup import ClusterWarmup, indexed_members
+from ingest.assembler import BatchAssembler
 from ingest.cursors import CursorStore
+from ingest.delivery import MentionSink
+from ingest.intake import DirectIntake
 from ingest.matcher import BrandMatcher
 from ingest.sources import build_sources
+from ingest.sources.base import Source
 from ingest.sources.push import PushServer
 from ingest.worker import IngestWorker
 from runtime.deadletter import DeadLetterQueue
@@ -63,42 +67,53 @@ def prepare(config: VeilleConfig) -> list[str]:
     return created
 
 
-def build_ingest(config: VeilleConfig, stop: threading.Event) -> IngestWorker:
-    """Sources from `sources:`, queries compiled once (a malformed one fails here, with its
-    position), cursors in `ingest.state_dir` (one file per topic prefix)."""
-    sources = build_sources(config.sources)
+def build_ingest(
+    config: VeilleConfig, stop: threading.Event, sources: Sequence[Source] | None = None
+) -> IngestWorker:
+    """Sources from `sources:` (or those given), queries compiled once (a malformed one
+    fails here, with its position), cursors in `ingest.state_dir` (one file per prefix)."""
     matcher = BrandMatcher(config.tenants)
     producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
     store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
     topics = Topics(config.kafka.topic_prefix)
-    return IngestWorker(sources, matcher, producer, topics, store, config.ingest, stop)
+    polled = build_sources(config.sources) if sources is None else sources
+    return IngestWorker(
+        polled, matcher, producer, topics, store, config.ingest, config.event_time, stop
+    )
 
 
 def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
-    """`veille ingest push`: the HTTP push endpoint, producing through an ingest worker
-    with no polled source (its own state file: `<prefix>push.` in ingest.state_dir)."""
-    worker = IngestWorker(
-        [], BrandMatcher(config.tenants),
-        DurableProducer(make_producer(config.kafka, "veille-ingest-push")),
-        Topics(config.kafka.topic_prefix),
-        CursorStore.for_prefix(config.ingest.state_dir, f"{config.kafka.topic_prefix}push."),
-        config.ingest, stop,
-    )  # fmt: skip
-    server = PushServer(config.ingest.push, {t.id for t in config.tenants}, worker)
-    return PushService(server, worker, stop)
+    """`veille ingest push`: the HTTP push endpoint, delivering through the assembler and a
+    sink of its own (its own state file: `<prefix>push.` in ingest.state_dir)."""
+    store = CursorStore.for_prefix(config.ingest.state_dir, f"{config.kafka.topic_prefix}push.")
+    producer = DurableProducer(make_producer(config.kafka, "veille-ingest-push"))
+    sink = MentionSink(
+        producer, Topics(config.kafka.topic_prefix), store, config.ingest.produce_timeout_s
+    )
+    assembler = BatchAssembler(
+        BrandMatcher(config.tenants), store, config.ingest, config.event_time
+    )
+    intake = DirectIntake(assembler, sink)
+    tenants = {t.id for t in config.tenants}
+    server = PushServer(config.ingest.push, config.event_time, tenants, intake)
+    return PushService(server, intake, store, stop)
 
 
 @dataclass
 class PushService:
     server: PushServer
-    worker: IngestWorker
+    intake: DirectIntake
+    store: CursorStore
     stop_event: threading.Event
 
     def run(self) -> None:
         try:
             self.server.serve(self.stop_event)
         finally:
-            self.worker.close()
+            try:
+                self.intake.close()
+            finally:
+                self.store.close()
 
 
 def _stream_worker(

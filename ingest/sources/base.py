@@ -3,11 +3,15 @@
 A source is polled with its last committed cursor and answers a Fetched batch: the items it
 found and the cursor to commit once they are durable in Kafka. It never commits anything
 itself, so a batch that could not be produced is fetched again (the worker dedups by id).
+
+Optional capabilities are Protocols a source class may also satisfy (checked with
+isinstance): `Observing` (looks posts up by id, for re-observation), `Completing` (fills a
+matched item's text, e.g. a blog's article), `Watched` (goes silent after a quiet spell).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ingest.http import SafeClient
 
@@ -59,15 +63,42 @@ class Fetched:
     rejected: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-class Source(Protocol):
-    """One configured source. `poll` raises SourceError on any failure of its own."""
+class Origin(Protocol):
+    """Where items come from: what their mentions name (`source`, `source_kind`) and whose
+    brand queries they are matched against (None: every tenant's)."""
 
     id: str
     kind: str
-    interval_s: float
     tenants: set[str] | None
 
+
+class Source(Origin, Protocol):
+    """One configured, polled source. `poll` raises SourceError on any failure of its own."""
+
+    interval_s: float
+
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched: ...
+
+
+@runtime_checkable
+class Observing(Protocol):
+    """Can look posts up by id: their current engagement, for re-observation."""
+
+    async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]: ...
+
+
+@runtime_checkable
+class Completing(Protocol):
+    """Completes a matched item (called for matched items only, once per item)."""
+
+    async def complete(self, client: SafeClient, item: FeedItem) -> FeedItem: ...
+
+
+@runtime_checkable
+class Watched(Protocol):
+    """No new item for `silent_after_s` (None: never) → source_silent."""
+
+    silent_after_s: float | None
 
 
 class _SourceSettings(Protocol):
@@ -80,15 +111,20 @@ class _SourceSettings(Protocol):
     @property
     def tenants(self) -> list[str] | None: ...
 
+    @property
+    def silent_after_s(self) -> float | None: ...
+
 
 S = TypeVar("S", bound=_SourceSettings)
 
 
 class ConfiguredSource(Generic[S]):
-    """What every polled source keeps of its settings (its `Source` attributes)."""
+    """What every polled source keeps of its settings (its `Source` and `Watched`
+    attributes)."""
 
     def __init__(self, settings: S) -> None:
         self.settings = settings
         self.id = settings.id
         self.interval_s = settings.poll_interval_s
         self.tenants = set(settings.tenants) if settings.tenants else None
+        self.silent_after_s = settings.silent_after_s

@@ -1,126 +1,322 @@
-"""HTTP push: `POST /ingest/{tenant}` for data providers and agencies' own tools.
+"""HTTP push: `POST /ingest/{tenant}` for data providers and agencies' own tools, served by
+FastAPI on uvicorn (asyncio: an idle connection costs a socket, not a thread).
 
 Request: `Authorization: Bearer <the tenant's token>` (ingest.push.tokens, from the
 environment), a JSON body that is one IncomingPost (schemas/mention.py) or a list of them.
 The posts are matched against that tenant's brand queries only and produced like any
-source's items (source `push-<tenant>`, kind `push`; dedup by post id and canonical URL).
+source's items (origin `push-<tenant>`, kind `push`; dedup by post id and canonical URL),
+through the BatchAssembler and a MentionSink (ingest/intake.py).
 
-Answers: 202 {"accepted": posts, "mentions": produced} once the mentions are durable in
-Kafka (acks=all) — never before, so a 202 means nothing can be lost; 400 with the first
-validation problems; 401 without a valid token (compared in constant time); 404 for an
-unknown tenant or path; 413 over `max_body_bytes` or `max_posts`; 503 with Retry-After when
-Kafka did not take the batch (the client sends it again; ids make the repeat harmless).
+Answers (OpenAPI at /openapi.json; `veille schemas export` writes it too):
+- 202 {"accepted": posts, "mentions": produced} once the mentions are durable in Kafka
+  (acks=all) — never before, so a 202 means nothing can be lost;
+- 400 {"error", "problems"}: a malformed request line or Content-Length (uvicorn's h11),
+  invalid JSON, JSON nested deeper than `max_json_depth`, the first validation problems, or
+  a post whose `published_at` the event-time rule refuses (`N.published_at: why`,
+  schemas/event_time.py); nothing of such a request is stored;
+- 401 for every request without the tenant's token (compared in constant time), an unknown
+  tenant included: the answer never tells which tenants exist;
+- 408 when the body is not received within `read_timeout_s`;
+- 413 over `max_body_bytes` (counted on the bytes read: chunked bodies too) or
+  `max_posts`; at most twice the limit is ever read, the connection is then closed;
+- 429 + Retry-After over the tenant's rate (`rate_per_s`, bursts of `burst` requests);
+- 503 + Retry-After when Kafka did not take the batch (send it again: ids absorb repeats),
+  or over `max_connections` requests and connections at once.
 """
 
+import asyncio
 import hmac
-import json
 import logging
+import math
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pydantic import TypeAdapter, ValidationError
+import anyio
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import from_json
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ingest.sources.base import FeedItem
+from ingest.ratelimit import TokenBucket
+from ingest.sources.base import FeedItem, Origin
 from ingest.sources.replay import post_item
-from schemas.config import PushSettings
+from schemas.config import EventTimeSettings, PushSettings
+from schemas.event_time import event_time_problem
 from schemas.mention import IncomingPost
 
 log = logging.getLogger(__name__)
 
+PATH = "/ingest/{tenant}"
 _POSTS = TypeAdapter(list[IncomingPost])
+_BODY = TypeAdapter(IncomingPost | list[IncomingPost])
+_NO_TOKEN = b"\x00" * 32  # compared against when the tenant has no token: same cost
+_RETRY_KAFKA_S = 5
 
 
 class PushedSource:
-    """The pseudo-source of one tenant's pushed posts."""
+    """The Origin of one tenant's pushed posts."""
 
     kind = "push"
-    interval_s = 0.0
 
     def __init__(self, tenant: str) -> None:
         self.id = f"push-{tenant}"  # seen ids are per tenant: two tenants may push post "42"
-        self.tenants = {tenant}
+        self.tenants: set[str] | None = {tenant}
 
 
 class Deliverer(Protocol):
-    def deliver_items(self, source: Any, items: list[FeedItem]) -> int: ...
+    """Delivers a tenant's posts durably (ingest/intake.py); raises if Kafka did not take them."""
+
+    def deliver_items(self, origin: Origin, items: list[FeedItem]) -> int: ...
+
+
+class Accepted(BaseModel):
+    accepted: int
+    mentions: int
+
+
+class Problem(BaseModel):
+    error: str
+    problems: list[str] = []
+
+
+class Refused(Exception):
+    """An answer other than 202; `close`: the body was not read, the connection ends."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        problems: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.body = Problem(error=error, problems=problems or [])
+        self.headers = dict(headers or {}) | ({"Connection": "close"} if close else {})
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body.model_dump(), self.status, self.headers)
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class PushEndpoint:
+    """The request's contract, in order: auth → rate → body → JSON → posts → Kafka."""
+
+    def __init__(
+        self,
+        settings: PushSettings,
+        event_time: EventTimeSettings,
+        tenants: set[str],
+        sink: Deliverer,
+    ) -> None:
+        self._settings = settings
+        self._event_time = event_time
+        self._tokens = {t: s.get_secret_value().encode() for t, s in settings.tokens.items()}
+        self._tenants = tenants
+        self._sink = sink
+        self._rate = TokenBucket(settings.rate_per_s, settings.burst)
+
+    async def handle(self, tenant: str, request: Request) -> Accepted:
+        self._authenticate(tenant, request.headers.get("authorization", ""))
+        wait_s = self._rate.take(tenant)
+        if wait_s > 0:
+            retry = str(math.ceil(wait_s))
+            raise Refused(429, "rate limit: retry later", headers={"Retry-After": retry})
+        posts = self._posts(await self._body(request))
+        items = [post_item(p, None) for p in posts]
+        try:
+            produced = await anyio.to_thread.run_sync(
+                self._sink.deliver_items, PushedSource(tenant), items
+            )
+        except Exception as exc:
+            log.warning("push: %s: %d post(s) not durable, client told to retry: %s",
+                        tenant, len(posts), exc)  # fmt: skip
+            later = {"Retry-After": str(_RETRY_KAFKA_S)}
+            raise Refused(503, "not stored, retry", headers=later) from None
+        return Accepted(accepted=len(posts), mentions=produced)
+
+    def _authenticate(self, tenant: str, header: str) -> None:
+        scheme, _, given = header.partition(" ")
+        token = self._tokens.get(tenant) if tenant in self._tenants else None
+        same = hmac.compare_digest(given.strip().encode(), token or _NO_TOKEN)
+        if not (same and token is not None and scheme.lower() == "bearer"):
+            headers = {"WWW-Authenticate": "Bearer"}
+            raise Refused(401, "missing or wrong token", headers=headers, close=True)
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, at most `max_body_bytes` of it kept. Over the limit, up to as much again
+        is read and dropped before the 413, so that a client still sending hears the answer
+        rather than a reset; a body declared beyond that is not read at all."""
+        limit = self._settings.max_body_bytes
+        declared = request.headers.get("content-length")  # h11 checked it is digits
+        too_big = Refused(413, f"body over {limit} bytes", close=True)
+        if declared is not None and int(declared) > 2 * limit:
+            raise too_big
+        body, received = bytearray(), 0
+        try:
+            async with asyncio.timeout(self._settings.read_timeout_s):
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    if received > 2 * limit:
+                        raise too_big
+                    if received <= limit:
+                        body += chunk
+        except TimeoutError:
+            raise Refused(408, "body not received in time", close=True) from None
+        if received > limit:
+            raise too_big
+        return bytes(body)
+
+    def _posts(self, body: bytes) -> list[IncomingPost]:
+        try:
+            data = from_json(body)
+        except ValueError as exc:  # includes nesting beyond the parser's recursion limit
+            raise Refused(400, "invalid JSON", [str(exc)]) from None
+        depth = self._settings.max_json_depth
+        if json_depth(data) > depth:
+            raise Refused(400, "invalid JSON", [f"nested deeper than {depth} levels"])
+        try:
+            posts = _POSTS.validate_python(data if isinstance(data, list) else [data])
+        except ValidationError as exc:
+            problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]]
+            raise Refused(400, "invalid posts", problems) from None
+        if len(posts) > self._settings.max_posts:
+            raise Refused(413, f"more than {self._settings.max_posts} posts")
+        dated = self._misdated(posts, datetime.now(UTC))
+        if dated:
+            raise Refused(400, "invalid posts", dated)
+        return posts
+
+    def _misdated(self, posts: list[IncomingPost], received_at: datetime) -> list[str]:
+        """`N.published_at: why` for the first posts the event-time rule refuses."""
+        problems = (
+            (n, event_time_problem(p.published_at, received_at, self._event_time))
+            for n, p in enumerate(posts)
+        )
+        return [f"{n}.published_at: {why}" for n, why in problems if why][:5]
+
+
+def build_app(endpoint: PushEndpoint) -> FastAPI:
+    app = FastAPI(title="veille push", version="1", docs_url=None, redoc_url=None)
+    answers: dict[int | str, dict[str, Any]] = {
+        code: {"model": Problem, "description": what}
+        for code, what in [
+            (400, "malformed request, JSON or posts"),
+            (401, "missing or wrong token, or unknown tenant"),
+            (408, "body too slow"),
+            (413, "body or post count over the limit"),
+            (429, "over the tenant's rate: see Retry-After"),
+            (503, "not stored (Kafka), retry after Retry-After"),
+        ]
+    }
+
+    @app.post(PATH, status_code=202, response_model=Accepted, responses=answers)
+    async def ingest(tenant: str, request: Request) -> Any:
+        """Posts for `tenant`'s brand queries; 202 once durable in Kafka."""
+        try:
+            return await endpoint.handle(tenant, request)
+        except Refused as refused:
+            return refused.response()
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            body = _BODY.json_schema(ref_template="#/components/schemas/{model}")
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                body.pop("$defs", {})
+            )
+            schema["components"]["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"}
+            }
+            operation = schema["paths"][PATH]["post"]
+            operation["security"] = [{"bearer": []}]
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": body}},
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+class _IdleClosingH11(H11Protocol):
+    """uvicorn's h11 protocol, plus: a new connection that sends nothing is closed after the
+    keep-alive timeout too (uvicorn times out only those kept alive after a response)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
 
 
 class PushServer:
-    def __init__(self, settings: PushSettings, tenants: set[str], sink: Deliverer) -> None:
+    """Binds at construction (a taken port fails here); `serve(stop)` until `stop` is set."""
+
+    def __init__(
+        self,
+        settings: PushSettings,
+        event_time: EventTimeSettings,
+        tenants: set[str],
+        sink: Deliverer,
+    ) -> None:
+        self.app = build_app(PushEndpoint(settings, event_time, tenants, sink))
         self._settings = settings
-        self._tenants = tenants
-        self._sink = sink
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                status, body, headers = server.handle(self.path, dict(self.headers), self)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.http = ThreadingHTTPServer((settings.host, settings.port), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://{settings.host}:{self.http.server_address[1]}"
-
-    def handle(
-        self, path: str, headers: dict[str, str], request: BaseHTTPRequestHandler
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        length = int(headers.get("Content-Length") or 0)
-        if length > self._settings.max_body_bytes:
-            request.close_connection = True  # the body is not read: the connection ends
-            return 413, {"error": f"body over {self._settings.max_body_bytes} bytes"}, {}
-        raw = request.rfile.read(length)  # read before any answer: keep-alive stays in sync
-        parts = path.split("?")[0].strip("/").split("/")
-        if len(parts) != 2 or parts[0] != "ingest" or parts[1] not in self._tenants:
-            return 404, {"error": "unknown path or tenant"}, {}
-        tenant = parts[1]
-        token = self._settings.tokens.get(tenant)
-        given = headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if token is None or not hmac.compare_digest(
-            given.encode(), token.get_secret_value().encode()
-        ):
-            return 401, {"error": "missing or wrong token"}, {"WWW-Authenticate": "Bearer"}
-        try:
-            data = json.loads(raw)
-            posts = _POSTS.validate_python(data if isinstance(data, list) else [data])
-        except ValueError as exc:
-            problems = (
-                [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]]
-                if isinstance(exc, ValidationError)
-                else [str(exc)]
-            )
-            return 400, {"error": "invalid posts", "problems": problems}, {}
-        if len(posts) > self._settings.max_posts:
-            return 413, {"error": f"more than {self._settings.max_posts} posts"}, {}
-        items = [post_item(p, None) for p in posts]
-        try:
-            produced = self._sink.deliver_items(PushedSource(tenant), items)
-        except Exception as exc:
-            log.warning(
-                "push: %s: %d post(s) not durable, client told to retry: %s",
-                tenant,
-                len(posts),
-                exc,
-            )
-            return 503, {"error": "not stored, retry"}, {"Retry-After": "5"}
-        return 202, {"accepted": len(posts), "mentions": produced}, {}
+        self._socket = socket.create_server((settings.host, settings.port), backlog=2048)
+        self.url = f"http://{settings.host}:{self._socket.getsockname()[1]}"
 
     def serve(self, stop: threading.Event) -> None:
-        thread = threading.Thread(target=self.http.serve_forever, daemon=True)
-        thread.start()
+        config = uvicorn.Config(
+            self.app,
+            http=_IdleClosingH11,
+            limit_concurrency=self._settings.max_connections,
+            timeout_keep_alive=math.ceil(self._settings.idle_timeout_s),
+            timeout_graceful_shutdown=10,
+            h11_max_incomplete_event_size=64 * 1024,  # a request head: no more
+            backlog=2048,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+
+        def stop_when_asked() -> None:
+            stop.wait()
+            server.should_exit = True
+
+        threading.Thread(target=stop_when_asked, daemon=True).start()
         log.info("push: listening on %s", self.url)
-        stop.wait()
-        self.http.shutdown()
-        self.http.server_close()
+        try:
+            server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
+
+
+def push_openapi() -> dict[str, Any]:
+    """The push API's OpenAPI document (default settings), for `veille schemas export`."""
+
+    class _Nowhere:
+        def deliver_items(self, origin: Origin, items: list[FeedItem]) -> int:
+            raise RuntimeError("documentation only")
+
+    endpoint = PushEndpoint(PushSettings(), EventTimeSettings(), set(), _Nowhere())
+    return build_app(endpoint).openapi()

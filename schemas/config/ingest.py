@@ -161,7 +161,19 @@ class PushSettings(SettingsModel):
         "(a - in the tenant id written _), or all as JSON in VEILLE__INGEST__PUSH__TOKENS",
     )
     max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    """Counted on the bytes read (chunked bodies too); over it: 413."""
     max_posts: Annotated[int, Field(ge=1)] = 5000
+    max_json_depth: Annotated[int, Field(ge=3, le=128)] = 16
+    """Deeper JSON is a 400 before any post is read (a post needs 4 levels)."""
+    max_connections: Annotated[int, Field(ge=1)] = 512
+    """Connections and requests in flight at once; beyond: 503 for the newcomers."""
+    idle_timeout_s: Annotated[float, Field(gt=0)] = 5.0
+    """A connection with no request (new, or kept alive after one) is closed after this."""
+    read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
+    """A body not fully received within this: 408."""
+    rate_per_s: Annotated[float, Field(gt=0)] = 20.0
+    """Requests per second per tenant, on average; beyond the burst: 429 + Retry-After."""
+    burst: Annotated[int, Field(ge=1)] = 40
 
 
 class IngestSettings(SettingsModel):

@@ -122,9 +122,9 @@ def test_each_bad_feed_fails_alone_with_its_reason(
     assert "169.254.169.254" in errors["to-metadata"] and "non-public" in errors["to-metadata"]
     assert not http.hits("/latest/meta-data/")
     # the server's Retry-After pushes the next poll back; a plain 500 only backs off
-    assert worker._next_poll["limited"] - time.monotonic() > 100
-    assert worker._next_poll["unavailable"] - time.monotonic() > 800
-    assert worker._next_poll["server-error"] - time.monotonic() < 400
+    assert worker.scheduler.next_poll["limited"] - time.monotonic() > 100
+    assert worker.scheduler.next_poll["unavailable"] - time.monotonic() > 800
+    assert worker.scheduler.next_poll["server-error"] - time.monotonic() < 400
     for name in routes:
         if name != "good":
             assert any(
@@ -182,19 +182,12 @@ def test_a_host_retry_after_holds_every_source_on_that_host(
 ) -> None:
     http.route("/a", Reply(429, b"", {"Retry-After": "300"}))
     http.route("/b", Reply(body=GOOD))
-    sources = [{"id": "a", "type": "rss", "url": f"{http.base}/a"}]
+    sources = [{"id": n, "type": "rss", "url": f"{http.base}/{n}"} for n in ("a", "b")]
     config = feed_config(stack, tmp_path, sources)
     worker = build_ingest(config, threading.Event())
-    worker._sources.append(
-        worker._sources[0].__class__(
-            worker._sources[0].settings.model_copy(update={"id": "b", "url": f"{http.base}/b"})
-        )
-    )
-    worker._next_poll["b"] = time.monotonic() + 3600  # b is not due in the first round
-    worker._failures["b"] = 0
-    worker.stats.health["b"] = worker._new_health(worker._sources[1])
+    worker.scheduler.next_poll["b"] = time.monotonic() + 3600  # b is not due in the first round
     assert worker.run_once() == 0
-    worker._next_poll["b"] = 0.0
+    worker.scheduler.next_poll["b"] = 0.0
     assert worker.run_once() == 0
     assert "Retry-After" in (worker.stats.health["b"].last_error or "")
     assert not http.hits("/b")  # the host was left alone

@@ -84,7 +84,7 @@ def test_restart_resumes_from_the_committed_cursor(
     assert second.run_once() == 0
     assert http.hits("/feed")[-1].headers.get("If-None-Match") == '"2"'
     feed.posts.append(post("c"))
-    second._next_poll["news"] = 0.0
+    second.scheduler.next_poll["news"] = 0.0
     assert second.run_once() == 1  # only c: a and b were remembered across the restart
     second.close()
     assert sorted(m.native_id for m in raw_mentions(config, 3)) == ["a", "b", "c"]
@@ -111,13 +111,13 @@ def test_kafka_down_slows_ingest_and_loses_nothing(
         assert worker.run_once() == 1
         broker.stop()
         feed.posts.append(post("b"))
-        worker._next_poll["news"] = 0.0
+        worker.scheduler.next_poll["news"] = 0.0
         assert worker.run_once() == 0  # Kafka did not take b: nothing remembered
         assert worker._store.cursor("news") == {"etag": '"1"'}
         assert not worker._store.seen("news", ["b"])
-        assert worker._next_poll["news"] > time.monotonic()  # backed off, not dropped
+        assert worker.scheduler.next_poll["news"] > time.monotonic()  # backed off, not dropped
         requests = len(http.hits("/feed"))
-        worker._next_poll["news"] = 0.0
+        worker.scheduler.next_poll["news"] = 0.0
         assert worker.run_once() == 0
         assert len(http.hits("/feed")) == requests  # paused: nothing fetched while Kafka is down
         worker.close()
@@ -174,14 +174,14 @@ def test_a_failing_source_goes_silent_then_recovers(
     prepare(config)
     worker = build_ingest(config, threading.Event())
     for _ in range(4):
-        worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+        worker.scheduler.next_poll = dict.fromkeys(worker.scheduler.next_poll, 0.0)
         worker.run_once()
     path = tmp_path / "veille.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
     assert main(["--config", str(path), "ingest", "health"]) == 1
     assert "SILENT" in capsys.readouterr().out.split("flaky")[1].splitlines()[0]
     state["up"] = True
-    worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)
+    worker.scheduler.next_poll = dict.fromkeys(worker.scheduler.next_poll, 0.0)
     worker.run_once()
     assert main(["--config", str(path), "ingest", "health"]) == 0
     worker.close()
@@ -217,13 +217,9 @@ def test_a_poison_item_is_dead_lettered_and_the_rest_goes_on(
 ) -> None:
     config = config_for(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, [])
     prepare(config)
-    worker = build_ingest(config, threading.Event())
-    worker._sources = [PoisonSource()]
-    worker._next_poll = {"poison": 0.0}
-    worker._failures = {"poison": 0}
-    worker.stats.health = {"poison": worker._new_health(worker._sources[0])}
+    worker = build_ingest(config, threading.Event(), sources=[PoisonSource()])
     assert worker.run_once() == 1
-    worker._next_poll = {"poison": 0.0}
+    worker.scheduler.next_poll["poison"] = 0.0
     assert worker.run_once() == 0  # the poison item is not retried forever
     worker.close()
     [fine] = raw_mentions(config, 1)

@@ -85,7 +85,8 @@ def test_rss_items_become_one_mention_per_tenant(
     stop = threading.Event()
     worker = build_ingest(config, stop)
     first = worker.run_once()
-    worker._next_poll = dict.fromkeys(worker._next_poll, 0.0)  # make both due again
+    # make both due again
+    worker.scheduler.next_poll = dict.fromkeys(worker.scheduler.next_poll, 0.0)
     second = worker.run_once()
 
     assert first == 5  # p1, p2, p5 once each; p3 once for each tenant

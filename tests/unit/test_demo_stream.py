@@ -1,7 +1,10 @@
 """The bundled demo weekend: deterministic, quiet, then an accelerating crisis."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from schemas.event_time import event_time_problem
+from tests.helpers import make_config
+from veille.demo.run import demo_config
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
 
 
@@ -36,3 +39,13 @@ def test_every_post_names_a_brand() -> None:
             or "#airvolaris" in text
             or ("maison lumen" in text)
         ), post.text
+
+
+def test_the_demo_weekend_is_believed_in_the_years_ahead() -> None:
+    config = make_config("127.0.0.1:9", "http://127.0.0.1:9", event_time={})  # the defaults
+    posts = demo_weekend()
+    in_2031 = datetime(2031, 6, 1, tzinfo=UTC)
+    assert event_time_problem(posts[0].published_at, in_2031, config.event_time)  # the floor
+    rule = demo_config(config).event_time
+    assert all(event_time_problem(p.published_at, in_2031, rule) is None for p in posts)
+    assert rule.max_future_skew_s == config.event_time.max_future_skew_s

@@ -58,7 +58,11 @@ def test_topic_names_and_prefix() -> None:
 def test_schemas_export_writes_one_valid_json_schema_per_contract(tmp_path: Path) -> None:
     assert main(["schemas", "export", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(f"{name}.schema.json" for name in JSON_SCHEMAS)
+    contracts = [f"{name}.schema.json" for name in JSON_SCHEMAS]
+    assert written == sorted([*contracts, "push-api.openapi.json"])
+    push_api = json.loads((tmp_path / "push-api.openapi.json").read_text())
+    assert "IncomingPost" in push_api["components"]["schemas"]
+    assert "/ingest/{tenant}" in push_api["paths"]
     mention_schema = json.loads((tmp_path / "mention.v1.schema.json").read_text())
     assert "published_at" in mention_schema["required"]
     assert mention_schema["additionalProperties"] is False

@@ -3,6 +3,10 @@
 Shows live progress; the page prints when it fires. Without `--once` the workers keep
 running after the weekend until Ctrl-C; with `--once` it exits when every post has gone
 through, 0 only if the crisis was paged.
+
+The weekend is a fixed one (November 2026) fetched at today's date: `demo_config` lifts the
+event-time floor (`event_time.max_age_days`) for the demo only, so it keeps replaying in
+the years ahead; the future-skew bound stays, and no production config is changed.
 """
 
 import sys
@@ -18,6 +22,12 @@ from veille.stack import EmbeddedStack
 
 DEMO_BRAND = "air-volaris"
 DRAIN_TIMEOUT_S = 120.0
+
+
+def demo_config(config: VeilleConfig) -> VeilleConfig:
+    """`config` with no event-time floor: the demo's posts are old by design."""
+    event_time = config.event_time.model_copy(update={"max_age_days": None})
+    return config.model_copy(update={"event_time": event_time})
 
 
 class Progress:
@@ -66,6 +76,7 @@ def _drained(running: RunningWorkers, server: DemoFeedServer, last_post: float) 
 def run_demo(
     config: VeilleConfig, once: bool, speed: float | None, out: TextIO = sys.stdout
 ) -> int:
+    config = demo_config(config)
     stack = EmbeddedStack(config.stack)
     started_stack = not stack.status().running
     print(f"starting the embedded stack in {stack.data_dir} …", file=out, flush=True)
