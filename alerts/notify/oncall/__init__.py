@@ -15,7 +15,8 @@ wall-clock times of the schedule's IANA zone (Europe/Paris by default), and each
 the first time that clock reads it: a 02:30 handoff on the spring-forward night happens at
 the jump (03:00 local), one on the autumn night at the first 02:30, and 30-minute shifts
 (Australia/Lord_Howe) follow the same rule. Shifts therefore tile time: no gap, no overlap,
-no hour lost (the shift over the night is an hour, or 30 minutes, shorter or longer).
+no hour lost; only the shifts around the night are shorter or longer, by the skipped or
+repeated time.
 """
 
 from alerts.notify.oncall.escalation import EscalationStep, escalation_steps

@@ -8,9 +8,11 @@ time or later**:
 - in the autumn repeated hour (02:30 shows twice), it happens at the first 02:30 (CEST);
 - the same holds for zones that shift by 30 minutes (Australia/Lord_Howe, +10:30 ↔ +11:00).
 This mapping never decreases (a later wall time never maps to an earlier instant), so the
-shifts of a rotation, cut at their handoffs, tile time with no gap and no overlap: a shift
-that spans the spring night lasts an hour less, one that spans the autumn night an hour
-more, and no instant is covered twice or left out.
+shifts of a rotation, cut at their handoffs, tile time with no gap and no overlap, and no
+instant is covered twice or left out. What changes is how long shifts last: the shifts
+around the spring jump lose, together, exactly the skipped hour (a 02:30 handoff at the
+03:00 jump: 23 h 30 before and after it; a 09:00 handoff: one 23 h shift), and the shift
+that holds the autumn night gains the repeated hour (25 h).
 """
 
 from datetime import UTC, datetime, timedelta
