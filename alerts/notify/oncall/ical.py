@@ -26,6 +26,8 @@ import recurring_ical_events
 from alerts.notify.oncall.wallclock import instant
 from schemas.config import LayerSettings, PersonSettings
 
+_MARGIN = timedelta(days=1)
+
 
 class CalendarError(ValueError):
     """An iCalendar layer cannot be used; the message names the file and the event."""
@@ -60,8 +62,13 @@ def shifts_between(
     """The calendar's shifts that overlap [start, end), in the file's order."""
     path = _path(layer)
     calendar = _calendar(path)
-    events = recurring_ical_events.of(calendar).between(start, end)
-    return [_shift(path, event, people, zone) for event in events]
+    # recurring-ical-events 3.8 selects occurrences by DTSTART + the series' duration in
+    # absolute time, which misses the last hour of a TZID occurrence that spans a
+    # daylight-saving change; so the query is a day wider and each occurrence's own
+    # DTSTART/DTEND decides.
+    events = recurring_ical_events.of(calendar).between(start - _MARGIN, end + _MARGIN)
+    shifts = (_shift(path, event, people, zone) for event in events)
+    return [s for s in shifts if s.start < end and s.end > start]
 
 
 def check_calendar(layer: LayerSettings, people: list[PersonSettings], zone: ZoneInfo) -> int:
