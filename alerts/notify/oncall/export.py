@@ -18,7 +18,7 @@ def export_ical(
     calendar = icalendar.Calendar()
     calendar.add("PRODID", "-//veille//oncall//FR")
     calendar.add("VERSION", "2.0")
-    calendar.add("X-WR-CALNAME", f"Astreinte {schedule.name or schedule.id}")
+    calendar.add("X-WR-CALNAME", schedule.name or f"Astreinte {schedule.id}")
     for slot in timeline(oncall, schedule_id, start, end):
         if slot.coverage is None:
             continue
