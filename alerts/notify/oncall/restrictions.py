@@ -20,11 +20,19 @@ def allows(restrictions: Sequence[RestrictionSettings], zone: ZoneInfo, at: date
     if not restrictions:
         return True
     day = wall_clock(at, zone).date()
-    return any(
-        start <= at < end
-        for restriction in restrictions
-        for start, end in _windows_opening(restriction, zone, day - timedelta(days=7), day)
-    )
+    for restriction in restrictions:
+        start_day = restriction.window[0][0]
+        if start_day is None:  # daily, at most 24 h: opened today or yesterday
+            latest = day
+            previous = day - timedelta(days=1)
+        else:  # weekly, at most 7 days: opened on the last start weekday or the one before
+            latest = day - timedelta(days=(day.weekday() - start_day) % 7)
+            previous = latest - timedelta(days=7)
+        for opened in (latest, previous):
+            start, end = _window(restriction, zone, opened)
+            if start <= at < end:
+                return True
+    return False
 
 
 def windows_between(
@@ -34,27 +42,24 @@ def windows_between(
     first = wall_clock(start, zone).date() - timedelta(days=7)
     last = wall_clock(end, zone).date()
     for restriction in restrictions:
-        for opens, closes in _windows_opening(restriction, zone, first, last):
-            if opens < end and closes > start:
-                yield max(opens, start), min(closes, end)
+        start_day = restriction.window[0][0]
+        day = first
+        while day <= last:
+            if start_day is None or day.weekday() == start_day:
+                opens, closes = _window(restriction, zone, day)
+                if opens < end and closes > start:
+                    yield max(opens, start), min(closes, end)
+            day += timedelta(days=1)
 
 
-def _windows_opening(
-    restriction: RestrictionSettings, zone: ZoneInfo, first: date, last: date
-) -> Iterator[Window]:
-    """The windows that open on a local date in [first, last]."""
+def _window(restriction: RestrictionSettings, zone: ZoneInfo, day: date) -> Window:
+    """The window that opens on the local date `day`, as instants."""
     (start_day, start_minute), (end_day, end_minute) = restriction.window
-    if start_day is None:  # daily
+    if start_day is None or end_day is None:  # daily
         length = (end_minute - start_minute) % (24 * 60) or 24 * 60
     else:
-        assert end_day is not None
         week = 7 * 24 * 60
         length = ((end_day * 1440 + end_minute) - (start_day * 1440 + start_minute)) % week
         length = length or week
-    day = first
-    while day <= last:
-        if start_day is None or day.weekday() == start_day:
-            opens = datetime.combine(day, datetime.min.time()) + timedelta(minutes=start_minute)
-            closes = opens + timedelta(minutes=length)
-            yield instant(opens, zone), instant(closes, zone)
-        day += timedelta(days=1)
+    opens = datetime.combine(day, datetime.min.time()) + timedelta(minutes=start_minute)
+    return instant(opens, zone), instant(opens + timedelta(minutes=length), zone)
