@@ -1,8 +1,9 @@
 """Configuration: one YAML file (`VeilleConfig`), validated here, by concern:
 `infrastructure` (broker, search engine, stack, stream loop), `tenants` (tenants, brands,
-queries), `ingest` (sources, push), `enrich` (model, virality, clusters), `alerts` (detection,
-channels, routes). Secrets are SecretStr and come from the environment (veille.settings), so
-they never appear in logs or in the repo. Naming rule: see `schemas.config.base`.
+queries; `oncall`: their people, schedules, escalation policies), `ingest` (sources, push),
+`enrich` (model, virality, clusters), `alerts` (detection, channels, routes). Secrets are
+SecretStr and come from the environment (veille.settings), so they never appear in logs or
+in the repo. Naming rule: see `schemas.config.base`.
 """
 
 from schemas.config.alerts import (
@@ -51,6 +52,16 @@ from schemas.config.ingest import (
     XSourceSettings,
     YouTubeSourceSettings,
 )
+from schemas.config.oncall import (
+    EscalationLevelSettings,
+    EscalationPolicySettings,
+    LayerSettings,
+    OnCallSettings,
+    OverrideSettings,
+    PersonSettings,
+    RestrictionSettings,
+    ScheduleSettings,
+)
 from schemas.config.tenants import (
     BrandSettings,
     QuerySettings,
@@ -71,18 +82,26 @@ __all__ = [
     "DetectionSettings",
     "ElasticsearchSettings",
     "EnrichSettings",
+    "EscalationLevelSettings",
+    "EscalationPolicySettings",
     "EventTimeSettings",
     "FacebookSourceSettings",
     "IngestSettings",
     "KafkaSettings",
+    "LayerSettings",
     "MastodonSourceSettings",
+    "OnCallSettings",
+    "OverrideSettings",
     "PartialDetection",
+    "PersonSettings",
     "PushSettings",
     "QuerySettings",
     "RedditSourceSettings",
     "ReplaySourceSettings",
+    "RestrictionSettings",
     "RouteSettings",
     "RssSourceSettings",
+    "ScheduleSettings",
     "SentimentModelSettings",
     "SettingsModel",
     "Slug",
