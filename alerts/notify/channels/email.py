@@ -98,7 +98,10 @@ class EmailChannel:
             code, reply = smtp.rcpt(to)
             if code not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
-            return smtp.data(message.as_bytes(policy=SMTP))  # raises unless 250
+            code, reply = smtp.data(message.as_bytes(policy=SMTP))
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
+            return code, reply
 
 
 def email_message(notification: Notification, sender: str, to: str) -> EmailMessage:
