@@ -2,7 +2,10 @@
 implicit TLS with a throwaway CA (trustme), AUTH, the message as received, and how the
 server's refusals are classified."""
 
+import logging
+import socket
 import ssl
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -38,6 +41,7 @@ class Mailbox:
     tls_at_auth: list[bool] = field(default_factory=list)
     data_reply: str = "250 2.0.0 Ok: queued as 4QxyZ1"
     rcpt_reply: str | None = None
+    auth_reply: str | None = None
 
     async def handle_RCPT(
         self,
@@ -70,7 +74,8 @@ class Mailbox:
         self.logins.append(auth_data.login.decode())
         self.tls_at_auth.append(server.transport.get_extra_info("ssl_object") is not None)
         valid = (auth_data.login.decode(), auth_data.password.decode()) == (USER, PASSWORD)
-        return AuthResult(success=valid, handled=False)  # handled=False: the server answers 535
+        # handled=False: the server answers (535 unless auth_reply says otherwise).
+        return AuthResult(success=valid, handled=False, message=None if valid else self.auth_reply)
 
 
 @dataclass
@@ -209,3 +214,32 @@ def test_email_without_an_address_or_with_a_password_in_clear() -> None:
     assert not caught.value.recoverable
     with pytest.raises(ValueError, match="needs security"):
         EmailChannelSettings(security="none", username=USER, password=SecretStr(PASSWORD))
+
+
+@pytest.mark.parametrize("mode", ["535", "554", "refused", "timeout"])
+def test_a_failing_email_channel_leaks_no_password(
+    starttls: SmtpServer, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    """The configured password never appears in the error, its traceback or the channel's
+    logs, even when the server echoes it back (the test server's own log is left out)."""
+    caplog.set_level(logging.DEBUG)
+    secret = "configured-SECRET-pass"
+    changes: dict[str, Any] = {"password": SecretStr(secret), "timeout_s": 0.3}
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never speaks
+    if mode == "535":
+        starttls.mailbox.auth_reply = f"535 5.7.8 {secret} is wrong"
+    elif mode == "554":
+        changes["password"] = SecretStr(PASSWORD)
+        secret = PASSWORD
+        starttls.mailbox.data_reply = f"554 5.7.1 {PASSWORD} rejected"
+    elif mode == "refused":
+        changes["port"] = free_port()
+    else:
+        changes["port"] = silent.getsockname()[1]
+    with silent, pytest.raises(ChannelError) as caught:
+        EmailChannel("mail", starttls.settings(**changes)).send(notification())
+    error = caught.value
+    assert error.recoverable is (mode in ("refused", "timeout"))
+    logs = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")]
+    for text in [str(error), "".join(traceback.format_exception(error)), *logs]:
+        assert secret not in text

@@ -1,11 +1,12 @@
 """Keeping a channel's secrets (tokens, webhook URLs, passwords) out of what it says.
 
-`redact` replaces every form of a secret a message can carry: the value, its percent- and
-JSON-escaped forms and, for a URL, each of its parts of 6 characters or more (a webhook's
-path token, a Telegram bot token in the host position, a password in the userinfo).
-`redacting` does the same to the log records that the libraries a channel calls (httpx,
-httpcore, apprise) write while it is sending: httpx logs each request's full URL at INFO.
-`missing_secret` is the error a channel raises when its secret is not set.
+`redact` replaces every form of a secret a message can carry: the value, each of its words
+("Bearer <token>"), their percent- and JSON-escaped forms and, for a URL, each of its parts
+of 6 characters or more (a webhook's path token, a Telegram bot token in the host position,
+a password in the userinfo). `redacting` does the same to the log records that the libraries
+a channel calls (httpx, httpcore, apprise and its urllib3) write while it sends: httpx logs
+each request's full URL at INFO. `missing_secret` is the error a channel raises when its
+secret is not set.
 """
 
 import json
@@ -26,6 +27,7 @@ _LIBRARY_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "apprise",
+    "urllib3.connectionpool",  # apprise sends through requests
 )
 _ACTIVE: ContextVar[tuple[str, ...]] = ContextVar("channel_secrets", default=())
 
@@ -38,6 +40,10 @@ def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
         if not secret:
             continue
         forms.update(_escaped(secret))
+        # "Bearer <token>": the token alone too.
+        forms.update(
+            form for word in secret.split() if len(word) >= _MIN_PART for form in _escaped(word)
+        )
         if "://" in secret:
             forms.update(form for part in _url_parts(secret) for form in _escaped(part))
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
