@@ -152,7 +152,7 @@ def cmd_schemas_export(args: argparse.Namespace) -> int:
 def cmd_config_check(args: argparse.Namespace) -> int:
     config = _config(args)
     from ingest.matcher import BrandMatcher
-    from ingest.query import QueryError
+    from schemas.brand_query import QueryError
 
     try:
         BrandMatcher(config.tenants)  # every brand query compiles, or its position is named
@@ -205,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     from veille.model_cli import add_model_commands
 
     add_model_commands(commands, enrich_actions)
+    from veille.history_cli import add_history_commands
+
+    add_history_commands(commands)
     alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
     alert_actions = alerts.add_subparsers(dest="action", required=True)
     alert_actions.add_parser("run", help="the live alert worker").set_defaults(

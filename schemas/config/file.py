@@ -67,6 +67,10 @@ class VeilleConfig(SettingsModel):
     def tenant(self, tenant_id: str) -> TenantSettings:
         return next(t for t in self.tenants if t.id == tenant_id)
 
+    def competitor_brands(self) -> frozenset[tuple[str, str]]:
+        """(tenant, brand) of every brand of role `competitor`: tracked, never paged."""
+        return frozenset((t.id, b) for t in self.tenants for b in t.brand_ids("competitor"))
+
     def detection_rule_or_default(self, tenant_id: str, brand_id: str) -> DetectionSettings:
         """The brand's rule, or alerts.detection for a brand this file does not know."""
         known = any(b.id == brand_id for t in self.tenants if t.id == tenant_id for b in t.brands)
