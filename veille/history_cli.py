@@ -51,6 +51,26 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    import json
+
+    from history.api import create_app
+    from runtime.indices import make_client
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    app = create_app(config, client)
+    if args.action == "openapi":
+        with open(args.file, "w", encoding="utf-8") as out:
+            json.dump(app.openapi(), out, indent=2)
+        print(f"OpenAPI written to {args.file}", file=sys.stderr)
+        return 0
+    import uvicorn
+
+    uvicorn.run(app, host=config.history_api.host, port=config.history_api.port)
+    return 0
+
+
 def add_history_commands(commands: Any) -> None:
     """Register the analyst's commands on the top-level subparsers."""
     search = commands.add_parser("search", help="search a tenant's mentions (brand query language)")
@@ -61,3 +81,12 @@ def add_history_commands(commands: Any) -> None:
     search.add_argument("--format", choices=["table", "csv", "json"], default="table")
     search.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     search.set_defaults(func=cmd_search)
+
+    api = commands.add_parser("api", help="the history HTTP API (per-tenant bearer tokens)")
+    api_actions = api.add_subparsers(dest="action", required=True)
+    api_actions.add_parser("serve", help="serve on history_api.host:port").set_defaults(
+        func=cmd_api
+    )
+    openapi = api_actions.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("file")
+    openapi.set_defaults(func=cmd_api)

@@ -28,6 +28,9 @@ from schemas.config.enrich import (
 from schemas.config.file import (
     VeilleConfig,
 )
+from schemas.config.history import (
+    HistoryApiSettings,
+)
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
@@ -73,6 +76,7 @@ __all__ = [
     "EnrichSettings",
     "EventTimeSettings",
     "FacebookSourceSettings",
+    "HistoryApiSettings",
     "IngestSettings",
     "KafkaSettings",
     "MastodonSourceSettings",

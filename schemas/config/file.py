@@ -5,6 +5,7 @@ from pydantic import Field, ValidationError, model_validator
 from schemas.config.alerts import AlertsSettings, DetectionSettings, PartialDetection
 from schemas.config.base import SettingsModel, require_unique
 from schemas.config.enrich import EnrichSettings
+from schemas.config.history import HistoryApiSettings
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
@@ -27,6 +28,7 @@ class VeilleConfig(SettingsModel):
     demo: DemoSettings = Field(default_factory=DemoSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     event_time: EventTimeSettings = Field(default_factory=EventTimeSettings)
+    history_api: HistoryApiSettings = Field(default_factory=HistoryApiSettings)
     tenants: list[TenantSettings] = Field(min_length=1)
     sources: list[AnySourceSettings] = Field(default_factory=list)
 
