@@ -268,10 +268,14 @@ class BrandMonitor:
 
 
 class AlertDetector:
-    """Every brand's monitor. `observe` files a mention; `advance` closes buckets."""
+    """Every brand's monitor. `observe` files a mention; `advance` closes buckets.
+    Brands in `competitors` ((tenant, brand) of role `competitor`) are never monitored."""
 
-    def __init__(self, rule_for: RuleFor) -> None:
+    def __init__(
+        self, rule_for: RuleFor, competitors: frozenset[tuple[str, str]] = frozenset()
+    ) -> None:
         self._rule_for = rule_for
+        self._competitors = competitors
         self._monitors: dict[tuple[str, str], BrandMonitor] = {}
 
     def monitor(self, tenant: str, brand: str) -> BrandMonitor:
@@ -286,6 +290,8 @@ class AlertDetector:
         epoch = obs.published_at.timestamp()
         out: list[Transition] = []
         for brand in obs.brands:
+            if (obs.tenant, brand) in self._competitors:
+                continue
             monitor = self.monitor(obs.tenant, brand)
             monitor.add(obs, epoch)
             if watermark is not None:

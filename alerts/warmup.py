@@ -1,6 +1,6 @@
 """Warm-up: the detector keeps its state (baselines, open incidents) in memory. On start, the
 alert worker rebuilds it by feeding the last `alerts.warmup_days` of enriched mentions from the
-tenants' Elasticsearch indices through the detector, in event-time order, discarding the
+tenants' read aliases in Elasticsearch through the detector, in event-time order, discarding the
 transitions: they were published (and paged) before the restart, under the same
 deterministic incident ids. Mentions that Kafka then redelivers fall into buckets the warm-up
 already judged — counted as late, never twice — or into open ones, where an id counts once.
@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from alerts.detector import AlertDetector
 from alerts.observation import Observation
-from runtime.indices import mentions_index
+from runtime.indices import mentions_alias
 from schemas.config import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def warm_up(
     since: datetime,
 ) -> int:
     """Feed every tenant's mentions published since `since`; return how many were fed."""
-    streams = [_history(client, mentions_index(settings, tenant), since) for tenant in tenants]
+    streams = [_history(client, mentions_alias(settings, tenant), since) for tenant in tenants]
     count = 0
     watermark = float("-inf")
     for obs in heapq.merge(*streams, key=lambda o: o.published_at):

@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch
 from kafka.consumer.fetcher import ConsumerRecord
 
 from enrich.indexer import IndexStage
-from runtime.indices import ensure_templates, make_client, mentions_index
+from runtime.indices import ensure_templates, make_client, mention_index, mentions_alias
 from runtime.stream import Received
 from schemas.config import ElasticsearchSettings, StackSettings
 from schemas.enriched import EnrichedMention, Sentiment, Virality
@@ -75,7 +75,7 @@ def _documents(count: int) -> list[EnrichedMention]:
 def _count(client: Elasticsearch, settings: ElasticsearchSettings) -> int:
     total = 0
     for tenant in TENANTS:
-        index = mentions_index(settings, tenant)
+        index = mentions_alias(settings, tenant)
         client.indices.refresh(index=index)
         total += int(client.count(index=index)["count"])
     return total
@@ -89,10 +89,10 @@ def measure_baseline(url: str, docs: list[EnrichedMention], prefix: str) -> floa
     """One `index` request per document, as a naive sink would do."""
     settings = _settings(url, prefix)
     client = make_client(settings)
-    ensure_templates(client, settings)
+    ensure_templates(client, settings, list(TENANTS))
     started = time.perf_counter()
     for doc in docs:
-        client.index(index=mentions_index(settings, doc.tenant), id=doc.id,
+        client.index(index=mention_index(settings, doc.tenant, doc.published_at), id=doc.id,
                      document=doc.model_dump(mode="json"))  # fmt: skip
     elapsed = time.perf_counter() - started
     assert _count(client, settings) == len(docs), "baseline: documents missing"
@@ -103,7 +103,7 @@ def measure_stage(url: str, docs: list[EnrichedMention], prefix: str) -> float:
     """The index stage as the worker runs it: one `handle` per polled batch."""
     settings = _settings(url, prefix)
     client = make_client(settings)
-    ensure_templates(client, settings)
+    ensure_templates(client, settings, list(TENANTS))
     stage = IndexStage(client, settings)
     received = [
         Received(

@@ -10,7 +10,7 @@ import random
 import time
 
 from ingest.matcher import BrandMatcher
-from ingest.query import Text
+from schemas.brand_query import Text
 from schemas.config import TenantSettings
 
 TARGET_TEXTS_PER_S = 50_000

@@ -1,4 +1,8 @@
-"""Index stage: mentions.enriched → Elasticsearch, one index per tenant, `_id` = mention id.
+"""Index stage: mentions.enriched → Elasticsearch, `_id` = mention id, into the tenant's
+monthly index of the mention's `published_at` (runtime/indices/names.py): an engagement
+update (same id, same `published_at`) overwrites the document it updates. A source that
+changed a post's `published_at` across a month boundary would leave the older copy in the
+previous month's index (a known gap: no source seen so far redates a post).
 
 Uses `helpers.streaming_bulk`, which chunks and retries 429 with exponential backoff
 (`elasticsearch.bulk_max_retries`, waiting `bulk_initial_backoff_s` doubled at each retry up
@@ -20,7 +24,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from runtime.indices import bulk_options, mentions_index
+from runtime.indices import TenantTemplates, bulk_options, mention_index
 from runtime.stream import Received, Rejected
 from schemas.config import ElasticsearchSettings
 from schemas.enriched import EnrichedMention
@@ -36,6 +40,7 @@ class IndexStage:
     def __init__(self, client: Elasticsearch, settings: ElasticsearchSettings) -> None:
         self._client = client
         self._settings = settings
+        self._templates = TenantTemplates(client, settings)
         self.indexed_total = 0
 
     def _actions(self, latest: dict[str, Received[EnrichedMention]]) -> Iterator[dict[str, Any]]:
@@ -43,7 +48,7 @@ class IndexStage:
             mention = received.value
             yield {
                 "_op_type": "index",
-                "_index": mentions_index(self._settings, mention.tenant),
+                "_index": mention_index(self._settings, mention.tenant, mention.published_at),
                 "_id": mention.id,
                 "_source": mention.model_dump(mode="json"),
             }
@@ -51,6 +56,7 @@ class IndexStage:
     def handle(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
         by_id = {r.value.id: r for r in batch}  # the last version of each id wins
         versions = Counter(r.value.id for r in batch)
+        self._templates.ensure({r.value.tenant for r in batch})
         rejected: list[Rejected] = []
         results = helpers.streaming_bulk(
             self._client,

@@ -10,7 +10,7 @@ Contract:
   mention is assigned; the rebuild replaces whatever the worker held for the tenant. A tenant
   whose partition the worker lost (revoked and not assigned back, or lost when the group
   dropped the worker) is forgotten: another worker may cluster its mentions meanwhile.
-- What is read. The tenant's index (`<prefix>mentions-<tenant>`): its newest `limit`
+- What is read. The tenant's read alias (`<prefix>mentions-<tenant>.all`): its newest `limit`
   (`enrich.clusters.warmup_max_mentions`) mentions published within `max_age_hours` of its
   latest indexed mention — event time, not the wall clock, so a replay or a backlog warms the
   same — each with the cluster id and size it was indexed with (`NearDuplicateClusters.restore`).
@@ -42,7 +42,7 @@ from kafka import ConsumerRebalanceListener
 from kafka.structs import TopicPartition
 
 from enrich.clusters import ClusterMember, NearDuplicateClusters
-from runtime.indices import mentions_index
+from runtime.indices import mentions_alias
 from schemas.config import ElasticsearchSettings
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def indexed_members(
     """The tenant's newest `limit` indexed mentions published within `max_age` of its latest
     one, oldest first; [] without an index. Raises ClusterRebuildFailed if Elasticsearch fails.
     """
-    index = mentions_index(settings, tenant)
+    index = mentions_alias(settings, tenant)
     newest_first: list[ClusterMember] = []
     since: datetime | None = None
     after: list[Any] | None = None

@@ -1,7 +1,7 @@
 """BrandMatcher: every tenant's brand queries, compiled once, matched through an anchor index.
 
 Every query names anchors (words or prefixes, one of which must be in a text for it to
-match; see ingest.query). One Aho–Corasick automaton holds them all: a single C pass over
+match; see schemas.brand_query). One Aho–Corasick automaton holds them all: a single C pass over
 the text's ASCII skeleton (casefold, NFKD, non-ASCII dropped: about a microsecond) finds the
 queries sharing an anchor with the text (each query is indexed under its rarest keys: those
 fewest queries name); of those, a query that the keys present rule out (an AND-ed word or a
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from ingest.query import CompiledQuery, Text, ascii_skeleton, compile_query, fold
+from schemas.brand_query import CompiledQuery, Text, ascii_skeleton, compile_query, fold
 from schemas.config import TenantSettings
 
 

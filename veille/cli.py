@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     from veille.oncall_cli import add_oncall_commands
 
     add_oncall_commands(commands)
+    from veille.history_cli import add_history_commands
+
+    add_history_commands(commands)
     alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
     alert_actions = alerts.add_subparsers(dest="action", required=True)
     alert_actions.add_parser("run", help="the live alert worker").set_defaults(

@@ -61,7 +61,7 @@ def prepare(config: VeilleConfig) -> list[str]:
     created = ensure_topics(config.kafka)
     client = make_client(config.elasticsearch)
     try:
-        ensure_templates(client, config.elasticsearch)
+        ensure_templates(client, config.elasticsearch, [t.id for t in config.tenants])
     finally:
         client.close()
     return created
@@ -182,7 +182,7 @@ def build_index(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Enr
 def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[AlertInput]:
     topics = Topics(config.kafka.topic_prefix)
     channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
-    detector = AlertDetector(config.detection_rule_or_default)
+    detector = AlertDetector(config.detection_rule_or_default, config.competitor_brands())
     client = make_client(config.elasticsearch)
     store = IncidentStore(client, config.elasticsearch)
     if config.alerts.warmup_days:

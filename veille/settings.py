@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ingest.matcher import BrandMatcher
-from ingest.query import QueryError
+from schemas.brand_query import QueryError
 from schemas.config import VeilleConfig
 from veille.env_overrides import ENV_PREFIX, apply_env_overrides, env_name
 from veille.settings_schema import secrets_in

@@ -37,6 +37,9 @@ from schemas.config.enrich import (
 from schemas.config.file import (
     VeilleConfig,
 )
+from schemas.config.history import (
+    HistoryApiSettings,
+)
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
@@ -96,6 +99,7 @@ __all__ = [
     "EscalationPolicySettings",
     "EventTimeSettings",
     "FacebookSourceSettings",
+    "HistoryApiSettings",
     "IngestSettings",
     "KafkaSettings",
     "LayerSettings",

@@ -5,6 +5,7 @@ from pydantic import Field, ValidationError, model_validator
 from schemas.config.alerts import AlertsSettings, DetectionSettings, PartialDetection
 from schemas.config.base import SettingsModel, require_unique
 from schemas.config.enrich import EnrichSettings
+from schemas.config.history import HistoryApiSettings
 from schemas.config.infrastructure import (
     DemoSettings,
     ElasticsearchSettings,
@@ -27,6 +28,7 @@ class VeilleConfig(SettingsModel):
     demo: DemoSettings = Field(default_factory=DemoSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     event_time: EventTimeSettings = Field(default_factory=EventTimeSettings)
+    history_api: HistoryApiSettings = Field(default_factory=HistoryApiSettings)
     tenants: list[TenantSettings] = Field(min_length=1)
     sources: list[AnySourceSettings] = Field(default_factory=list)
 
@@ -72,6 +74,10 @@ class VeilleConfig(SettingsModel):
 
     def tenant(self, tenant_id: str) -> TenantSettings:
         return next(t for t in self.tenants if t.id == tenant_id)
+
+    def competitor_brands(self) -> frozenset[tuple[str, str]]:
+        """(tenant, brand) of every brand of role `competitor`: tracked, never paged."""
+        return frozenset((t.id, b) for t in self.tenants for b in t.brand_ids("competitor"))
 
     def detection_rule_or_default(self, tenant_id: str, brand_id: str) -> DetectionSettings:
         """The brand's rule, or alerts.detection for a brand this file does not know."""

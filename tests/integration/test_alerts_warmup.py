@@ -1,6 +1,7 @@
 """A restarted alert worker rebuilds its baselines from the indexed history: a daily rush it
 has seen for two weeks does not page, whereas a worker started cold pages it."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ from elasticsearch import helpers
 
 from alerts.observation import Observation, SentimentPart, ViralityPart
 from bench.scenarios import enriched_line
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mention_index
 from schemas.config import VeilleConfig
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
@@ -64,7 +65,8 @@ def test_warm_worker_knows_the_daily_rush_a_cold_one_does_not(stack: EmbeddedSta
                        alerts={"warmup_days": 21, "idle_partition_s": 1})  # fmt: skip
     prepare(warm)
     es = make_client(warm.elasticsearch)
-    helpers.bulk(es, ({"_index": mentions_index(warm.elasticsearch, TENANT),
+    helpers.bulk(es, ({"_index": mention_index(warm.elasticsearch, TENANT,
+                                               datetime.fromisoformat(json.loads(line)["published_at"])),
                        "_id": line.split(b'"id":"')[1][:32].decode(), "_source": line.decode()}
                       for line in history), refresh=True)  # fmt: skip
     assert pages(warm, traffic) == []

@@ -11,7 +11,7 @@ from enrich import warmup
 from enrich.warmup import indexed_members
 from ingest.cursors import CursorStore
 from ingest.delivery import MentionSink
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mention_index, mentions_alias
 from runtime.kafka import DurableProducer, make_producer
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, NearDuplicateCluster
@@ -62,7 +62,7 @@ def clusters_of(config: VeilleConfig, expected: int) -> dict[str, list[NearDupli
 
 def indexed_count(config: VeilleConfig) -> int:
     es = make_client(config.elasticsearch)
-    index = mentions_index(config.elasticsearch, "agence-horizon")
+    index = mentions_alias(config.elasticsearch, "agence-horizon")
     if not es.indices.exists(index=index):
         return 0
     es.indices.refresh(index=index)
@@ -146,8 +146,8 @@ def test_indexed_members_come_from_the_window_before_the_latest_indexed_mention(
         )
         for i, m in enumerate(story, start=1)
     ]
-    index = mentions_index(config.elasticsearch, "agence-horizon")
-    actions = ({"_index": index, "_id": d.id, "_source": d.model_dump(mode="json")} for d in docs)
+    actions = ({"_index": mention_index(config.elasticsearch, d.tenant, d.published_at),
+                "_id": d.id, "_source": d.model_dump(mode="json")} for d in docs)  # fmt: skip
     helpers.bulk(es, actions, refresh=True)
     window = timedelta(hours=1)  # the latest is at 22:03 (event time): old is out of it
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from runtime.deadletter import DeadLetterLimitExceeded
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mentions_alias
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
 from schemas.enriched import EnrichedMention
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 
 def indexed(config: VeilleConfig, tenant: str = "agence-horizon") -> dict[str, dict[str, object]]:
     es = make_client(config.elasticsearch)
-    index = mentions_index(config.elasticsearch, tenant)
+    index = mentions_alias(config.elasticsearch, tenant)
     if not es.indices.exists(index=index):
         return {}
     es.indices.refresh(index=index)

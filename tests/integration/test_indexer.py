@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mentions_alias
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
 from schemas.mention import Author
@@ -127,7 +127,7 @@ class ThrottlingProxy:
 
 def indexed_ids(config: VeilleConfig, tenant: str = "agence-horizon") -> list[str]:
     es = make_client(config.elasticsearch)
-    index = mentions_index(config.elasticsearch, tenant)
+    index = mentions_alias(config.elasticsearch, tenant)
     if not es.indices.exists(index=index):
         return []
     es.indices.refresh(index=index)
@@ -229,4 +229,4 @@ def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
         worker.wait(timeout=30)
     assert sorted(indexed_ids(config)) == sorted(ids)
     es = make_client(config.elasticsearch)
-    assert es.count(index=mentions_index(config.elasticsearch, "agence-horizon"))["count"] == n
+    assert es.count(index=mentions_alias(config.elasticsearch, "agence-horizon"))["count"] == n

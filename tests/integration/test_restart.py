@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mentions_alias
 from schemas.config import VeilleConfig
 from schemas.topics import Topics
 from tests.helpers import (
@@ -35,7 +35,7 @@ N = 600
 
 def indexed_ids(config: VeilleConfig) -> list[str]:
     es = make_client(config.elasticsearch)
-    index = mentions_index(config.elasticsearch, "agence-horizon")
+    index = mentions_alias(config.elasticsearch, "agence-horizon")
     if not es.indices.exists(index=index):
         return []
     es.indices.refresh(index=index)

@@ -49,7 +49,7 @@ def test_stack_up_status_down(tmp_path: Path) -> None:
         admin.close()
         assert {"cli.mentions.raw", "cli.mentions.enriched", "cli.mentions.dlq",
                 "cli.alerts.incidents"} <= topics  # fmt: skip
-        template = httpx.get(f"http://127.0.0.1:{es_port}/_index_template/veille-mentions")
+        template = httpx.get(f"http://127.0.0.1:{es_port}/_index_template/veille-mentions-t")
         assert template.status_code == 200
         pid = int(status.stdout.split("pid ")[1].split(")")[0])
     finally:

@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from runtime.indices import MENTION_MAPPINGS, mentions_index
+from runtime.indices import mention_index
+from runtime.indices.templates import mappings
 from schemas.config import ElasticsearchSettings, WebhookChannelSettings
 from veille import cli
 from veille.settings import ENV_PREFIX, load_config
@@ -446,15 +448,18 @@ def test_data_view_matches_the_mention_indices() -> None:
     assert attributes["name"] == "veille mentions"
     assert view.get("id"), "a fixed id makes the import idempotent"
     pattern = attributes["title"]
-    assert fnmatch(mentions_index(ElasticsearchSettings(index_prefix="veille-"), "x"), pattern)
-    assert not fnmatch(mentions_index(ElasticsearchSettings(index_prefix="other-"), "x"), pattern)
+    month = datetime(2026, 11, 3, tzinfo=UTC)
+    veille = ElasticsearchSettings(index_prefix="veille-")
+    assert fnmatch(mention_index(veille, "x", month), pattern)
+    assert not fnmatch(mention_index(ElasticsearchSettings(index_prefix="other-"), "x", month),
+                       pattern)  # fmt: skip
     config = load_config(PROD_CONFIG, environ={})
     for tenant in config.tenants:
-        assert fnmatch(mentions_index(config.elasticsearch, tenant.id), pattern), tenant.id
+        assert fnmatch(mention_index(config.elasticsearch, tenant.id, month), pattern), tenant.id
 
 
 def test_data_view_time_field_is_a_date_of_the_mapping() -> None:
     view = next(o for o in _saved_objects() if o.get("type") == "index-pattern")
     field = view["attributes"]["timeFieldName"]
     assert field == "published_at"
-    assert MENTION_MAPPINGS["properties"][field]["type"] == "date"
+    assert mappings("mentions")["properties"][field]["type"] == "date"

@@ -198,3 +198,15 @@ def test_an_earlier_mention_read_after_a_later_one_is_not_late_before_anything_i
     detector.advance((T0 + timedelta(minutes=30)).timestamp())
     detector.observe(obs(3, ident="too-late"))  # its minute was judged meanwhile
     assert detector.monitor("t", "b").late == 1
+
+
+def test_a_competitor_brand_is_tracked_never_paged() -> None:
+    onset = 2 * 7 * 24 * 60 + 14 * 60
+    stream = sorted([o for brand in ("b", "rival")
+                     for o in [*quiet_weeks(3, brand=brand), *wave(onset, 20, 1, brand),
+                               *wave(onset + 20, 20, 3, brand)]],
+                    key=lambda o: o.published_at)  # fmt: skip
+    detector = AlertDetector(lambda t, b: RULE, competitors=frozenset({("t", "rival")}))
+    events = [t for o in stream for t in detector.observe(o, o.published_at.timestamp())]
+    crises = opened(events)
+    assert crises and {t.incident.brand for t in crises} == {"b"}

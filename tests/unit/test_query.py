@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ingest.matcher import BrandMatcher
-from ingest.query import QueryError, fold, parse
+from schemas.brand_query import QueryError, fold, parse
 from schemas.config import TenantSettings
 
 

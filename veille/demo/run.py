@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from runtime.indices import mentions_index
+from runtime.indices import mentions_alias
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
@@ -101,7 +101,7 @@ def run_demo(
                         break
                     if not announced:
                         announced = True
-                        index = mentions_index(config.elasticsearch, "agence-horizon")
+                        index = mentions_alias(config.elasticsearch, "agence-horizon")
                         print(f"weekend replayed; workers keep running. Explore: curl "
                               f"'{config.elasticsearch.hosts[0]}/{index}/_search?q=sentiment.label:"
                               "negative'  (Ctrl-C stops)", file=out, flush=True)  # fmt: skip

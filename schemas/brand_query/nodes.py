@@ -1,4 +1,4 @@
-"""Folded text and the nodes of a compiled brand query (the language: ingest/query.py).
+"""Folded text and the nodes of a compiled brand query (the language: parser.py).
 
 `fold` is the one normalisation both sides go through (case, accents, compatibility
 forms); `Text` is a text folded and tokenised once; each node evaluates itself on a Text,

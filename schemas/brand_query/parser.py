@@ -21,7 +21,7 @@ only the queries sharing a word with the text (see ingest.matcher).
 
 from dataclasses import dataclass
 
-from ingest.query_nodes import (
+from schemas.brand_query.nodes import (
     FIELDS,
     MIN_PREFIX,
     All,

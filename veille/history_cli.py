@@ -1,0 +1,92 @@
+"""`veille search`, `veille index …`, `veille kibana …`, `veille report …`, `veille api`: the
+analyst's commands over the stored history (the work is in the `history` package)."""
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.config import VeilleConfig
+from veille.settings import load_config
+
+
+def _config(args: argparse.Namespace) -> VeilleConfig:
+    return load_config(args.config_path)
+
+
+def _tenant(config: VeilleConfig, tenant: str) -> str:
+    if tenant not in {t.id for t in config.tenants}:
+        known = ", ".join(t.id for t in config.tenants)
+        raise SystemExit(f"veille: unknown tenant {tenant!r} (known: {known})")
+    return tenant
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from history.output import csv_lines, json_lines, table_lines
+    from history.search import MentionFilter, SearchInputError, iterate, parse_duration
+    from runtime.indices import make_client
+    from schemas.brand_query import QueryError
+
+    config = _config(args)
+    tenant = _tenant(config, args.tenant)
+    now = datetime.now(UTC)
+    try:
+        where = MentionFilter.checked(tenant, now - parse_duration(args.since), now, now,
+                                      query=args.query, sentiment=args.sentiment)  # fmt: skip
+        where.to_elasticsearch()  # the query's errors before any request
+    except QueryError as exc:
+        print(f"veille: {exc}\n  {exc.query}\n  {' ' * exc.position}^", file=sys.stderr)
+        return 2
+    except SearchInputError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 2
+    client = make_client(config.elasticsearch)
+    try:
+        found = iterate(client, config.elasticsearch, where, args.limit)
+        lines = {"csv": csv_lines, "json": json_lines, "table": table_lines}[args.format]
+        for line in lines(found):
+            sys.stdout.write(line)
+    finally:
+        client.close()
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import json
+
+    from history.api import create_app
+    from runtime.indices import make_client
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    app = create_app(config, client)
+    if args.action == "openapi":
+        with open(args.file, "w", encoding="utf-8") as out:
+            json.dump(app.openapi(), out, indent=2)
+        print(f"OpenAPI written to {args.file}", file=sys.stderr)
+        return 0
+    import uvicorn
+
+    uvicorn.run(app, host=config.history_api.host, port=config.history_api.port)
+    return 0
+
+
+def add_history_commands(commands: Any) -> None:
+    """Register the analyst's commands on the top-level subparsers."""
+    search = commands.add_parser("search", help="search a tenant's mentions (brand query language)")
+    search.add_argument("query", help="e.g. '\"air volaris\" AND (retard* OR annul*)'")
+    search.add_argument("--tenant", required=True)
+    search.add_argument("--since", default="7d", help="30m, 24h, 7d, 2w (default 7d)")
+    search.add_argument("--sentiment", choices=["negative", "neutral", "positive"])
+    search.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    search.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    search.set_defaults(func=cmd_search)
+
+    api = commands.add_parser("api", help="the history HTTP API (per-tenant bearer tokens)")
+    api_actions = api.add_subparsers(dest="action", required=True)
+    api_actions.add_parser("serve", help="serve on history_api.host:port").set_defaults(
+        func=cmd_api
+    )
+    openapi = api_actions.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("file")
+    openapi.set_defaults(func=cmd_api)
