@@ -160,6 +160,8 @@ def test_a_delivery_leaks_no_secret(
     server: LocalHttp, caplog: pytest.LogCaptureFixture, case: Case
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "apprise"):  # a CLI run earlier in the session may have quietened them
+        caplog.set_level(logging.DEBUG, logger=name)
     server.route(case.path, echo(200, case))
     delivery = case.build(server.base).send(notification())
     assert isinstance(delivery, Delivery)
