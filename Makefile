@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MODEL := .veille/models/multilingual-e5-small/veille-build.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install model run test test-unit bench lint format schemas clean
+.PHONY: help install model run test test-unit faults bench lint format schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: $(STAMP) $(MODEL) ## run the tests (they start and stop the embedded serve
 test-unit: $(STAMP) ## run the pure-logic tests only (no server, under a minute)
 	$(BIN)/pytest tests/unit
 
+faults: $(STAMP) ## long fuzz runs and fault injection
+	$(BIN)/pytest -m fuzz --hypothesis-profile=faults
+
 bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench
 
@@ -56,4 +59,4 @@ schemas: $(STAMP) ## export the JSON Schemas of the contracts to build/schemas
 	$(BIN)/veille schemas export build/schemas
 
 clean: ## remove the virtualenv and local data (.veille/)
-	rm -rf $(VENV) .veille build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .veille build .hypothesis .pytest_cache .mypy_cache .ruff_cache

@@ -77,7 +77,15 @@ def article_text(html: str) -> str:
 
 
 def feed_links(html: str, base_url: str) -> list[str]:
-    """Advertised feeds, RSS/Atom first, as absolute URLs."""
+    """Advertised feeds, RSS/Atom first, as absolute URLs (an href that is not a URL, such
+    as `http://[::1`, is left out)."""
     feeds = _parse(html).feeds
     ordered = sorted(feeds, key=lambda f: f[0] == "application/feed+json")
-    return [urljoin(base_url, href) for _, href in ordered if href]
+    return [url for _, href in ordered if href and (url := _absolute(base_url, href))]
+
+
+def _absolute(base_url: str, href: str) -> str | None:
+    try:
+        return urljoin(base_url, href)
+    except ValueError:
+        return None

@@ -142,6 +142,8 @@ class SafeClient:
         )
         if request.url.scheme not in ("http", "https"):
             raise _Refused(f"scheme {request.url.scheme!r} refused", request=request)
+        if not 0 < port < 65536:  # httpx lets it through; the socket raises OverflowError
+            raise _Refused(f"invalid URL {str(request.url)!r}: port {port}", request=request)
         try:
             addresses = await self._addresses(host, port)
         except OSError as exc:
@@ -189,8 +191,11 @@ class SafeClient:
         timeout_s: float,
         max_bytes: int,
     ) -> Response:
+        try:
+            host = urlsplit(url).netloc.lower()
+        except ValueError as exc:  # e.g. "http://[::1": a feed's link, a page's href
+            raise FetchError(f"invalid URL {url!r}: {exc}") from None
         gate = self._gate(url)
-        host = urlsplit(url).netloc.lower()
         async with self._global, gate.semaphore:
             blocked_s = self._blocks.get(host, 0.0) - time.monotonic()
             if blocked_s > 0:
@@ -216,6 +221,8 @@ class SafeClient:
                 ) from None
             except _Refused as exc:
                 raise FetchError(str(exc)) from None
+            except httpx.InvalidURL as exc:  # not an HTTPError: control characters, bad port
+                raise FetchError(f"invalid URL {url!r}: {exc}") from None
             except httpx.TimeoutException:
                 raise FetchError(f"timed out after {timeout_s:g} s") from None
             except httpx.HTTPError as exc:

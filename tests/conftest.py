@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from schemas.config import StackSettings, VeilleConfig
 from tests.helpers import TANSU_CONSUMER, free_port, make_config
@@ -55,3 +56,10 @@ def noida_config(stack: EmbeddedStack) -> VeilleConfig:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Hypothesis example counts: `suite` (the default: bounded, for `make test`) and `faults`
+# (`make faults`: long runs). Choose with `--hypothesis-profile=NAME`.
+settings.register_profile("suite", max_examples=60, deadline=None, print_blob=True)
+settings.register_profile("faults", max_examples=3000, deadline=None, print_blob=True)
+settings.load_profile("suite")

@@ -8,9 +8,13 @@ GET {base}/{version}/{page_id}/posts?fields=id,permalink_url,comments.limit(100)
 are read each poll (following `paging.next`, at most `max_pages`); comments already emitted
 are skipped by the worker; engagement changes become updates. Errors come as
 {"error": {"message", "type", "code"}} with a 4xx status, reported as the source's error.
+A comment without the documented shape is a dead letter with the reason; the others go on.
 """
 
+import json
 from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
 
 from ingest.http import SafeClient
 from ingest.sources.api import Shape, get_json
@@ -76,18 +80,26 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             "access_token": s.access_token.get_secret_value(),
         }
         items: list[FeedItem] = []
+        rejected: list[tuple[str, bytes]] = []
         for _ in range(s.max_pages):
             assert url is not None
             page, _ = await get_json(client, s, url, Posts, params=params)
             for post in page.data:
                 for raw in post.comments.data if post.comments else []:
-                    comment = Comment.model_validate({**raw, "from_": raw.get("from")})
+                    try:
+                        comment = Comment.model_validate({**raw, "from_": raw.get("from")})
+                    except ValidationError as exc:  # one bad comment: a dead letter
+                        why = exc.errors()[0]
+                        where = ".".join(map(str, why["loc"]))
+                        reason = f"comment of post {post.id}: {where}: {why['msg']}"
+                        rejected.append((reason, json.dumps(raw).encode()))
+                        continue
                     items.append(self._item(post, comment))
             url = page.paging.next if page.paging else None
             params = None  # `next` carries every parameter
             if not url:
                 break
-        return Fetched(items, cursor)
+        return Fetched(items, cursor, rejected=rejected)
 
     def _item(self, post: Post, comment: Comment) -> FeedItem:
         author = comment.from_

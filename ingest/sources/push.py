@@ -16,7 +16,8 @@ Answers (OpenAPI at /openapi.json; `veille schemas export` writes it too):
   schemas/event_time.py); nothing of such a request is stored;
 - 401 for every request without the tenant's token (compared in constant time), an unknown
   tenant included: the answer never tells which tenants exist;
-- 408 when the body is not received within `read_timeout_s`;
+- 408 when the body is not received within `read_timeout_s`; a request head not received
+  whole within it (of the connection, or of the previous answer) closes the connection;
 - 413 over `max_body_bytes` (counted on the bytes read: chunked bodies too) or
   `max_posts`; at most twice the limit is ever read, the connection is then closed;
 - 429 + Retry-After over the tenant's rate (`rate_per_s`, bursts of `burst` requests);
@@ -258,15 +259,34 @@ def build_app(endpoint: PushEndpoint) -> FastAPI:
     return app
 
 
-class _IdleClosingH11(H11Protocol):
-    """uvicorn's h11 protocol, plus: a new connection that sends nothing is closed after the
-    keep-alive timeout too (uvicorn times out only those kept alive after a response)."""
+class _DeadlineH11(H11Protocol):
+    """uvicorn's h11 protocol, plus two deadlines uvicorn lacks. A new connection that sends
+    nothing is closed after the keep-alive timeout too (uvicorn times out only those kept
+    alive after a response). A request head must arrive whole within `head_timeout_s` of the
+    connection or of the previous response: uvicorn cancels its keep-alive timer at the first
+    byte, so a client that sends part of a head and stalls held the connection for ever."""
+
+    head_timeout_s = 30.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
+        self._head_deadline = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._head_deadline.cancel()
+        self._head_deadline = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _head_timed_out(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:  # no request under way
+            self.timeout_keep_alive_handler()  # closes the connection
 
 
 class PushServer:
@@ -285,11 +305,12 @@ class PushServer:
         self.url = f"http://{settings.host}:{self._socket.getsockname()[1]}"
 
     def serve(self, stop: threading.Event) -> None:
+        s = self._settings
         config = uvicorn.Config(
             self.app,
-            http=_IdleClosingH11,
-            limit_concurrency=self._settings.max_connections,
-            timeout_keep_alive=math.ceil(self._settings.idle_timeout_s),
+            http=type("PushH11", (_DeadlineH11,), {"head_timeout_s": s.read_timeout_s}),
+            limit_concurrency=s.max_connections,
+            timeout_keep_alive=math.ceil(s.idle_timeout_s),
             timeout_graceful_shutdown=10,
             h11_max_incomplete_event_size=64 * 1024,  # a request head: no more
             backlog=2048,

@@ -55,7 +55,10 @@ def checked_feed_bytes(source_id: str, body: bytes) -> bytes:
 
 def parse_feed(source_id: str, body: bytes, lang: str | None) -> list[FeedItem]:
     """Entries of an RSS/Atom document as FeedItems; SourceError if it is not a feed."""
-    parsed = feedparser.parse(checked_feed_bytes(source_id, body), sanitize_html=False)
+    try:
+        parsed = feedparser.parse(checked_feed_bytes(source_id, body), sanitize_html=False)
+    except ValueError as exc:  # feedparser's own: e.g. '&#x110000;' (chr() out of range)
+        raise SourceError(f"not a readable feed: {type(exc).__name__}: {exc}") from None
     if parsed.bozo and not parsed.entries:
         problem = parsed.get("bozo_exception")
         raise SourceError(f"not a feed: {type(problem).__name__}: {problem}")

@@ -31,11 +31,16 @@ def _unspecial(folded: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'Été' → 'ete', 'Straße' → 'strasse', 'Œuvre' → 'oeuvre'.
-    Compatibility forms are unified too (NFKD: 'ﬁ' → 'fi', fullwidth → ASCII)."""
+    Compatibility forms are unified too (NFKD: 'ﬁ' → 'fi', fullwidth → ASCII), and
+    lower-cased again after: some decompose to capitals ('ℌ' → 'H', '🄰' → 'A')."""
     folded = text.casefold()
     if folded.isascii():
         return folded
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", _unspecial(folded)))
+    return _COMBINING.sub("", _decomposed(folded))
+
+
+def _decomposed(casefolded: str) -> str:
+    return unicodedata.normalize("NFKD", _unspecial(casefolded)).casefold()
 
 
 def ascii_skeleton(text: str) -> str:
@@ -44,8 +49,7 @@ def ascii_skeleton(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    decomposed = unicodedata.normalize("NFKD", _unspecial(folded))
-    return decomposed.encode("ascii", "ignore").decode("ascii")
+    return _decomposed(folded).encode("ascii", "ignore").decode("ascii")
 
 
 def tokens(text: str) -> list[str]:

@@ -14,9 +14,10 @@
 
 Every alternative of a query must look for at least one word, phrase, tag or handle
 (`NOT x` alone or `lang:fr` alone would match the whole web); a malformed query raises
-QueryError naming the 0-based position. Each compiled query also exposes its *anchors*: words
-or prefixes of which one must be in a text for the query to match, so a matcher evaluates
-only the queries sharing a word with the text (see ingest.matcher).
+QueryError naming the 0-based position (so does nesting deeper than MAX_DEPTH). Each
+compiled query also exposes its *anchors*: words or prefixes of which one must be in a text
+for the query to match, so a matcher evaluates only the queries sharing a word with the text
+(see ingest.matcher).
 """
 
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from schemas.brand_query.nodes import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
     "MIN_PREFIX",
     "CompiledQuery",
     "QueryError",
@@ -52,6 +54,9 @@ __all__ = [
 ]
 
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+MAX_DEPTH = 100
+"""Parentheses and NOTs nested deeper than this are refused (the parser and the compiled
+nodes recurse: a query 10,000 parentheses deep would overflow the stack)."""
 
 
 class QueryError(ValueError):
@@ -120,6 +125,12 @@ class _Parser:
         self.query = query
         self.lexemes = _lex(query)
         self.i = 0
+        self.depth = 0  # parentheses and NOTs open around the current lexeme
+
+    def nested(self, lexeme: _Lexeme) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(lexeme.position, f"nested deeper than {MAX_DEPTH} levels")
 
     def error(self, position: int, reason: str) -> QueryError:
         return QueryError(self.query, position, reason)
@@ -171,7 +182,10 @@ class _Parser:
             following = self.peek()
             if following is None or following.kind in ("AND", "OR", ")"):
                 raise self.error(lexeme.position, "NOT needs a term after it")
-            return Not(self.unary(), lexeme.position)
+            self.nested(lexeme)
+            node = Not(self.unary(), lexeme.position)
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -181,7 +195,9 @@ class _Parser:
         if lexeme.kind == "(":
             if (inner := self.peek()) is not None and inner.kind == ")":
                 raise self.error(lexeme.position, "empty parentheses")
+            self.nested(lexeme)
             node = self.alternatives()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != ")":
                 raise self.error(lexeme.position, "unclosed parenthesis")

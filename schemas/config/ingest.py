@@ -170,7 +170,8 @@ class PushSettings(SettingsModel):
     idle_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     """A connection with no request (new, or kept alive after one) is closed after this."""
     read_timeout_s: Annotated[float, Field(gt=0)] = 30.0
-    """A body not fully received within this: 408."""
+    """A body not fully received within this: 408; a request head not received whole within
+    this (of the connection, or of the previous answer): the connection is closed."""
     rate_per_s: Annotated[float, Field(gt=0)] = 20.0
     """Requests per second per tenant, on average; beyond the burst: 429 + Retry-After."""
     burst: Annotated[int, Field(ge=1)] = 40

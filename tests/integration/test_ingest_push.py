@@ -3,6 +3,7 @@ bad and lying Content-Lengths, idle connections, 50 parallel clients, deep JSON,
 bodies, the per-tenant rate, unknown tenants, OpenAPI, and Kafka down (503)."""
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -16,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from ingest.sources.push import PushedSource
+from ingest.sources.replay import post_item
 from schemas.config import VeilleConfig
-from schemas.mention import Mention
+from schemas.mention import IncomingPost, Mention
 from schemas.topics import Topics
 from tests.helpers import free_port, make_config, read_topic, wait_until
 from tests.tansu import TansuBroker
@@ -157,6 +160,31 @@ def test_100_idle_connections_cost_no_thread_and_are_closed(config: VeilleConfig
                 s.close()
 
 
+def test_a_request_head_trickled_then_stalled_is_closed_within_the_read_timeout(
+    stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    """uvicorn cancels its keep-alive timer at the first byte: a head sent a byte at a time,
+    then left unfinished, held the connection for ever (only bodies had a timeout)."""
+    config = push_config(stack.kafka_bootstrap, stack.elasticsearch_url, tmp_path, read_timeout_s=2)
+    prepare(config)
+    head = b"POST /ingest/agence-horizon HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-h"
+    with serving(config) as url:
+        host, port = url.split("//")[1].split("/")[0].split(":")
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            started = time.monotonic()
+            try:
+                for byte in head[:20]:  # trickled for about 1 s, then nothing more
+                    sock.sendall(bytes([byte]))
+                    time.sleep(0.05)
+                closed = sock.recv(1)
+            except OSError:
+                closed = b""
+            took = time.monotonic() - started
+        assert closed == b"" and took < 6, took  # closed by the server, near the 2 s bound
+        ok = httpx.post(url, json=post("after-stall"), headers=AUTH, timeout=10)
+        assert ok.status_code == 202
+
+
 def test_50_parallel_clients_of_10_posts_all_get_202(config: VeilleConfig) -> None:
     with serving(config) as url:
 
@@ -198,6 +226,23 @@ def test_chunked_bodies_are_accepted_under_the_limit_and_counted(config: VeilleC
         declared = http.post(url, content=b" " * (1024 * 1024 + 1), headers=AUTH)
         assert declared.status_code == 413  # with a Content-Length, read and dropped
         assert http.post(url, json=[post("after")], headers=AUTH).status_code == 202
+
+
+def test_duplicates_dropped_within_a_request_are_logged_and_counted(
+    config: VeilleConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    stop = threading.Event()
+    service = build_push(config, stop)
+    twice = [post("dup"), post("dup"), post("other")]
+    with caplog.at_level(logging.INFO, logger="ingest.intake"):
+        assert service.intake.deliver_items(PushedSource("agence-horizon"), [
+            post_item(IncomingPost.model_validate(p), None) for p in twice
+        ]) == 2  # fmt: skip
+    service.intake.close()
+    assert service.intake.duplicates_dropped == 1
+    assert "push-agence-horizon: 1 duplicate(s) dropped in one request (1 since start)" in (
+        caplog.text
+    )
 
 
 def test_every_unauthenticated_request_is_a_401(config: VeilleConfig) -> None:
