@@ -14,9 +14,9 @@ from datetime import datetime
 from pydantic import RootModel
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
+from ingest.text import clean_text
 from schemas.config import MastodonSourceSettings
 
 

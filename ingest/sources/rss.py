@@ -20,8 +20,8 @@ from typing import Any
 import feedparser
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
 from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
+from ingest.text import clean_text
 from schemas.config import RssSourceSettings
 
 log = logging.getLogger(__name__)

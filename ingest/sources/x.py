@@ -17,9 +17,9 @@ from datetime import datetime
 from pydantic import Field
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
 from ingest.sources.api import Shape, get_json, header_float
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.text import clean_text
 from schemas.config import XSourceSettings
 
 
