@@ -41,14 +41,26 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-def clean_text(markup: str) -> str:
-    """Visible text of an HTML fragment: tags and scripts dropped, entities unescaped."""
-    if "<" not in markup and "&" not in markup:
-        return _SPACES.sub(" ", markup).strip()
+_MARKUP = re.compile(r"<(?:!--|/?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>)")
+
+
+def _visible(markup: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(markup)
     extractor.close()
-    return _SPACES.sub(" ", html.unescape("".join(extractor.parts))).strip()
+    return html.unescape("".join(extractor.parts))
+
+
+def clean_text(markup: str) -> str:
+    """Visible text of an HTML fragment: tags and scripts dropped, entities unescaped. Text
+    that is still markup after one pass (HTML escaped twice, as Reddit's feeds carry
+    `&lt;!-- SC_OFF --&gt;&lt;div class="md"&gt;`) gets a second pass."""
+    if "<" not in markup and "&" not in markup:
+        return _SPACES.sub(" ", markup).strip()
+    text = _visible(markup)
+    if _MARKUP.search(text):
+        text = _visible(text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def canonical_url(url: str | None) -> str | None:
