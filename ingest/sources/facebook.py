@@ -8,12 +8,15 @@ GET {base}/{version}/{page_id}/posts?fields=id,permalink_url,comments.limit(100)
 are read each poll (following `paging.next`, at most `max_pages`); comments already emitted
 are skipped by the worker; engagement changes become updates. Errors come as
 {"error": {"message", "type", "code"}} with a 4xx status, reported as the source's error.
+A comment without the documented shape is a dead letter (the others go on). A comment's
+`in_reply_to` is the post's id; its language is detected, else the configured `lang`.
 """
 
 from datetime import UTC, datetime, timedelta
 
 from ingest.http import SafeClient
-from ingest.sources.api import Shape, get_json
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import FacebookSourceSettings
 
@@ -36,7 +39,7 @@ class Comment(Shape):
 
 
 class Comments(Shape):
-    data: list[dict[str, object]]
+    data: list[object]
 
 
 class Paging(Shape):
@@ -76,21 +79,25 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             "access_token": s.access_token.get_secret_value(),
         }
         items: list[FeedItem] = []
+        rejected: list[tuple[str, bytes]] = []
         for _ in range(s.max_pages):
             assert url is not None
             page, _ = await get_json(client, s, url, Posts, params=params)
             for post in page.data:
-                for raw in post.comments.data if post.comments else []:
-                    comment = Comment.model_validate({**raw, "from_": raw.get("from")})
-                    items.append(self._item(post, comment))
+                raw = post.comments.data if post.comments else []
+                renamed = [{**c, "from_": c.get("from")} if isinstance(c, dict) else c for c in raw]
+                comments, bad = parse_each(Comment, renamed, f"{s.page_id}/posts")
+                rejected.extend(bad)
+                items.extend(self._item(post, comment) for comment in comments)
             url = page.paging.next if page.paging else None
             params = None  # `next` carries every parameter
             if not url:
                 break
-        return Fetched(items, cursor)
+        return Fetched(items, cursor, rejected=rejected)
 
     def _item(self, post: Post, comment: Comment) -> FeedItem:
         author = comment.from_
+        language = resolve_language(None, comment.message, self.settings.lang)
         return FeedItem(
             native_id=comment.id,
             url=comment.permalink_url
@@ -100,6 +107,9 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             author_name=author.name if author else None,
             author_handle=author.id if author else None,
             published_at=comment.created_time,
-            lang=self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             engagement=Counts(likes=comment.like_count, replies=comment.comment_count),
+            in_reply_to=post.id,
         )

@@ -53,9 +53,9 @@ def parse_feed(
 ) -> list[FeedItem]:
     """Entries of an RSS/Atom document fetched from `url` as FeedItems; SourceError if it is
     not a feed. `lang`: the configured fallback language."""
+    # No content-location: feedparser would resolve relative guids ("t3_1b4k2qz") against
+    # it and change native ids; links are resolved here instead (entry_item).
     headers = {"content-type": content_type or "application/xml"}  # none: the XML rules
-    if url:
-        headers["content-location"] = url
     parsed = feedparser.parse(
         checked_feed_bytes(source_id, body, content_type),
         sanitize_html=False,
