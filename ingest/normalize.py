@@ -1,80 +1,30 @@
-"""Normalisation: clean text out of HTML, canonical URLs, FeedItem → Mention."""
+"""Normalisation: FeedItem → Mention (text and URL forms are in ingest.text)."""
 
-import html
-import re
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ingest.matcher import Match
 from ingest.sources.base import FeedItem
+from ingest.text import canonical_url
 from schemas.mention import Author, Engagement, Mention, post_mention_id
 
-_TRACKING = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|ref_url|_hsenc|_hsmi"
-    r"|yclid|twclid|s_cid|cmpid|xtor|at_medium|at_campaign|spm|si)$",
-    re.IGNORECASE,
-)
-_SPACES = re.compile(r"\s+")
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
-
-class _TextExtractor(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "svg"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in ("br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr", "td", "blockquote"):
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        elif tag in ("p", "div", "li", "h1", "h2", "h3", "h4", "td", "blockquote"):
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def clean_text(markup: str) -> str:
-    """Visible text of an HTML fragment: tags and scripts dropped, entities unescaped."""
-    if "<" not in markup and "&" not in markup:
-        return _SPACES.sub(" ", markup).strip()
-    extractor = _TextExtractor()
-    extractor.feed(markup)
-    extractor.close()
-    return _SPACES.sub(" ", html.unescape("".join(extractor.parts))).strip()
-
-
-def canonical_url(url: str | None) -> str | None:
-    """The URL without tracking parameters, fragment or default port; scheme and host
-    lower-cased; `http(s)://` only (anything else is not a post's address: None)."""
-    if not url:
+def identity_url(item: FeedItem, url: str | None) -> str | None:
+    """The canonical URL when it identifies the item, else None (the native id decides): the
+    source said it does not (`url_identifies`: shared by items of its feed, or the feed's own
+    site), or it is a site's home page (no path, no query), which never names one post."""
+    if url is None or not item.url_identifies:
         return None
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.netloc:
-        return None
-    netloc = parts.netloc.lower().removesuffix(_DEFAULT_PORTS[scheme])
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    parts = urlsplit(url)
+    return None if parts.path in ("", "/") and not parts.query else url
 
 
 def to_mention(
     item: FeedItem, source: str, source_kind: str, match: Match, fetched_at: datetime
 ) -> Mention:
     """One tenant's Mention of a fetched item (one per matched tenant: never shared). Its id
-    comes from the canonical URL when there is one (see schemas.mention.post_mention_id)."""
+    comes from the canonical URL when it identifies the item (`identity_url`), else from the
+    native id (see schemas.mention.post_mention_id)."""
     url = canonical_url(item.url)
     engagement = None
     if item.engagement is not None:
@@ -90,7 +40,7 @@ def to_mention(
     if published.tzinfo is None:  # a source's naive time: its APIs speak UTC
         published = published.replace(tzinfo=UTC)
     return Mention(
-        id=post_mention_id(match.tenant, source, item.native_id, url),
+        id=post_mention_id(match.tenant, source, item.native_id, identity_url(item, url)),
         tenant=match.tenant,
         brands=list(match.brands),
         queries=list(match.queries),
@@ -106,7 +56,12 @@ def to_mention(
         title=item.title,
         text=item.text,
         lang=item.lang,
+        lang_origin=item.lang_origin,
+        lang_confidence=item.lang_confidence,
         published_at=published,
+        published_at_known=item.published_known,
         fetched_at=fetched_at,
         engagement=engagement,
+        reshared_by=item.reshared_by,
+        in_reply_to=item.in_reply_to,
     )

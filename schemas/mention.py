@@ -12,6 +12,7 @@ from pydantic import Field, NonNegativeInt
 from schemas._base import UtcDatetime, WireModel
 
 MENTION_SCHEMA_VERSION: Literal[1] = 1
+LangOrigin = Literal["declared", "detected", "configured"]
 
 
 def mention_id(tenant: str, source: str, native_id: str) -> str:
@@ -23,7 +24,10 @@ def mention_id(tenant: str, source: str, native_id: str) -> str:
 def post_mention_id(tenant: str, source: str, native_id: str, canonical_url: str | None) -> str:
     """Id of a tenant's mention of one post, the same through every source that reaches it.
 
-    With a canonical URL (the post's own permalink, tracking parameters stripped), the id is
+    `canonical_url` is given only when it identifies the post: the item's own permalink,
+    distinct within its feed and not the feed's site or a site's home page (ingest.normalize
+    decides; a podcast whose episodes all link to its home page passes None, or its 130
+    episodes would be one mention). With a canonical URL (tracking parameters stripped), the id is
     derived from (tenant, URL): a Mastodon status read from the API and from an RSS feed, or
     a Reddit post found by search and in a subreddit listing, is one mention. Without one, it
     is `mention_id(tenant, source, native_id)`. Both are scoped by tenant on purpose: two
@@ -64,9 +68,29 @@ class Mention(WireModel):
     title: str | None = None
     text: str = Field(min_length=1)
     lang: str | None = None
+    lang_origin: LangOrigin | None = Field(
+        default=None,
+        description="declared by the source or feed; detected from the text (lang_confidence"
+        " says how sure); the source's configured fallback; None: unknown or an older message",
+    )
+    lang_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="the detector's confidence, when detected"
+    )
     published_at: UtcDatetime
+    published_at_known: bool = Field(
+        default=True,
+        description="False: the source gave no readable date and published_at is the fetch"
+        " time. Consumers that count by event time must skip such a mention: the alert"
+        " detector must not count it in a bucket (it is a backlog item, not a spike now).",
+    )
     fetched_at: UtcDatetime
     engagement: Engagement | None = None
+    reshared_by: Author | None = Field(
+        default=None, description="who reshared it when read through a reshare (its reach)"
+    )
+    in_reply_to: str | None = Field(
+        default=None, description="native id, at the same source, of the post it answers"
+    )
 
 
 class PostCounts(WireModel):

@@ -59,6 +59,25 @@ def parse(model: type[M], body: bytes, what: str) -> M:
         ) from None
 
 
+def parse_each(
+    model: type[M], raw: list[Any], what: str
+) -> tuple[list[M], list[tuple[str, bytes]]]:
+    """Each element of a page validated on its own: the good ones, and (reason, the element's
+    JSON) for each one that does not have the documented shape — one bad item is a dead
+    letter, never a failed poll."""
+    good: list[M] = []
+    rejected: list[tuple[str, bytes]] = []
+    for element in raw:
+        try:
+            good.append(model.model_validate(element))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "item"
+            reason = f"unexpected item shape from {what}: {where}: {first['msg']}"
+            rejected.append((reason, json.dumps(element, ensure_ascii=False).encode()))
+    return good, rejected
+
+
 def header_float(response: Response, name: str) -> float | None:
     value = response.headers.get(name)
     try:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ingest.http import SafeClient
+from schemas.mention import Author, LangOrigin
 
 Cursor = dict[str, Any]
 """A source's resume point (ETag, since_id, a pagination cursor…): JSON-serialisable."""
@@ -39,6 +40,14 @@ class Counts:
 
 @dataclass(frozen=True)
 class FeedItem:
+    """One fetched item. `url_identifies`: False when `url` is not the item's own address
+    (every item of its feed links to one page, or to the feed's site): its mention id then
+    comes from `native_id`. `published_known`: False when the source gave no readable date
+    (`published_at` is then the fetch time). `lang_origin`/`lang_confidence`: how `lang` was
+    decided (ingest.language). `reshared_by`: who reshared it, when it was read through a
+    reshare (a Mastodon boost): its audience is the reach. `in_reply_to`: the native id of
+    the post it answers, at the same source."""
+
     native_id: str
     url: str | None
     title: str | None
@@ -50,6 +59,12 @@ class FeedItem:
     author_followers: int | None = None
     engagement: Counts | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    url_identifies: bool = True
+    published_known: bool = True
+    lang_origin: LangOrigin | None = None
+    lang_confidence: float | None = None
+    reshared_by: Author | None = None
+    in_reply_to: str | None = None
 
 
 @dataclass(frozen=True)

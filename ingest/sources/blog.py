@@ -54,7 +54,13 @@ class BlogFeed(ConfiguredSource[BlogSourceSettings]):
             raise
         if response.status == 304:
             return Fetched([], cursor)
-        items = parse_feed(self.id, response.body, self.settings.lang)
+        items = parse_feed(
+            self.id,
+            response.body,
+            self.settings.lang,
+            url=response.url,
+            content_type=response.headers.get("Content-Type"),
+        )
         new_cursor = {
             "feed_url": feed_url,
             "etag": response.headers.get("ETag"),

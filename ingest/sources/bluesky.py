@@ -7,16 +7,27 @@ createdAt, langs}, likeCount, repostCount, replyCount, indexedAt. Cursor {"since
 newest `indexedAt` emitted; each poll pages (response `cursor`) until it reaches posts
 indexed before it, at most `max_pages`. URL: https://bsky.app/profile/<handle>/post/<rkey>.
 `observe` reads app.bsky.feed.getPosts?uris=… ({"posts": [PostView]}).
+
+Text: the record's text with each link facet's shown text (often truncated by the client,
+"github.com/christopherk...") replaced by the facet's full `uri`; a link card's title and
+description (`embed` app.bsky.embed.external#view) and a quoted post's text (…embed.record
+#view, or recordWithMedia#view) appended, so brand matching sees them. The card's title is
+also the item's title. `in_reply_to`: the record's `reply.parent.uri`. A post without the
+documented shape is a dead letter.
 """
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
 from ingest.http import SafeClient
-from ingest.sources.api import Shape, get_json
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
 from schemas.config import BlueskySourceSettings
+
+_LINK = "app.bsky.richtext.facet#link"
 
 
 class Author(Shape):
@@ -25,16 +36,79 @@ class Author(Shape):
     display_name: str | None = Field(default=None, alias="displayName")
 
 
+class ByteSlice(Shape):
+    start: int = Field(alias="byteStart")
+    end: int = Field(alias="byteEnd")
+
+
+class Facet(Shape):
+    index: ByteSlice
+    features: list[dict[str, Any]] = Field(default_factory=list)
+
+    def link(self) -> str | None:
+        for feature in self.features:
+            if feature.get("$type") == _LINK and isinstance(feature.get("uri"), str):
+                return str(feature["uri"])
+        return None
+
+
+class Ref(Shape):
+    uri: str
+
+
+class Reply(Shape):
+    parent: Ref
+
+
 class Record(Shape):
     text: str
     created_at: datetime = Field(alias="createdAt")
     langs: list[str] | None = None
+    facets: list[Facet] = Field(default_factory=list)
+    reply: Reply | None = None
+
+    def full_text(self) -> str:
+        """The text with each link facet's (truncated) shown text replaced by its URI."""
+        raw = self.text.encode()
+        out, at = [], 0
+        links = sorted((f.index.start, f.index.end, u) for f in self.facets if (u := f.link()))
+        for start, end, uri in links:
+            if start < at or end > len(raw) or start > end:
+                continue  # overlapping or out of range: the text as written
+            out += [raw[at:start], uri.encode()]
+            at = end
+        return b"".join([*out, raw[at:]]).decode(errors="replace")
+
+
+def _embedded(embed: dict[str, Any] | None) -> tuple[str | None, list[str]]:
+    """(link card title, texts to append) of a post view's `embed`."""
+    if not embed:
+        return None, []
+    kind = str(embed.get("$type", ""))
+    if kind.startswith("app.bsky.embed.external"):
+        card = embed.get("external") or {}
+        title = str(card.get("title") or "") or None
+        return title, [t for t in (title, str(card.get("description") or "")) if t]
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        title, media = _embedded(embed.get("media"))
+        _, quoted = _embedded(
+            {"$type": "app.bsky.embed.record#view", **(embed.get("record") or {})}
+        )
+        return title, media + quoted
+    if kind.startswith("app.bsky.embed.record"):
+        record = embed.get("record") or {}
+        value = record.get("value") or {}
+        handle = (record.get("author") or {}).get("handle")
+        text = str(value.get("text") or "")
+        return None, [f"« @{handle}: {text} »" if handle else f"« {text} »"] if text else []
+    return None, []
 
 
 class PostView(Shape):
     uri: str
     author: Author
     record: Record
+    embed: dict[str, Any] | None = None
     like_count: int = Field(default=0, alias="likeCount")
     repost_count: int = Field(default=0, alias="repostCount")
     reply_count: int = Field(default=0, alias="replyCount")
@@ -43,11 +117,11 @@ class PostView(Shape):
 
 class SearchPosts(Shape):
     cursor: str | None = None
-    posts: list[PostView]
+    posts: list[dict[str, Any]]
 
 
 class Posts(Shape):
-    posts: list[PostView]
+    posts: list[dict[str, Any]]
 
 
 class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
@@ -57,6 +131,7 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
         since = datetime.fromisoformat(cursor["since"]) if cursor.get("since") else None
         url = f"{self.settings.appview.rstrip('/')}/xrpc/app.bsky.feed.searchPosts"
         posts: list[PostView] = []
+        rejected: list[tuple[str, bytes]] = []
         page_cursor: str | None = None
         for _ in range(self.settings.max_pages if since else 1):
             params: dict[str, str | int] = {
@@ -69,14 +144,18 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
             if since:
                 params["since"] = since.isoformat().replace("+00:00", "Z")
             page, _ = await get_json(client, self.settings, url, SearchPosts, params=params)
-            fresh = [p for p in page.posts if since is None or p.indexed_at > since]
+            good, bad = parse_each(PostView, page.posts, url)
+            rejected.extend(bad)
+            fresh = [p for p in good if since is None or p.indexed_at > since]
             posts.extend(fresh)
             page_cursor = page.cursor
-            if not page_cursor or len(fresh) < len(page.posts) or not page.posts:
+            if not page_cursor or len(fresh) < len(good) or not page.posts:
                 break
         newest = max((p.indexed_at for p in posts), default=since)
         return Fetched(
-            [self._item(p) for p in posts], {"since": newest.isoformat()} if newest else cursor
+            [self._item(p) for p in posts],
+            {"since": newest.isoformat()} if newest else cursor,
+            rejected=rejected,
         )
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
@@ -86,20 +165,27 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
         for start in range(0, len(native_ids), 25):
             uris = native_ids[start : start + 25]
             page, _ = await get_json(client, self.settings, url, Posts, params={"uris": uris})
-            items.extend(self._item(p) for p in page.posts)
+            items.extend(self._item(p) for p in parse_each(PostView, page.posts, url)[0])
         return items
 
     def _item(self, post: PostView) -> FeedItem:
         rkey = post.uri.rsplit("/", 1)[-1]
         langs = post.record.langs or []
+        title, embedded = _embedded(post.embed)
+        text = "\n".join([post.record.full_text(), *embedded]).strip()
+        language = resolve_language(langs[0] if langs else None, text, self.settings.lang)
+        reply = post.record.reply
         return FeedItem(
             native_id=post.uri,
             url=f"https://bsky.app/profile/{post.author.handle}/post/{rkey}",
-            title=None,
-            text=post.record.text or "(no text)",
+            title=title,
+            text=text or "(no text)",
             author_name=post.author.display_name,
             author_handle=f"@{post.author.handle}",
             published_at=post.record.created_at,
-            lang=langs[0] if langs else self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             engagement=Counts(post.like_count, post.repost_count, post.reply_count),
+            in_reply_to=reply.parent.uri if reply else None,
         )

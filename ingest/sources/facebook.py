@@ -8,16 +8,17 @@ GET {base}/{version}/{page_id}/posts?fields=id,permalink_url,comments.limit(100)
 are read each poll (following `paging.next`, at most `max_pages`); comments already emitted
 are skipped by the worker; engagement changes become updates. Errors come as
 {"error": {"message", "type", "code"}} with a 4xx status, reported as the source's error.
-A comment without the documented shape is a dead letter with the reason; the others go on.
+A comment without the documented shape is a dead letter (the others go on). A comment's
+`in_reply_to` is the post's id; its language is detected, else the configured `lang`.
 """
 
-import json
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import Field
 
 from ingest.http import SafeClient
-from ingest.sources.api import Shape, get_json
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import FacebookSourceSettings
 
@@ -31,7 +32,7 @@ class Comment(Shape):
     id: str
     message: str = ""
     created_time: datetime
-    from_: From | None = None
+    from_: From | None = Field(default=None, alias="from")
     like_count: int = 0
     comment_count: int = 0
     permalink_url: str | None = None
@@ -40,7 +41,7 @@ class Comment(Shape):
 
 
 class Comments(Shape):
-    data: list[dict[str, object]]
+    data: list[object]
 
 
 class Paging(Shape):
@@ -85,16 +86,10 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             assert url is not None
             page, _ = await get_json(client, s, url, Posts, params=params)
             for post in page.data:
-                for raw in post.comments.data if post.comments else []:
-                    try:
-                        comment = Comment.model_validate({**raw, "from_": raw.get("from")})
-                    except ValidationError as exc:  # one bad comment: a dead letter
-                        why = exc.errors()[0]
-                        where = ".".join(map(str, why["loc"]))
-                        reason = f"comment of post {post.id}: {where}: {why['msg']}"
-                        rejected.append((reason, json.dumps(raw).encode()))
-                        continue
-                    items.append(self._item(post, comment))
+                raw = post.comments.data if post.comments else []
+                comments, bad = parse_each(Comment, raw, f"the comments of post {post.id}")
+                rejected.extend(bad)
+                items.extend(self._item(post, comment) for comment in comments)
             url = page.paging.next if page.paging else None
             params = None  # `next` carries every parameter
             if not url:
@@ -103,6 +98,7 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
 
     def _item(self, post: Post, comment: Comment) -> FeedItem:
         author = comment.from_
+        language = resolve_language(None, comment.message, self.settings.lang)
         return FeedItem(
             native_id=comment.id,
             url=comment.permalink_url
@@ -112,6 +108,9 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             author_name=author.name if author else None,
             author_handle=author.id if author else None,
             published_at=comment.created_time,
-            lang=self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             engagement=Counts(likes=comment.like_count, replies=comment.comment_count),
+            in_reply_to=post.id,
         )

@@ -7,23 +7,39 @@ pages forward from it, up to `max_pages` pages of `page_limit` per poll. The fir
 cursor) takes the newest page only. Engagement: favourites/reblogs/replies counts; author
 followers from the account. Native id: the instance's status id (the mention id comes from
 the status URL, the same on every instance). `observe` reads GET /api/v1/statuses/:id.
+
+A boost (`reblog` set) is the boosted status: its author, text, URL, counts and id; the
+booster is kept as `reshared_by` (its followers are the reach). Handles carry the instance
+(`@user@instance`: `acct` is bare for the instance's own accounts). `in_reply_to`: the
+status's `in_reply_to_id`. A status without the documented shape is a dead letter.
 """
 
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import RootModel
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
-from ingest.sources.api import Shape, get_json
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
+from ingest.text import clean_text
 from schemas.config import MastodonSourceSettings
+from schemas.mention import Author
 
 
 class Account(Shape):
     acct: str
+    url: str | None = None
     display_name: str = ""
     followers_count: int | None = None
+
+    def handle(self, instance: str) -> str:
+        if "@" in self.acct:
+            return f"@{self.acct}"
+        host = urlsplit(self.url or "").hostname or urlsplit(instance).hostname or ""
+        return f"@{self.acct}@{host}" if host else f"@{self.acct}"
 
 
 class Status(Shape):
@@ -38,10 +54,12 @@ class Status(Shape):
     favourites_count: int = 0
     reblogs_count: int = 0
     replies_count: int = 0
+    in_reply_to_id: str | None = None
+    reblog: "Status | None" = None
 
 
 class Statuses(Shape):
-    statuses: list[Status]
+    statuses: list[dict[str, Any]]
 
 
 def _newer(a: str, b: str) -> bool:
@@ -64,7 +82,9 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             "resolve": "false",
         }
 
-    async def _page(self, client: SafeClient, min_id: str | None) -> list[Status]:
+    async def _page(
+        self, client: SafeClient, min_id: str | None
+    ) -> tuple[list[Status], list[tuple[str, bytes]]]:
         url, params = self._endpoint()
         params = {**params, "limit": self.settings.page_limit}
         if min_id:
@@ -75,26 +95,33 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             found, _ = await get_json(
                 client, self.settings, url, Statuses, params=params, headers=headers
             )
-            return found.statuses
+            return parse_each(Status, found.statuses, url)
         page, _ = await get_json(
-            client, self.settings, url, RootModel[list[Status]], params=params, headers=headers
+            client,
+            self.settings,
+            url,
+            RootModel[list[dict[str, Any]]],
+            params=params,
+            headers=headers,
         )
-        return page.root
+        return parse_each(Status, page.root, url)
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
         min_id: str | None = cursor.get("min_id")
         statuses: list[Status] = []
+        rejected: list[tuple[str, bytes]] = []
         for _ in range(self.settings.max_pages if min_id else 1):
-            page = await self._page(client, min_id)
+            page, bad = await self._page(client, min_id)
             statuses.extend(page)
+            rejected.extend(bad)
             if not page:
                 break
             newest = max((s.id for s in page), key=lambda i: (len(i), i))
             min_id = newest if min_id is None or _newer(newest, min_id) else min_id
-            if len(page) < self.settings.page_limit:
+            if len(page) + len(bad) < self.settings.page_limit:
                 break
         items = [self._item(s) for s in statuses]
-        return Fetched(items, {"min_id": min_id} if min_id else cursor)
+        return Fetched(items, {"min_id": min_id} if min_id else cursor, rejected=rejected)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         base = self.settings.instance.rstrip("/")
@@ -112,19 +139,35 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             items.append(self._item(status))
         return items
 
-    def _item(self, status: Status) -> FeedItem:
+    def _item(self, read: Status) -> FeedItem:
+        status = read.reblog or read
+        instance = self.settings.instance
         text = clean_text(status.content)
         if status.spoiler_text:
             text = f"{clean_text(status.spoiler_text)} {text}".strip()
+        booster = read.account if read.reblog else None
+        language = resolve_language(status.language, text, self.settings.lang)
         return FeedItem(
             native_id=status.id,
             url=status.url or status.uri,
             title=None,
             text=text or "(no text)",
             author_name=status.account.display_name or None,
-            author_handle=f"@{status.account.acct}",
+            author_handle=status.account.handle(instance),
             published_at=status.created_at,
-            lang=status.language or self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             author_followers=status.account.followers_count,
             engagement=Counts(status.favourites_count, status.reblogs_count, status.replies_count),
+            reshared_by=Author(
+                handle=booster.handle(instance),
+                name=booster.display_name or None,
+                followers=booster.followers_count
+                if booster.followers_count is not None and booster.followers_count >= 0
+                else None,
+            )
+            if booster
+            else None,
+            in_reply_to=status.in_reply_to_id,
         )

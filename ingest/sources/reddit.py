@@ -7,12 +7,20 @@ Cursor {"before": fullname of the newest post emitted}: only newer posts are ask
 Rules honoured: the configured descriptive User-Agent (`platform:app:version (by /u/…)`),
 and the rate-limit headers — when `X-Ratelimit-Remaining` is below 1 the next poll waits
 `X-Ratelimit-Reset` seconds. `observe` reads /api/info.json?id=<fullnames>.
+
+A link post (`is_self` false) keeps its target (`url_overridden_by_dest`, else `url`) in its
+text, after any selftext: the article it shares may name the brand. A deleted or removed
+author ("[deleted]", "[removed]") is no author at all, never one shared `u/[deleted]`.
+Reddit declares no language: detected, else the configured `lang`. A post without the
+documented shape is a dead letter.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from ingest.http import SafeClient
-from ingest.sources.api import Shape, get_json, header_float
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, header_float, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
 from schemas.config import RedditSourceSettings
 
@@ -28,11 +36,21 @@ class Post(Shape):
     ups: int = 0
     num_comments: int = 0
     subreddit: str = ""
+    is_self: bool = True
+    url: str | None = None
+    url_overridden_by_dest: str | None = None
+
+    def target(self) -> str | None:
+        """The URL a link post shares (None for a text post)."""
+        return None if self.is_self else (self.url_overridden_by_dest or self.url)
+
+
+_GONE = {"[deleted]", "[removed]"}
 
 
 class Child(Shape):
     kind: str
-    data: Post
+    data: dict[str, Any]
 
 
 class ListingData(Shape):
@@ -62,14 +80,16 @@ class RedditListing(ConfiguredSource[RedditSourceSettings]):
         listing, response = await get_json(
             client, s, url, Listing, params=params, headers={"User-Agent": s.user_agent}
         )
-        posts = [c.data for c in listing.data.children if c.kind == "t3"]
+        posts, rejected = parse_each(
+            Post, [c.data for c in listing.data.children if c.kind == "t3"], url
+        )
         wait = None
         remaining = header_float(response, "X-Ratelimit-Remaining")
         if remaining is not None and remaining < 1:
             wait = header_float(response, "X-Ratelimit-Reset")
         newest = max(posts, key=lambda p: p.created_utc, default=None)
         new_cursor = {"before": newest.name} if newest else cursor
-        return Fetched([self._item(p) for p in posts], new_cursor, wait)
+        return Fetched([self._item(p) for p in posts], new_cursor, wait, rejected)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         """Current counts through GET /api/info.json?id=t3_a,t3_b (100 a call)."""
@@ -86,18 +106,25 @@ class RedditListing(ConfiguredSource[RedditSourceSettings]):
                 params={"id": ids, "raw_json": 1},
                 headers={"User-Agent": s.user_agent},
             )
-            items.extend(self._item(c.data) for c in listing.data.children if c.kind == "t3")
+            raw = [c.data for c in listing.data.children if c.kind == "t3"]
+            items.extend(self._item(p) for p in parse_each(Post, raw, url)[0])
         return items
 
     def _item(self, post: Post) -> FeedItem:
+        body = "" if post.selftext in _GONE else post.selftext
+        text = "\n".join(t for t in (body, post.target() or "") if t)
+        language = resolve_language(None, f"{post.title} {body}", self.settings.lang)
+        author = post.author if post.author and post.author not in _GONE else None
         return FeedItem(
             native_id=post.name,
             url=f"https://www.reddit.com{post.permalink}",
             title=post.title or None,
-            text=post.selftext or post.title or "(no text)",
+            text=text or post.title or "(no text)",
             author_name=None,
-            author_handle=f"u/{post.author}" if post.author else None,
+            author_handle=f"u/{author}" if author else None,
             published_at=datetime.fromtimestamp(post.created_utc, UTC),
-            lang=self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             engagement=Counts(likes=post.ups, replies=post.num_comments),
         )

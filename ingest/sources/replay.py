@@ -12,8 +12,8 @@ import os
 from pydantic import ValidationError
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.text import clean_text
 from schemas.config import ReplaySourceSettings
 from schemas.mention import IncomingPost
 

@@ -1,7 +1,7 @@
 """X (Twitter) API v2 recent search, with `since_id` and the rate-limit headers.
 
 GET {base}/2/tweets/search/recent?query=&since_id=&max_results=&next_token=
-&tweet.fields=created_at,lang,public_metrics,author_id&expansions=author_id
+&tweet.fields=created_at,lang,public_metrics,author_id,referenced_tweets&expansions=author_id
 &user.fields=username,name,public_metrics, with `Authorization: Bearer <token>`, returns
 {"data"?: [{id, text, created_at, lang, author_id, public_metrics: {like_count,
 retweet_count, reply_count, quote_count}}], "includes"?: {"users": [{id, name, username,
@@ -17,9 +17,10 @@ from datetime import datetime
 from pydantic import Field
 
 from ingest.http import SafeClient
-from ingest.normalize import clean_text
+from ingest.language import resolve_language
 from ingest.sources.api import Shape, get_json, header_float
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.text import clean_text
 from schemas.config import XSourceSettings
 
 
@@ -30,6 +31,11 @@ class TweetMetrics(Shape):
     quote_count: int = 0
 
 
+class Reference(Shape):
+    type: str
+    id: str
+
+
 class Tweet(Shape):
     id: str
     text: str
@@ -37,6 +43,10 @@ class Tweet(Shape):
     lang: str | None = None
     author_id: str | None = None
     public_metrics: TweetMetrics = TweetMetrics()
+    referenced_tweets: list[Reference] = Field(default_factory=list)
+
+    def replied_to(self) -> str | None:
+        return next((r.id for r in self.referenced_tweets if r.type == "replied_to"), None)
 
 
 class UserMetrics(Shape):
@@ -72,7 +82,7 @@ class Tweets(Shape):
 
 
 FIELDS = {
-    "tweet.fields": "created_at,lang,public_metrics,author_id",
+    "tweet.fields": "created_at,lang,public_metrics,author_id,referenced_tweets",
     "expansions": "author_id",
     "user.fields": "username,name,public_metrics",
 }
@@ -144,17 +154,22 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
     def _item(self, tweet: Tweet, user: User | None) -> FeedItem:
         handle = user.username if user else None
         metrics = tweet.public_metrics
+        text = clean_text(tweet.text)  # the API escapes &, < and >
+        language = resolve_language(tweet.lang, text, self.settings.lang)
         return FeedItem(
             native_id=tweet.id,
             url=f"https://x.com/{handle or 'i'}/status/{tweet.id}",
             title=None,
-            text=clean_text(tweet.text) or "(no text)",  # the API escapes &, < and >
+            text=text or "(no text)",
             author_name=user.name if user else None,
             author_handle=f"@{handle}" if handle else None,
             published_at=tweet.created_at,
-            lang=tweet.lang if tweet.lang and tweet.lang != "und" else self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             author_followers=user.public_metrics.followers_count if user else None,
             engagement=Counts(
                 metrics.like_count, metrics.retweet_count + metrics.quote_count, metrics.reply_count
             ),
+            in_reply_to=tweet.replied_to(),
         )

@@ -8,14 +8,20 @@ GET {base}/youtube/v3/commentThreads?part=snippet&order=time&maxResults=100&key=
 comments published before the cursor {"since"} (the newest emitted), at most `max_pages`.
 URL: https://www.youtube.com/watch?v=<video>&lc=<comment id>. `observe` reads
 commentThreads?id=<ids> (same shape) for the current like and reply counts.
+
+A thread on the channel itself (`channelId`, no `videoId`) is a comment like any other, with
+the channel's URL; a thread without the documented shape is a dead letter, never a failed
+page. YouTube declares no comment language: detected, else the configured `lang`.
 """
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
 from ingest.http import SafeClient
-from ingest.sources.api import Shape, get_json
+from ingest.language import resolve_language
+from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
 from schemas.config import YouTubeSourceSettings
 
@@ -38,7 +44,8 @@ class Comment(Shape):
 
 
 class ThreadSnippet(Shape):
-    video_id: str = Field(alias="videoId")
+    video_id: str | None = Field(default=None, alias="videoId")
+    channel_id: str | None = Field(default=None, alias="channelId")
     total_reply_count: int = Field(default=0, alias="totalReplyCount")
     top_level_comment: Comment = Field(alias="topLevelComment")
 
@@ -49,7 +56,7 @@ class Thread(Shape):
 
 
 class CommentThreads(Shape):
-    items: list[Thread]
+    items: list[dict[str, Any]]
     next_page_token: str | None = Field(default=None, alias="nextPageToken")
 
 
@@ -77,17 +84,22 @@ class YouTubeComments(ConfiguredSource[YouTubeSourceSettings]):
         else:
             params["allThreadsRelatedToChannelId"] = s.channel_id or ""
         threads: list[Thread] = []
+        rejected: list[tuple[str, bytes]] = []
         for _ in range(s.max_pages):
             page, _ = await get_json(client, s, url, CommentThreads, params=params)
-            fresh = [t for t in page.items if since is None or _published(t) > since]
+            good, bad = parse_each(Thread, page.items, url)
+            rejected.extend(bad)
+            fresh = [t for t in good if since is None or _published(t) > since]
             threads.extend(fresh)
-            if not page.next_page_token or len(fresh) < len(page.items) or since is None:
+            if not page.next_page_token or len(fresh) < len(good) or since is None:
                 break
             params["pageToken"] = page.next_page_token
         stamps = [_published(t) for t in threads]
         newest = max(stamps, default=since)
         return Fetched(
-            [self._item(t) for t in threads], {"since": newest.isoformat()} if newest else cursor
+            [self._item(t) for t in threads],
+            {"since": newest.isoformat()} if newest else cursor,
+            rejected=rejected,
         )
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
@@ -105,20 +117,28 @@ class YouTubeComments(ConfiguredSource[YouTubeSourceSettings]):
                 "key": s.api_key.get_secret_value(),
             }
             page, _ = await get_json(client, s, url, CommentThreads, params=params)
-            items.extend(self._item(t) for t in page.items)
+            items.extend(self._item(t) for t in parse_each(Thread, page.items, url)[0])
         return items
 
     def _item(self, thread: Thread) -> FeedItem:
         comment = thread.snippet.top_level_comment
         snippet = comment.snippet
+        video, channel = thread.snippet.video_id, thread.snippet.channel_id
+        if video:
+            url: str | None = f"https://www.youtube.com/watch?v={video}&lc={comment.id}"
+        else:
+            url = f"https://www.youtube.com/channel/{channel}?lc={comment.id}" if channel else None
+        language = resolve_language(None, snippet.text_original, self.settings.lang)
         return FeedItem(
             native_id=comment.id,
-            url=f"https://www.youtube.com/watch?v={thread.snippet.video_id}&lc={comment.id}",
+            url=url,
             title=None,
             text=snippet.text_original or "(no text)",
             author_name=snippet.author_display_name,
             author_handle=snippet.author_channel_id.value if snippet.author_channel_id else None,
             published_at=snippet.published_at,
-            lang=self.settings.lang,
+            lang=language.lang,
+            lang_origin=language.origin,
+            lang_confidence=language.confidence,
             engagement=Counts(likes=snippet.like_count, replies=thread.snippet.total_reply_count),
         )

@@ -15,7 +15,10 @@ class SourceSettings(SettingsModel):
     timeout_s: Annotated[float, Field(gt=0)] = 20.0
     max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     tenants: list[str] | None = Field(default=None, description="tenants it serves; null = all")
-    lang: str | None = Field(default="fr", description="language assumed for its items")
+    lang: str | None = Field(
+        default="fr",
+        description="fallback language of its items: a declared one wins, then a detected one",
+    )
     silent_after_s: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="no new item for this long → source_silent (null: never)"
     )

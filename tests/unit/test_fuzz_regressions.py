@@ -71,5 +71,5 @@ def test_a_facebook_comment_without_its_fields_is_a_dead_letter(http: LocalHttp)
     fetched = asyncio.run(poll())  # was a pydantic ValidationError out of poll
     assert [i.native_id for i in fetched.items] == ["1_9"]  # type: ignore[attr-defined]
     [(reason, raw)] = fetched.rejected  # type: ignore[attr-defined]
-    assert reason.startswith("comment of post 1_1: id: Field required")
+    assert reason == "unexpected item shape from the comments of post 1_1: id: Field required"
     assert json.loads(raw) == comments[0]

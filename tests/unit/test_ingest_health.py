@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from ingest.extract import article_text, feed_links
 from ingest.health import SourceHealth
 from ingest.http import retry_after_s
-from ingest.normalize import canonical_url
+from ingest.text import canonical_url
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
