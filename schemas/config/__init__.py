@@ -23,6 +23,7 @@ from schemas.config.base import (
 from schemas.config.enrich import (
     ClusterSettings,
     EnrichSettings,
+    IntentModelSettings,
     SentimentModelSettings,
     ViralitySettings,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "EventTimeSettings",
     "FacebookSourceSettings",
     "IngestSettings",
+    "IntentModelSettings",
     "KafkaSettings",
     "LayerSettings",
     "MastodonSourceSettings",
