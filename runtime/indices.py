@@ -60,6 +60,26 @@ MENTION_MAPPINGS: dict[str, Any] = {
                 },
             }
         },
+        "intent": {  # searched as `intent.label:service_request`; labels: schemas.enriched
+            "properties": {
+                "label": {"type": "keyword"},
+                "model": {"type": "keyword"},
+                "model_version": {"type": "keyword"},
+                "probabilities": {
+                    "properties": {
+                        name: {"type": "float"}
+                        for name in (
+                            "service_request",
+                            "complaint",
+                            "question",
+                            "praise",
+                            "news",
+                            "other",
+                        )
+                    }
+                },
+            }
+        },
         "virality": {
             "properties": {
                 "score": {"type": "float"},
