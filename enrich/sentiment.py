@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Protocol
 
+from enrich.model import Analysis
 from schemas.enriched import Sentiment, SentimentLabel
 
 if TYPE_CHECKING:
@@ -30,11 +31,14 @@ def compose_input(title: str | None, text: str) -> str:
 
 
 class SentimentScorer(Protocol):
-    """Scores a batch of texts; returns one Sentiment per text, in input order."""
+    """Scores a batch of texts; returns one Sentiment (or Analysis: sentiment and intent)
+    per text, in input order."""
 
     model_id: str
 
     def score(self, texts: list[str]) -> list[Sentiment]: ...
+
+    def analyse(self, texts: list[str]) -> list[Analysis]: ...
 
 
 def label_for(score: float, negative_below: float, positive_above: float) -> SentimentLabel:
@@ -63,6 +67,10 @@ class LexiconScorer:
 
     def score(self, texts: list[str]) -> list[Sentiment]:
         return [self._score_one(text) for text in texts]
+
+    def analyse(self, texts: list[str]) -> list[Analysis]:
+        """The lexicon has no intent: `intent` is None."""
+        return [Analysis(sentiment) for sentiment in self.score(texts)]
 
     def _score_one(self, text: str) -> Sentiment:
         polarity = self._analyzer.polarity_scores(text)
@@ -98,6 +106,9 @@ class TransformerScorer:
 
     def score(self, texts: list[str]) -> list[Sentiment]:
         return self.engine.score(texts)
+
+    def analyse(self, texts: list[str]) -> list[Analysis]:
+        return self.engine.analyse(texts)
 
     def close(self) -> None:
         self.engine.close()

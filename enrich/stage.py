@@ -1,4 +1,5 @@
-"""Enrich stage: mentions.raw → sentiment, near-duplicate cluster, virality → mentions.enriched.
+"""Enrich stage: mentions.raw → sentiment and intent (one model pass), near-duplicate cluster,
+virality → mentions.enriched.
 
 Contract: one enriched mention per valid raw mention, keyed by mention id, sent to the
 producer (the worker loop flushes it before committing the batch). An engagement update (the
@@ -70,16 +71,17 @@ class EnrichStage:
             )
         rejected = [Rejected(r.record, "empty text") for r in batch if not r.value.text.strip()]
         scorable = [r for r in batch if r.value.text.strip()]
-        sentiments = self._scorer.score(
+        analyses = self._scorer.analyse(
             [compose_input(r.value.title, r.value.text) for r in scorable]
         )
         now = datetime.now(UTC)
-        for received, sentiment in zip(scorable, sentiments, strict=True):
-            mention = received.value
+        for received, analysis in zip(scorable, analyses, strict=True):
+            mention, sentiment = received.value, analysis.sentiment
             cluster, score = self._story(mention)
             enriched = EnrichedMention(
                 **mention.model_dump(),
                 sentiment=sentiment,
+                intent=analysis.intent,
                 virality=score,
                 cluster=cluster,
                 language=mention.lang,

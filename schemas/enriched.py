@@ -1,4 +1,4 @@
-"""EnrichedMention: a Mention plus sentiment and virality.
+"""EnrichedMention: a Mention plus sentiment, intent and virality.
 
 Topic mentions.enriched; indexed in Elasticsearch as is.
 """
@@ -11,6 +11,11 @@ from schemas._base import UtcDatetime, WireModel
 from schemas.mention import Mention
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
+IntentLabel = Literal["service_request", "complaint", "question", "praise", "news", "other"]
+"""What a post wants: `service_request` (a customer's own problem that needs an answer:
+order, delivery, refund, delay, outage, account), `complaint` (public criticism, no
+request), `question` (asks about a product, offer or technical point), `praise`, `news`
+(press, announcements, third parties), `other`."""
 
 
 class Sentiment(WireModel):
@@ -20,6 +25,15 @@ class Sentiment(WireModel):
     )
     score: float = Field(ge=-1.0, le=1.0, description="signed: -1 most negative, +1 most positive")
     model: str = Field(description="scorer id, e.g. lexicon:vadersentiment-fr")
+    model_version: str
+
+
+class Intent(WireModel):
+    """Scored by a second head on the sentiment encoder's embeddings (same forward pass)."""
+
+    label: IntentLabel
+    probabilities: dict[IntentLabel, float] = Field(description="per-class probability")
+    model: str = Field(description="intent model id, e.g. e5-small-intent-fr")
     model_version: str
 
 
@@ -50,6 +64,10 @@ class NearDuplicateCluster(WireModel):
 
 class EnrichedMention(Mention):
     sentiment: Sentiment
+    intent: Intent | None = Field(
+        default=None,
+        description="null in messages enriched before, or when no intent model is configured",
+    )
     virality: Virality
     language: str | None = Field(default=None, description="language the scorer assumed")
     cluster: NearDuplicateCluster | None = Field(

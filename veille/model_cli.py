@@ -35,7 +35,31 @@ def cmd_model_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_train_intent_head(args: argparse.Namespace) -> int:
+    """`train-head --intent`: the intent head, on the encoder as the bundled sentiment head
+    (and its adapter) leaves it."""
+    from enrich.model.loader import load_model
+    from enrich.model.train_intent import IntentTrainOptions, train_intent_head
+
+    settings = _model_settings(args)
+    intent_off = settings.intent.model_copy(update={"kind": "none"})
+    settings = settings.model_copy(update={"kind": "encoder-head", "path": None, "head": None,
+                                           "quantize_int8": False, "device": "cpu",
+                                           "dtype": "float32", "intent": intent_off})  # fmt: skip
+    model = load_model(settings)
+    sentiment_head = model.version.rsplit("+", 1)[-1]
+    argv = sys.argv[sys.argv.index("train-head") + 1 :] if "train-head" in sys.argv else []
+    command = "veille model train-head " + shlex.join(argv)
+    report = train_intent_head(model, sentiment_head, IntentTrainOptions(args.output), command)
+    print(json.dumps(report["evaluation"], indent=2))
+    print(f"intent head written to {args.output} ({report['version']}, "
+          f"{report['train_seconds']} s)")  # fmt: skip
+    return 0
+
+
 def cmd_model_train_head(args: argparse.Namespace) -> int:
+    if args.intent:
+        return cmd_model_train_intent_head(args)
     from enrich.model.finetune import FineTuneOptions
     from enrich.model.loader import load_model
     from enrich.model.train import TrainOptions, train_head
@@ -50,7 +74,7 @@ def cmd_model_train_head(args: argparse.Namespace) -> int:
             "dtype": "float32",
         }
     )
-    if not (args.data / "deft2017-tweets").is_dir():
+    if args.data is None or not (args.data / "deft2017-tweets").is_dir():
         raise ConfigError(f"{args.data}: expected deft2017-tweets/ and allocine-tv-reviews/")
     model = load_model(settings, with_head=False)
     fine_tuning = FineTuneOptions(args.epochs, args.lora_rank, args.learning_rate, seed=args.seed)
@@ -130,9 +154,13 @@ def add_model_commands(commands: Any, enrich_actions: Any) -> None:
     build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     build.set_defaults(func=cmd_model_build)
 
-    train = actions.add_parser("train-head", help="train the 3-class sentiment head")
-    train.add_argument("--data", type=Path, required=True,
-                       help="the sentiment-fr data directory (DEFT 2017, Allociné)")  # fmt: skip
+    train = actions.add_parser("train-head", help="train the sentiment (or intent) head")
+    train.add_argument("--data", type=Path,
+                       help="the sentiment-fr data directory (DEFT 2017, Allociné); "
+                       "required unless --intent")  # fmt: skip
+    train.add_argument("--intent", action="store_true",
+                       help="train the 6-class intent head instead, on veille's intent sets, "
+                       "over the encoder as the bundled sentiment head leaves it")  # fmt: skip
     train.add_argument("--output", type=Path, required=True, help="head .safetensors to write")
     train.add_argument("--allocine-weight", type=float, default=0.5)
     train.add_argument("--brand-weight", type=float, default=3.0)

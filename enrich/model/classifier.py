@@ -9,22 +9,26 @@ One loading path for every model, through transformers and torch:
   path, e.g. `cardiffnlp/twitter-xlm-roberta-base-sentiment`), whose labels are mapped to
   negative / neutral / positive by the configuration (`labels:`), probabilities summed.
 
+An `encoder-head` model may carry a second head, the intent head, over the same pooled
+embeddings: one encoder forward pass gives both the sentiment and the intent.
+
 `SentimentModel.tokenize` turns texts into token ids (truncated at `max_length`: the head
 of a post — its title and lead — is what is kept); `collate` pads a batch into tensors on
 the model's device; `forward` returns one probability row per text over veille's three
-labels; `postprocess` turns rows into `Sentiment`s (score = P(positive) − P(negative)).
+sentiment labels (and one over the six intents when an intent head is loaded);
+`postprocess` turns rows into `Analysis`es (sentiment score = P(positive) − P(negative)).
 """
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
 
-from enrich.model import ModelLoadError
-from enrich.model.datasets import LABELS
-from schemas.enriched import Sentiment, SentimentLabel
+from enrich.model import Analysis, ModelLoadError
+from enrich.model.datasets import INTENT_LABELS, LABELS
+from schemas.enriched import Intent, Sentiment, SentimentLabel
 
 Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
@@ -50,6 +54,13 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
+class Probabilities(NamedTuple):
+    """Float32 rows on the CPU: sentiment [batch, 3]; intent [batch, 6] or None."""
+
+    sentiment: torch.Tensor
+    intent: torch.Tensor | None = None
+
+
 @dataclass
 class SentimentModel:
     """A loaded model with its tokenizer; see the module docstring for the three steps."""
@@ -66,6 +77,9 @@ class SentimentModel:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     dtype: torch.dtype = torch.float32
     pin_memory: bool = False
+    intent_head: nn.Linear | None = None
+    intent_id: str = ""
+    intent_version: str = ""
 
     def tokenize(self, texts: list[str], max_length: int | None = None) -> list[list[int]]:
         encoded = self.tokenizer(
@@ -89,37 +103,55 @@ class SentimentModel:
             tensors = {name: t.pin_memory() for name, t in tensors.items()}
         return {name: t.to(self.device, non_blocking=True) for name, t in tensors.items()}
 
-    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """[batch, 3] float32 probabilities over (negative, neutral, positive)."""
+    def forward(self, inputs: dict[str, torch.Tensor]) -> Probabilities:
+        """Probabilities over (negative, neutral, positive), and over the intents when an
+        intent head is loaded — from one pass of the encoder."""
+        intent = None
         if self.kind == "encoder-head":
             assert self.head is not None
             hidden = self.network(**inputs).last_hidden_state
             pooled = mean_pool(hidden, inputs["attention_mask"]).float()
             probabilities = torch.softmax(self.head(pooled), dim=-1)
+            if self.intent_head is not None:
+                intent = torch.softmax(self.intent_head(pooled), dim=-1).cpu()
         else:
             logits = self.network(**inputs).logits.float()
             probabilities = torch.softmax(logits, dim=-1)
-        return (probabilities @ self.to_labels.to(probabilities.device)).cpu()
+        sentiment = (probabilities @ self.to_labels.to(probabilities.device)).cpu()
+        return Probabilities(sentiment, intent)
 
-    def postprocess(self, probabilities: torch.Tensor) -> list[Sentiment]:
-        sentiments = []
-        for row in probabilities.tolist():
+    def postprocess(self, probabilities: Probabilities) -> list[Analysis]:
+        intents: list[Intent | None] = [None] * len(probabilities.sentiment)
+        if probabilities.intent is not None:
+            intents = [self._intent(row) for row in probabilities.intent.tolist()]
+        analyses = []
+        for row, intent in zip(probabilities.sentiment.tolist(), intents, strict=True):
             label: SentimentLabel = LABELS[max(range(len(LABELS)), key=row.__getitem__)]
-            sentiments.append(
-                Sentiment(
-                    label=label,
-                    probabilities=dict(zip(LABELS, row, strict=True)),
-                    score=max(-1.0, min(1.0, row[2] - row[0])),
-                    model=self.model_id,
-                    model_version=self.version,
-                )
+            sentiment = Sentiment(
+                label=label,
+                probabilities=dict(zip(LABELS, row, strict=True)),
+                score=max(-1.0, min(1.0, row[2] - row[0])),
+                model=self.model_id,
+                model_version=self.version,
             )
-        return sentiments
+            analyses.append(Analysis(sentiment, intent))
+        return analyses
 
-    def predict(self, texts: list[str]) -> list[Sentiment]:
+    def _intent(self, row: list[float]) -> Intent:
+        return Intent(
+            label=INTENT_LABELS[max(range(len(INTENT_LABELS)), key=row.__getitem__)],
+            probabilities=dict(zip(INTENT_LABELS, row, strict=True)),
+            model=self.intent_id,
+            model_version=self.intent_version,
+        )
+
+    def analyse(self, texts: list[str]) -> list[Analysis]:
         """The three steps on one batch, as is (no sorting, no splitting)."""
         with torch.inference_mode():
             return self.postprocess(self.forward(self.collate(self.tokenize(texts))))
+
+    def predict(self, texts: list[str]) -> list[Sentiment]:
+        return [analysis.sentiment for analysis in self.analyse(texts)]
 
 
 def resolve_device(device: Device) -> torch.device:

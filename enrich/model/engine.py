@@ -1,4 +1,5 @@
-"""The batching engine: many texts in, one `Sentiment` each, in input order.
+"""The batching engine: many texts in, one `Analysis` (sentiment, intent) each, in input
+order.
 
 Requests (from one caller or many threads) queue up; a single inference thread takes
 what is waiting — waiting at most `max_wait_ms` for a batch to fill — sorts it by token
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from enrich.model import Analysis
 from enrich.model.classifier import SentimentModel
 from schemas.enriched import Sentiment
 
@@ -54,7 +56,7 @@ def plan_batches(lengths: Sequence[int], max_count: int, max_tokens: int) -> lis
 @dataclass
 class _Item:
     ids: list[int]
-    future: "Future[Sentiment]"
+    future: "Future[Analysis]"
 
 
 class InferenceEngine:
@@ -72,15 +74,19 @@ class InferenceEngine:
 
     def score(self, texts: list[str]) -> list[Sentiment]:
         """One Sentiment per text, in input order; raises what the model raised."""
+        return [analysis.sentiment for analysis in self.analyse(texts)]
+
+    def analyse(self, texts: list[str]) -> list[Analysis]:
+        """One Analysis per text, in input order; raises what the model raised."""
         if not texts:
             return []
         futures = self.submit(texts)
         return [future.result() for future in futures]
 
-    def submit(self, texts: list[str]) -> list["Future[Sentiment]"]:
-        futures: list[Future[Sentiment]] = []
+    def submit(self, texts: list[str]) -> list["Future[Analysis]"]:
+        futures: list[Future[Analysis]] = []
         for ids in self.model.tokenize(texts):
-            future: Future[Sentiment] = Future()
+            future: Future[Analysis] = Future()
             self._queue.put(_Item(ids, future))
             futures.append(future)
         return futures
@@ -131,12 +137,12 @@ class InferenceEngine:
         try:
             with torch.inference_mode():
                 inputs = self.model.collate([item.ids for item in batch])
-                sentiments = self.model.postprocess(self.model.forward(inputs))
+                analyses = self.model.postprocess(self.model.forward(inputs))
         except Exception as exc:  # handed to the callers, who fail loudly
             log.exception("sentiment batch of %d failed", len(batch))
             for item in batch:
                 item.future.set_exception(exc)
             return
         self.batches_run += 1
-        for item, sentiment in zip(batch, sentiments, strict=True):
-            item.future.set_result(sentiment)
+        for item, analysis in zip(batch, analyses, strict=True):
+            item.future.set_result(analysis)

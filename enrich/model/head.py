@@ -1,7 +1,8 @@
-"""The sentiment head: a linear layer over mean-pooled encoder embeddings, with the
-encoder's fine-tuning adapter when the encoder was fine-tuned.
+"""The heads: linear layers over mean-pooled encoder embeddings — the sentiment head, with
+the encoder's fine-tuning adapter when the encoder was fine-tuned, and the intent head
+(no adapter: it reads the embeddings of the encoder as the sentiment head's adapter left it).
 
-Stored as safetensors: `weight` [3, hidden] and `bias` [3] (a few KB), plus the adapter's
+Stored as safetensors: `weight` [labels, hidden] and `bias` [3] (a few KB), plus the adapter's
 low-rank factors (`<layer path>.lora_a` / `.lora_b`, float16; see `enrich.model.adapter`),
 with metadata (labels, pooling, input prefix, encoder, version). A JSON file next to it
 records the training command, the data and the validation metrics. Input standardisation
@@ -21,10 +22,15 @@ from enrich.model.adapter import Adapter
 from enrich.model.datasets import LABELS
 
 DEFAULT_HEAD = Path(__file__).parent / "heads" / "e5-small-sentiment-fr.safetensors"
+DEFAULT_INTENT_HEAD = Path(__file__).parent / "heads" / "e5-small-intent-fr.safetensors"
 
 
 def save_head(
-    path: Path, head: nn.Linear, metadata: dict[str, str], adapter: Adapter | None = None
+    path: Path,
+    head: nn.Linear,
+    metadata: dict[str, str],
+    adapter: Adapter | None = None,
+    labels: Sequence[str] = LABELS,
 ) -> str:
     """Write the head (and adapter); returns its version (`head-<sha256 prefix of every
     tensor, in name order>`)."""
@@ -38,12 +44,15 @@ def save_head(
     version = f"head-{digest.hexdigest()[:8]}"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata={**metadata, "version": version,
-                                            "labels": json.dumps(list(LABELS))})  # fmt: skip
+                                            "labels": json.dumps(list(labels))})  # fmt: skip
     return version
 
 
-def load_head(path: Path) -> tuple[nn.Linear, dict[str, str], Adapter]:
-    """The head, its metadata and its adapter (empty for a head over a frozen encoder)."""
+def load_head(
+    path: Path, labels: Sequence[str] = LABELS
+) -> tuple[nn.Linear, dict[str, str], Adapter]:
+    """The head, its metadata and its adapter (empty for a head over a frozen encoder);
+    raises ValueError unless the head's labels are `labels`, in that order."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as handle:
@@ -51,8 +60,8 @@ def load_head(path: Path) -> tuple[nn.Linear, dict[str, str], Adapter]:
         weight, bias = handle.get_tensor("weight"), handle.get_tensor("bias")
         names = [k for k in handle.keys() if k not in ("weight", "bias")]  # noqa: SIM118
         adapter = {name: handle.get_tensor(name) for name in names}
-    if json.loads(metadata.get("labels", "[]")) != list(LABELS):
-        raise ValueError(f"{path}: head labels must be {list(LABELS)}")
+    if json.loads(metadata.get("labels", "[]")) != list(labels):
+        raise ValueError(f"{path}: head labels must be {list(labels)}")
     head = nn.Linear(weight.shape[1], weight.shape[0])
     with torch.no_grad():
         head.weight.copy_(weight)
@@ -67,6 +76,7 @@ def fit_head(
     weight_decay: float,
     max_iter: int = 300,
     seed: int = 0,
+    n_labels: int = len(LABELS),
 ) -> nn.Linear:
     """Weighted, L2-regularised multinomial logistic regression (full-batch L-BFGS) on
     standardised features; deterministic for a given seed and input order."""
@@ -76,7 +86,7 @@ def fit_head(
     x = (x - mean) / std
     y = torch.tensor(list(labels), dtype=torch.long)
     w = torch.tensor(list(weights), dtype=torch.float32)
-    linear = nn.Linear(x.shape[1], len(LABELS))
+    linear = nn.Linear(x.shape[1], n_labels)
     optimiser = torch.optim.LBFGS(linear.parameters(), max_iter=max_iter)
 
     def closure() -> torch.Tensor:
@@ -87,7 +97,7 @@ def fit_head(
         return loss
 
     optimiser.step(closure)  # type: ignore[no-untyped-call]
-    folded = nn.Linear(x.shape[1], len(LABELS))
+    folded = nn.Linear(x.shape[1], n_labels)
     with torch.no_grad():
         folded.weight.copy_(linear.weight / std)
         folded.bias.copy_(linear.bias - (linear.weight / std) @ mean)

@@ -1,6 +1,6 @@
-"""Loads the configured sentiment model through transformers — the same code for the
-offline default and for any hub model. Failures raise `ModelLoadError`; nothing falls
-back to another scorer."""
+"""Loads the configured sentiment model (and, for encoder-head models, its intent head)
+through transformers — the same code for the offline default and for any hub model.
+Failures raise `ModelLoadError`; nothing falls back to another scorer."""
 
 import logging
 import threading
@@ -18,8 +18,8 @@ from enrich.model.classifier import (
     resolve_device,
     resolve_dtype,
 )
-from enrich.model.datasets import LABELS
-from enrich.model.head import DEFAULT_HEAD, load_head
+from enrich.model.datasets import INTENT_LABELS, LABELS
+from enrich.model.head import DEFAULT_HEAD, DEFAULT_INTENT_HEAD, load_head
 from schemas.config import SentimentModelSettings
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,20 @@ def _load(
     tokenizer = AutoTokenizer.from_pretrained(path)
     network = network.to(device).eval()
     log.info("sentiment model %s (%s) on %s/%s", settings.id, version, device, dtype)
+    intent_head, intent_version = None, ""
+    intent_path = _intent_head_path(settings) if with_head else None
+    if intent_path is not None:
+        intent_head, intent_metadata, _ = load_head(intent_path, INTENT_LABELS)
+        trained_on = intent_metadata.get("sentiment_head")
+        if trained_on != metadata.get("version"):
+            raise ModelLoadError(
+                f"intent head {intent_path} was trained on the encoder of sentiment head "
+                f"{trained_on}, not {metadata.get('version')}: retrain it (veille model "
+                "train-head --intent) or set enrich.model.intent.kind: none"
+            )
+        intent_head = intent_head.to(device)
+        intent_version = f"{encoder}+{intent_metadata.get('version', 'head')}"
+        log.info("intent head %s (%s)", settings.intent.id, intent_version)
     return SentimentModel(
         model_id=settings.id,
         version=version,
@@ -113,7 +127,20 @@ def _load(
         device=device,
         dtype=dtype,
         pin_memory=device.type == "cuda",
+        intent_head=intent_head,
+        intent_id=settings.intent.id,
+        intent_version=intent_version,
     )
+
+
+def _intent_head_path(settings: SentimentModelSettings) -> Path | None:
+    """The intent head to load, if any (see `IntentModelSettings`)."""
+    if settings.kind != "encoder-head" or settings.intent.kind == "none":
+        return None
+    if settings.intent.head:
+        return Path(settings.intent.head)
+    bundled = settings.head is None and settings.path is None
+    return DEFAULT_INTENT_HEAD if bundled else None
 
 
 def _prefix(settings: SentimentModelSettings) -> str:

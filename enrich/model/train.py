@@ -80,8 +80,8 @@ def predict(model: SentimentModel, texts: list[str], batch_size: int = 64) -> li
     for batch in plan_batches([len(i) for i in ids], batch_size, 64 * model.max_length):
         with torch.inference_mode():
             scored = model.postprocess(model.forward(model.collate([ids[i] for i in batch])))
-        for index, sentiment in zip(batch, scored, strict=True):
-            results[index] = sentiment
+        for index, analysis in zip(batch, scored, strict=True):
+            results[index] = analysis.sentiment
     return [s for s in results if s is not None]
 
 

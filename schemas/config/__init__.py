@@ -31,6 +31,7 @@ from schemas.config.channels import (
 from schemas.config.enrich import (
     ClusterSettings,
     EnrichSettings,
+    IntentModelSettings,
     SentimentModelSettings,
     ViralitySettings,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "FacebookSourceSettings",
     "HistoryApiSettings",
     "IngestSettings",
+    "IntentModelSettings",
     "KafkaSettings",
     "LayerSettings",
     "MastodonSourceSettings",

@@ -35,6 +35,20 @@ class ClusterSettings(SettingsModel):
     tenants of one worker under it, or a rebuild evicts another tenant's oldest mentions."""
 
 
+class IntentModelSettings(SettingsModel):
+    """`enrich.model.intent`: the intent head (`service_request`, `complaint`, `question`,
+    `praise`, `news`, `other`), a second head on the sentiment encoder's pooled embeddings,
+    computed in the same forward pass. Only for `enrich.model.kind: encoder-head`; with a
+    sequence-classification model, mentions get `intent: null`. The head is trained on the
+    encoder as the sentiment head's adapter leaves it, so it goes with that sentiment head
+    (loading fails otherwise); `head: null` = the bundled intent head, used with the
+    bundled sentiment head only. `kind: none`: no intent (`intent: null`)."""
+
+    kind: Literal["encoder-head", "none"] = "encoder-head"
+    id: str = Field(default="e5-small-intent-fr", description="reported in intent.model")
+    head: str | None = Field(default=None, description="head file; null = the bundled head")
+
+
 class SentimentModelSettings(SettingsModel):
     """The transformer sentiment model (`enrich.scorer: transformer`).
 
@@ -68,6 +82,7 @@ class SentimentModelSettings(SettingsModel):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     cpu_threads: Annotated[int, Field(ge=1)] | None = None
     quantize_int8: bool = Field(default=False, description="dynamic int8 Linear layers (CPU)")
+    intent: IntentModelSettings = Field(default_factory=IntentModelSettings)
 
 
 class EnrichSettings(SettingsModel):

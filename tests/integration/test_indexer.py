@@ -18,6 +18,7 @@ import pytest
 from runtime.indices import make_client, mentions_alias
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
+from schemas.enriched import Intent
 from schemas.mention import Author
 from schemas.topics import Topics
 from tests.helpers import (
@@ -230,3 +231,27 @@ def test_kill_9_of_the_indexer_mid_batch_then_restart_indexes_each_mention_once(
     assert sorted(indexed_ids(config)) == sorted(ids)
     es = make_client(config.elasticsearch)
     assert es.count(index=mentions_alias(config.elasticsearch, "agence-horizon"))["count"] == n
+
+
+def test_intent_is_indexed_and_searchable(noida_config: VeilleConfig) -> None:
+    config = noida_config
+    request = enriched(mention("@Fibrea plus d'internet chez moi depuis hier"), -0.6)
+    request = request.model_copy(update={"intent": Intent(
+        label="service_request", model="test", model_version="0",
+        probabilities={"service_request": 0.9, "other": 0.1})})  # fmt: skip
+    praise = enriched(mention("Merci Fibrea, technicien au top"), 0.8)
+    praise = praise.model_copy(update={"intent": Intent(
+        label="praise", model="test", model_version="0",
+        probabilities={"praise": 0.95, "other": 0.05})})  # fmt: skip
+    docs = [request, praise]
+    with workers(config, "index"):
+        produce(config, Topics(config.kafka.topic_prefix).enriched,
+                [d.model_dump_json().encode() for d in docs], [d.id for d in docs])  # fmt: skip
+        wait_until(lambda: len(indexed_ids(config)) >= 2, what="both documents")
+    es = make_client(config.elasticsearch)
+    alias = mentions_alias(config.elasticsearch, request.tenant)
+    for query in ("intent.label:service_request", "intent.label:service_request AND tenant:*"):
+        found = es.search(index=alias, q=query, source=False)
+        assert [hit["_id"] for hit in found["hits"]["hits"]] == [request.id], query
+    [mappings] = [m["mappings"] for m in es.indices.get_mapping(index=alias).values()]
+    assert mappings["properties"]["intent"]["properties"]["label"]["type"] == "keyword"

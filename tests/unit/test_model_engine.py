@@ -162,7 +162,7 @@ def test_a_five_star_model_is_mapped_to_three_labels(five_stars: Path) -> None:
     with torch.inference_mode():
         logits = model.network(**inputs).logits
         stars = torch.softmax(logits, -1)
-    mapped = model.forward(inputs)
+    mapped = model.forward(inputs).sentiment
     assert torch.allclose(mapped[:, 0], stars[:, 0] + stars[:, 1], atol=1e-5)
     assert torch.allclose(mapped[:, 1], stars[:, 2], atol=1e-5)
     assert torch.allclose(mapped[:, 2], stars[:, 3] + stars[:, 4], atol=1e-5)
