@@ -42,6 +42,7 @@ from schemas.config.infrastructure import (
     ElasticsearchSettings,
     EventTimeSettings,
     KafkaSettings,
+    MetricsSettings,
     StackSettings,
     WorkerSettings,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "KafkaSettings",
     "LayerSettings",
     "MastodonSourceSettings",
+    "MetricsSettings",
     "OnCallSettings",
     "OpsgenieChannelSettings",
     "OverrideSettings",
