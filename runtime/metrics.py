@@ -67,6 +67,7 @@ BULK_ERRORS = Counter(
 BULK_RETRIES = Counter(
     "veille_bulk_retries", "Index batches rewound after a bulk failure (5xx, 429, connection)"
 )
+READY = Gauge("veille_ready", "1 when /readyz would answer 200 (evaluated at each scrape)")
 INCIDENTS_OPENED = Counter("veille_incidents_opened", "Incidents opened", ["tenant"])
 PAGES = Counter("veille_pages", "Page attempts per channel and outcome", ["channel", "outcome"])
 SOURCE_UP = Gauge(

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from runtime import metrics
 from runtime.metrics import registry
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class ProbeServer:
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
+                    metrics.READY.set(0 if server.readiness() else 1)
                     self._answer(200, generate_latest(registry()), CONTENT_TYPE_LATEST)
                 elif path == "/healthz":
                     self._answer(200, b"alive\n")
