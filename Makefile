@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MODEL := .veille/models/multilingual-e5-small/veille-build.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install model run test test-unit bench lint format schemas clean
+.PHONY: help install model run test test-unit bench faults lint format schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ test-unit: $(STAMP) ## run the pure-logic tests only (no server, under a minute)
 
 bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench
+
+faults: $(STAMP) ## inject faults on embedded servers (FAULTS_ARGS=--quick: 5 s search outage)
+	$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 lint: $(STAMP) ## ruff, mypy and the layering contract (import-linter)
 	$(BIN)/ruff check .
