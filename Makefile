@@ -39,11 +39,12 @@ test: $(STAMP) $(MODEL) ## run the tests (they start and stop the embedded serve
 test-unit: $(STAMP) ## run the pure-logic tests only (no server, under a minute)
 	$(BIN)/pytest tests/unit
 
-faults: $(STAMP) ## long fuzz runs and fault injection
-	$(BIN)/pytest -m fuzz --hypothesis-profile=faults
-
 bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench
+
+faults: $(STAMP) $(MODEL) ## long fuzz runs, then faults injected on the embedded servers (FAULTS_ARGS=--quick: 5 s search outage)
+	$(BIN)/pytest -m fuzz --hypothesis-profile=faults
+	$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 lint: $(STAMP) ## ruff, mypy and the layering contract (import-linter)
 	$(BIN)/ruff check .

@@ -25,7 +25,9 @@ from alerts.observation import from_enriched
 from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks
+from runtime import metrics
 from runtime.kafka import DurableProducer
+from runtime.logs import log_context
 from runtime.stream import Received, Rejected
 from schemas.config import AlertsSettings
 from schemas.enriched import EnrichedMention
@@ -66,6 +68,7 @@ class AlertStage:
         self._unpaged: list[IncidentEvent] = []
         self.pages_sent: deque[IncidentEvent] = deque(maxlen=PAGES_KEPT)  # the demo's summary
         self.watermark: float | None = None  # event time (epoch s) the detector has reached
+        self._fetched: dict[tuple[str, str], datetime] = {}  # newest fetch per brand: raw-in
 
     def open_incidents(self) -> int:
         return self._detector.open_incidents()
@@ -83,6 +86,7 @@ class AlertStage:
                     transitions.append(done)
                 continue
             observation = from_enriched(item)
+            self._fetched.update(((item.tenant, b), item.fetched_at) for b in item.brands)
             self._watermarks.observe(received.record.partition, item.published_at.timestamp())
             self._detector.observe(observation)
         self._advance(transitions)
@@ -108,6 +112,9 @@ class AlertStage:
         for t in transitions:
             event = IncidentEvent(event=t.event, at=t.at, incident=t.incident, emitted_at=now)
             self._producer.send(self._topic, event.incident.id, event.model_dump_json().encode())
+            if event.event == "opened":
+                key = (t.incident.tenant, t.incident.brand)
+                metrics.record_incident_opened(key[0], self._fetched.get(key))
             if event.pages:
                 self._unpaged.append(event)
         if transitions:
@@ -123,10 +130,14 @@ class AlertStage:
             try:
                 self._channels[name].send(event)
             except NotifyError as exc:
+                metrics.record_page(name, "retried" if exc.recoverable else "failed")
                 if exc.recoverable:
                     raise
-                log.error("page for incident %s not sent on %s: %s", incident.id, name, exc)
+                context = log_context(incident.tenant, incident.brand, incident_id=incident.id)
+                log.error("page for incident %s not sent on %s: %s", incident.id, name, exc,
+                          extra=context)  # fmt: skip
                 continue
+            metrics.record_page(name, "sent")
             self._notify_log.record(key)
             self.pages_sent.append(event)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from runtime import metrics
 from runtime.indices import TenantTemplates, bulk_options, mention_index
 from runtime.stream import Received, Rejected
 from schemas.config import ElasticsearchSettings
@@ -54,6 +55,13 @@ class IndexStage:
             }
 
     def handle(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
+        try:
+            return self._index(batch)
+        except Exception:  # the worker rewinds and retries the batch
+            metrics.BULK_RETRIES.inc()
+            raise
+
+    def _index(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
         by_id = {r.value.id: r for r in batch}  # the last version of each id wins
         versions = Counter(r.value.id for r in batch)
         self._templates.ensure({r.value.tenant for r in batch})
@@ -69,12 +77,16 @@ class IndexStage:
             outcome = next(iter(item.values()))
             if ok:
                 self.indexed_total += versions[outcome["_id"]]
+                m = by_id[outcome["_id"]].value
+                metrics.record_hops(m.published_at, m.fetched_at, m.enriched_at)
                 continue
             status = int(outcome.get("status", 0))
             if 400 <= status < 500 and status != 429:
+                metrics.BULK_ERRORS.labels("rejected").inc()
                 reason = f"Elasticsearch refused the document ({status}): {outcome.get('error')}"
                 rejected.append(Rejected(by_id[outcome["_id"]].record, reason))
             else:
+                metrics.BULK_ERRORS.labels("failed").inc()
                 raise IndexingFailed(f"bulk item failed with status {status}: {outcome}")
         return rejected
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ingest.sources.base import Source, Watched
+from runtime import metrics
 from schemas.health import SourceHealthEvent, health_event_id
 
 
@@ -57,6 +58,11 @@ class SourceHealth:
             "silent_since": self.silent_since,
             "at": now,
         }
+
+    def export(self) -> None:
+        """The source's state as Prometheus gauges (veille_source_*)."""
+        ok = self.consecutive_errors == 0 and self.silent_since is None
+        metrics.record_source(self.source, ok, self.consecutive_errors, self.last_success)
 
     def succeeded(self, new_items: int, now: datetime) -> SourceHealthEvent | None:
         self.last_success = now

@@ -218,6 +218,7 @@ class IngestWorker:
         self.stats.updates += len(batch.updates)
         health = self.stats.health[source.id]
         await self._publish(health.succeeded(batch.new_items, datetime.now(UTC)))
+        health.export()
         return produced
 
     async def _source_failed(
@@ -233,6 +234,7 @@ class IngestWorker:
             backoff,
         )
         await self._publish(health.failed(reason, datetime.now(UTC)))
+        health.export()
 
     async def _reobserve(self, client: SafeClient, source: Source) -> int:
         """Current engagement of `source`'s recent posts → updates (errors only logged)."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from kafka.consumer.fetcher import ConsumerRecord
 
+from runtime import metrics
 from runtime.kafka import DurableProducer
 from schemas.deadletter import DeadLetter
 
@@ -105,6 +106,7 @@ class DeadLetterQueue:
         )
         self._producer.send(self._topic, letter.id, letter.model_dump_json().encode("utf-8"))
         self.rejected_total += 1
+        metrics.DEAD_LETTERED.labels(self._stage, record.topic).inc()
         self._limit.rejected(self._stage, reason)
 
     def accepted(self, count: int) -> None:

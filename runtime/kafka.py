@@ -12,6 +12,7 @@ from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, Ka
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from runtime import metrics
 from schemas.config import KafkaSettings
 from schemas.topics import Topics
 
@@ -98,19 +99,20 @@ class DurableProducer:
 
     def __init__(self, producer: KafkaProducer) -> None:
         self._producer = producer
-        self._pending: list[Any] = []
+        self._pending: list[tuple[str, Any]] = []
 
     def send(self, topic: str, key: str | None, value: bytes) -> None:
         future = self._producer.send(
             topic, key=None if key is None else key.encode("utf-8"), value=value
         )
-        self._pending.append(future)
+        self._pending.append((topic, future))
 
     def flush(self, timeout_s: float | None = None) -> None:
         pending, self._pending = self._pending, []
         self._producer.flush(timeout=timeout_s)
-        for future in pending:
+        for topic, future in pending:
             future.get(timeout=0)  # raises the send's exception, if any
+            metrics.PRODUCED.labels(topic).inc()
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Close, waiting up to `timeout_s` for what was sent; raises if Kafka did not take it

@@ -12,6 +12,7 @@ idempotent, so a retried or redelivered batch is absorbed, never doubled.
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
@@ -21,6 +22,7 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel, ValidationError
 
+from runtime import metrics
 from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
 from runtime.kafka import DurableProducer
 from schemas.config import WorkerSettings
@@ -68,6 +70,11 @@ class WorkerStats:
     processed: int = 0
     rejected: int = 0
     retries: int = 0
+    assigned: int = 0
+    """Partitions owned after the last poll (read by the readiness probe)."""
+    lag: int | None = None
+    """Messages behind the high watermarks after the last poll; None until known."""
+    stopped: bool = False
 
 
 def decode(record: ConsumerRecord, model: type[T]) -> T | str:
@@ -102,6 +109,7 @@ class StreamWorker(Generic[T]):
         self._settings = settings
         self._stop = stop
         self._backoff_s = settings.retry_backoff_s
+        self._owned: set[TopicPartition] = set()
         self.stats = WorkerStats()
 
     @property
@@ -119,21 +127,37 @@ class StreamWorker(Generic[T]):
             while not self._stop.is_set():
                 self.run_once()
         finally:
+            self.stats.stopped = True
             self.close()
+
+    def not_ready(self, max_lag: int) -> list[str]:
+        """Why this worker is not ready (empty: ready): not assigned, behind, or stopped."""
+        name, stats = self._stage.name, self.stats
+        if stats.stopped:
+            return [f"{name}: stopped"]
+        if not stats.assigned:
+            return [f"{name}: no partition assigned yet"]
+        if stats.lag is None or stats.lag > max_lag:
+            return [f"{name}: {stats.lag if stats.lag is not None else 'unknown'} messages "
+                    f"behind (ready within {max_lag})"]  # fmt: skip
+        return []
 
     def run_once(self) -> int:
         """Process one polled batch; return how many records it committed."""
         polled = self._consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
         records = [record for batch in polled.values() for record in batch]
         if not records:
+            self._observe_positions()
             self._tick()
             return 0
+        started = time.monotonic()
         try:
             self._process(records)
         except DeadLetterLimitExceeded:
             raise
         except Exception as exc:  # transient: retry the batch, commit nothing
             self.stats.retries += 1
+            metrics.BATCH_RETRIES.labels(self._stage.name).inc()
             log.warning("%s: batch failed, will retry: %s", self._stage.name, exc)
             self._rewind(records)
             self._stop.wait(self._backoff_s)
@@ -141,7 +165,30 @@ class StreamWorker(Generic[T]):
             return 0
         self._backoff_s = self._settings.retry_backoff_s
         self._commit(records)
+        name = self._stage.name
+        metrics.record_consumed(name, (record.topic for record in records))
+        metrics.BATCH_SIZE.labels(name).observe(len(records))
+        metrics.BATCH_DURATION.labels(name).observe(time.monotonic() - started)
+        self._observe_positions()
         return len(records)
+
+    def _observe_positions(self) -> None:
+        """Assignment and lag per partition, for `/metrics` and `/readyz` (known positions
+        only: nothing here waits on the broker)."""
+        owned = set(self._consumer.assignment())
+        lag = 0
+        for tp in owned:
+            highwater = self._consumer.highwater(tp)
+            position = self._consumer.position(tp, timeout_ms=0) if highwater is not None else None
+            if highwater is None or position is None:
+                continue
+            metrics.record_lag(self._stage.name, tp.topic, tp.partition, highwater - position)
+            lag += highwater - position
+        for tp in self._owned - owned:
+            metrics.forget_lag(self._stage.name, tp.topic, tp.partition)
+        self._owned = owned
+        self.stats.assigned = len(owned)
+        self.stats.lag = lag if owned else None
 
     def _tick(self) -> None:
         if not isinstance(self._stage, Ticking):

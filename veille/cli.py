@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from enrich.model import ModelLoadError
-from runtime.display import SafeLogFormatter
+from runtime.logs import log_handler
 from schemas import JSON_SCHEMAS
 from schemas.config import VeilleConfig
 from veille.settings import ConfigError, default_config_path, load_config
@@ -50,14 +50,24 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """The named workers in one process, with one probe port (`metrics.port`, if set)."""
+    from runtime.probes import ProbeServer
     from veille.runner import start_workers, stop_on_signals
 
     config = _config(args)
-    running = start_workers(config, worker_names(args))
-    with stop_on_signals(running.stop_event):
-        while running.alive() and not running.stop_event.wait(0.5):
-            pass
-    running.stop()
+    port = config.metrics.port
+    probes = None if port is None else ProbeServer(config.metrics.host, port).start()
+    try:
+        running = start_workers(config, worker_names(args))
+        if probes is not None:
+            probes.readiness = lambda: running.not_ready(config.metrics.ready_max_lag)
+        with stop_on_signals(running.stop_event):
+            while running.alive() and not running.stop_event.wait(0.5):
+                pass
+        running.stop()
+    finally:
+        if probes is not None:
+            probes.close()
     return 1 if running.failures else 0
 
 
@@ -186,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="default: $VEILLE_CONFIG or ./veille.yaml"
     )
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="json: one object per line, with tenant, brand, mention and "
+                        "incident ids where known")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
 
     stack = commands.add_parser("stack", help="the embedded stack (noida-db) for dev and CI")
@@ -271,8 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.config_path = args.config or default_config_path()  # --config itself: None if absent
-    handler = logging.StreamHandler()  # log lines quote posts and feeds: display-safe
-    handler.setFormatter(SafeLogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = log_handler(args.log_format)  # log lines quote posts and feeds: display-safe
     logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
     logging.getLogger("kafka").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)

@@ -231,6 +231,19 @@ class RunningWorkers:
     def alive(self) -> bool:
         return all(thread.is_alive() for thread in self.threads)
 
+    def not_ready(self, max_lag: int) -> list[str]:
+        """Why `/readyz` fails (empty: ready): a worker stopped or failed, or a stream worker
+        not assigned or behind by more than `max_lag` (StreamWorker.not_ready)."""
+        reasons = [f"{name}: failed: {exc}" for name, exc in self.failures.items()]
+        if self.stop_event.is_set():
+            reasons.append("stopping")
+        for (name, worker), thread in zip(self.workers.items(), self.threads, strict=True):
+            if not thread.is_alive():
+                reasons.append(f"{name}: stopped")
+            elif isinstance(worker, StreamWorker):
+                reasons.extend(worker.not_ready(max_lag))
+        return reasons
+
 
 def start_workers(
     config: VeilleConfig, names: tuple[str, ...] = WORKERS, stop: threading.Event | None = None

@@ -169,12 +169,18 @@ class EmbeddedStack:
             time.sleep(0.1)
 
     def down(self) -> None:
-        """Graceful stop (noida-db saves its data), then make sure no process is left."""
+        """Graceful stop, then make sure no process is left. The services are stopped first
+        (`noida-db stop kafka elasticsearch`, which saves their data) and only then the
+        server: a bare `noida-db down` under load lost messages it had acknowledged in the
+        last second (260 of 2,000 acks=all in `make faults`); stopping the services first
+        lost none."""
         pid = self._pid()
         if pid is None:
             return
-        command = [_binary("noida-db"), "down", "--data-dir", str(self.data_dir)]
-        subprocess.run(command, capture_output=True, text=True, check=False)
+        noida = [_binary("noida-db"), "--data-dir", str(self.data_dir)]
+        for command in (["stop", "kafka", "elasticsearch"], ["down"]):
+            done = [noida[0], *command, *noida[1:]]
+            subprocess.run(done, capture_output=True, text=True, check=False)
         deadline = time.monotonic() + self.settings.start_timeout_s
         while self._pid() is not None:
             if time.monotonic() > deadline:

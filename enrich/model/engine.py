@@ -21,6 +21,7 @@ import torch
 
 from enrich.model import Analysis
 from enrich.model.classifier import SentimentModel
+from runtime import metrics
 from schemas.enriched import Sentiment
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,9 @@ class InferenceEngine:
                 self._run([items[i] for i in indices])
 
     def _run(self, batch: list[_Item]) -> None:
+        metrics.INFERENCE_BATCH_FILL.observe(len(batch) / self.limits.max_batch_size)
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), metrics.INFERENCE_DURATION.time():
                 inputs = self.model.collate([item.ids for item in batch])
                 analyses = self.model.postprocess(self.model.forward(inputs))
         except Exception as exc:  # handed to the callers, who fail loudly

@@ -46,6 +46,7 @@ from schemas.config.infrastructure import (
     ElasticsearchSettings,
     EventTimeSettings,
     KafkaSettings,
+    MetricsSettings,
     StackSettings,
     WorkerSettings,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "KafkaSettings",
     "LayerSettings",
     "MastodonSourceSettings",
+    "MetricsSettings",
     "OnCallSettings",
     "OpsgenieChannelSettings",
     "OverrideSettings",

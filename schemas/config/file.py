@@ -11,6 +11,7 @@ from schemas.config.infrastructure import (
     ElasticsearchSettings,
     EventTimeSettings,
     KafkaSettings,
+    MetricsSettings,
     StackSettings,
     WorkerSettings,
 )
@@ -23,6 +24,7 @@ class VeilleConfig(SettingsModel):
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     stack: StackSettings = Field(default_factory=StackSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)

@@ -91,3 +91,17 @@ class EventTimeSettings(SettingsModel):
     max_age_days: Annotated[float, Field(gt=0)] | None = 400.0
     """A post older than this when fetched is refused (keep it ≥ the index retention);
     null: no floor (importing an old archive)."""
+
+
+class MetricsSettings(SettingsModel):
+    """The process's one HTTP port for `/metrics`, `/healthz` and `/readyz` (runtime/probes.py).
+    `veille run` runs several workers in one process: they share it."""
+
+    host: str = "127.0.0.1"
+    """127.0.0.1 keeps it local; `0.0.0.0` in a container so Prometheus and probes reach it."""
+    port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    """null: no metrics server (the default, so two processes on one machine never clash);
+    0: any free port (tests)."""
+    ready_max_lag: Annotated[int, Field(ge=0)] = 10_000
+    """`/readyz` says not ready while a stream worker is further behind than this (messages,
+    summed over its partitions)."""

@@ -1,0 +1,1 @@
+"""The fault suite (`make faults`): not collected by `make test` (no test_*.py files here)."""
