@@ -51,9 +51,14 @@ def author_mention_ids(
         return
     after: list[Any] | None = None
     while True:
-        found = client.search(index=mentions_alias(settings, tenant), size=BATCH,
-                              query={"term": {"author.handle": handle}}, source_includes=["id"],
-                              sort=[{"id": "asc"}], search_after=after)  # fmt: skip
+        found = client.search(
+            index=mentions_alias(settings, tenant),
+            size=BATCH,
+            query={"term": {"author.handle": handle}},
+            source_includes=["id"],
+            sort=[{"id": "asc"}],
+            search_after=after,
+        )
         hits = found["hits"]["hits"]
         for hit in hits:
             yield hit["_source"]["id"]
@@ -115,8 +120,12 @@ def erase_author(
             n, cited = _count_cited(client, incidents_alias(settings, tenant), chunk)
             incidents_n, cited_n = incidents_n + n, cited_n + cited
             for index in incidents if n and not dry_run else []:
-                client.update_by_query(index=index, query=_citing(chunk), refresh=True,
-                                       script={**script, "params": {"ids": chunk}})  # fmt: skip
+                client.update_by_query(
+                    index=index,
+                    query=_citing(chunk),
+                    refresh=True,
+                    script={**script, "params": {"ids": chunk}},
+                )
         for index in [] if dry_run else stored:
             client.delete_by_query(index=index, query={"ids": {"values": chunk}}, refresh=True)
     return Erasure(tenant, handle, mentions, incidents_n, cited_n, dry_run)

@@ -105,12 +105,15 @@ def ilm_index_settings(settings: ElasticsearchSettings, tenant: str) -> dict[str
 def put_ilm(client: Elasticsearch, settings: ElasticsearchSettings, tenant: TenantSettings) -> None:
     """The tenant's ILM policy, attached to its existing concrete indices (idempotent; run
     the command daily so a new month's index gets it too)."""
-    client.ilm.put_lifecycle(name=policy_name(settings, tenant.id),
-                             policy=ilm_policy(tenant.retention_days))  # fmt: skip
+    client.ilm.put_lifecycle(
+        name=policy_name(settings, tenant.id), policy=ilm_policy(tenant.retention_days)
+    )
     for family in FAMILIES:
-        client.indices.put_settings(index=tenant_pattern(settings, family, tenant.id),
-                                    settings=ilm_index_settings(settings, tenant.id),
-                                    allow_no_indices=True)  # fmt: skip
+        client.indices.put_settings(
+            index=tenant_pattern(settings, family, tenant.id),
+            settings=ilm_index_settings(settings, tenant.id),
+            allow_no_indices=True,
+        )
 
 
 def apply_retention(
@@ -134,7 +137,13 @@ def apply_retention(
         for found in expired_indices(client, settings, tenant, now):
             if not dry_run:
                 client.indices.delete(index=found.index)
-            log.info("%s %s (%s, %s, kept %d days)", "would drop" if dry_run else "dropped",
-                     found.index, found.tenant, found.month, tenant.retention_days)  # fmt: skip
+            log.info(
+                "%s %s (%s, %s, kept %d days)",
+                "would drop" if dry_run else "dropped",
+                found.index,
+                found.tenant,
+                found.month,
+                tenant.retention_days,
+            )
             dropped.append(found)
     return dropped

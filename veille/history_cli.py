@@ -95,3 +95,6 @@ def add_history_commands(commands: Any) -> None:
     from veille.index_cli import add_index_commands
 
     add_index_commands(commands)
+    from veille.kibana_cli import add_kibana_commands
+
+    add_kibana_commands(commands)

@@ -19,8 +19,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
         known_tenant(config, args.tenant)
     client = make_client(config.elasticsearch)
     try:
-        dropped = apply_retention(client, config.elasticsearch, tenants, datetime.now(UTC),
-                                  dry_run=args.dry_run)  # fmt: skip
+        dropped = apply_retention(
+            client, config.elasticsearch, tenants, datetime.now(UTC), dry_run=args.dry_run
+        )
     finally:
         client.close()
     verb = "would drop" if args.dry_run else "dropped"
@@ -42,8 +43,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
     finally:
         client.close()
     verb = "would remove" if done.dry_run else "removed"
-    print(f"{tenant}: {verb} {done.mentions} mention(s) by {done.author}, and "
-          f"{done.top_mentions} citation(s) of them in {done.incidents} incident(s)")  # fmt: skip
+    print(
+        f"{tenant}: {verb} {done.mentions} mention(s) by {done.author}, and "
+        f"{done.top_mentions} citation(s) of them in {done.incidents} incident(s)"
+    )
     return 0
 
 

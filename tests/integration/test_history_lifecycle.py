@@ -28,8 +28,9 @@ def test_retention_drops_whole_expired_months_of_each_tenant_only(
     settings = noida_config.elasticsearch
     old = dated("Air Volaris en retard", -0.5, hours_ago=24 * 100, now=now)
     recent = dated("Air Volaris à l'heure", 0.5, hours_ago=24 * 3, now=now)
-    lumen_old = dated("Lumen", 0.1, hours_ago=24 * 100, tenant="maison-lumen", brand="lumen",
-                      now=now)  # fmt: skip
+    lumen_old = dated(
+        "Lumen", 0.1, hours_ago=24 * 100, tenant="maison-lumen", brand="lumen", now=now
+    )
     store(noida_config, [old, recent, lumen_old])
     stored_incident(noida_config, [old], opened_at=old.published_at)
     horizon = noida_config.tenants[0].model_copy(update={"retention_days": 30})
@@ -39,8 +40,10 @@ def test_retention_drops_whole_expired_months_of_each_tenant_only(
 
     with caplog.at_level(logging.INFO, logger="history.retention"):
         planned = apply_retention(es, settings, [horizon, lumen], now, dry_run=True)
-    assert {p.index for p in planned} == {old_index, next(iter(_names(
-        noida_config, incidents_alias(settings, "agence-horizon"))))}  # fmt: skip
+    assert {p.index for p in planned} == {
+        old_index,
+        next(iter(_names(noida_config, incidents_alias(settings, "agence-horizon")))),
+    }
     assert "no ILM" in caplog.text
     assert old_index in _names(noida_config, mentions_alias(settings, "agence-horizon"))
 
@@ -61,11 +64,14 @@ def test_erase_removes_the_authors_mentions_and_their_citations(
     theirs = [
         dated(f"Air Volaris nul {i}", -0.7, hours_ago=24 * 20 * i + 1, handle="@Fautif", now=now)
         for i in range(3)
-    ]  # fmt: skip  (two months at least)
-    others = [dated(f"Air Volaris bof {i}", 0.0, hours_ago=i + 2, handle="@autre", now=now)
-              for i in range(2)]  # fmt: skip
-    lumen = dated("Lumen", 0.1, hours_ago=1, tenant="maison-lumen", brand="lumen",
-                  handle="@fautif", now=now)  # fmt: skip
+    ]
+    others = [
+        dated(f"Air Volaris bof {i}", 0.0, hours_ago=i + 2, handle="@autre", now=now)
+        for i in range(2)
+    ]
+    lumen = dated(
+        "Lumen", 0.1, hours_ago=1, tenant="maison-lumen", brand="lumen", handle="@fautif", now=now
+    )
     store(noida_config, [*theirs, *others, lumen])
     stored_incident(noida_config, [theirs[0], others[0]], now - timedelta(hours=1), "inc-a")
     stored_incident(noida_config, [others[1]], now - timedelta(hours=2), "inc-b")
@@ -80,8 +86,12 @@ def test_erase_removes_the_authors_mentions_and_their_citations(
     es.indices.refresh(index=mentions_alias(settings, "agence-horizon"))
     left = es.search(index=mentions_alias(settings, "agence-horizon"), size=10)["hits"]["hits"]
     assert sorted(h["_source"]["id"] for h in left) == sorted(m.id for m in others)
-    incidents = {h["_id"]: h["_source"] for h in es.search(
-        index=incidents_alias(settings, "agence-horizon"), size=10)["hits"]["hits"]}  # fmt: skip
+    incidents = {
+        h["_id"]: h["_source"]
+        for h in es.search(index=incidents_alias(settings, "agence-horizon"), size=10)["hits"][
+            "hits"
+        ]
+    }
     assert [m["id"] for m in incidents["inc-a"]["top_mentions"]] == [others[0].id]
     assert [m["id"] for m in incidents["inc-b"]["top_mentions"]] == [others[1].id]
     assert es.count(index=mentions_alias(settings, "maison-lumen"))["count"] == 1  # other tenant
@@ -89,8 +99,9 @@ def test_erase_removes_the_authors_mentions_and_their_citations(
     assert (again.mentions, again.incidents, again.top_mentions) == (0, 0, 0)
 
 
-def test_index_commands_report_counts(noida_config: VeilleConfig, tmp_path: object,
-                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_index_commands_report_counts(
+    noida_config: VeilleConfig, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pathlib import Path
 
     from tests.helpers import write_config
@@ -98,9 +109,23 @@ def test_index_commands_report_counts(noida_config: VeilleConfig, tmp_path: obje
     now = datetime.now(UTC)
     store(noida_config, [dated("Air Volaris", -0.5, hours_ago=5, handle="@x", now=now)])
     path = write_config(noida_config, Path(str(tmp_path)) / "veille.yaml")
-    assert main(["--config", str(path), "index", "erase", "--tenant", "agence-horizon",
-                 "--author", "@x"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "--config",
+                str(path),
+                "index",
+                "erase",
+                "--tenant",
+                "agence-horizon",
+                "--author",
+                "@x",
+            ]
+        )
+        == 0
+    )
     assert "removed 1 mention(s) by @x, and 0 citation(s) of them in 0 incident(s)" in (
-        capsys.readouterr().out)  # fmt: skip
+        capsys.readouterr().out
+    )
     assert main(["--config", str(path), "index", "retention", "--dry-run"]) == 0
     assert "would drop 0 index(es)" in capsys.readouterr().err
