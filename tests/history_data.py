@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 from kafka.consumer.fetcher import ConsumerRecord
 
+from alerts.store import IncidentStore
 from enrich.indexer import IndexStage
-from runtime.indices import make_client, mentions_alias
+from runtime.indices import incidents_alias, make_client, mentions_alias
 from runtime.stream import Received
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, Virality
+from schemas.incident import Incident, MentionRef
 from schemas.mention import Author
 from tests.helpers import enriched, mention
 
@@ -36,3 +38,31 @@ def store(config: VeilleConfig, docs: list[EnrichedMention]) -> None:
     assert stage.handle(received) == []
     for tenant in {d.tenant for d in docs}:
         es.indices.refresh(index=mentions_alias(config.elasticsearch, tenant))
+
+
+def stored_incident(
+    config: VeilleConfig,
+    cited: list[EnrichedMention],
+    opened_at: datetime,
+    incident_id: str = "inc-1",
+    resolved_at: datetime | None = None,
+    tenant: str = "agence-horizon",
+    brand: str = "air-volaris",
+) -> Incident:
+    """A crisis citing `cited` as its top posts, written by the alert stage's IncidentStore."""
+    found = Incident(
+        id=incident_id, tenant=tenant, brand=brand, kind="crisis",
+        status="resolved" if resolved_at else "open", severity="major",
+        trigger="negative_acceleration", opened_at=opened_at,
+        updated_at=resolved_at or opened_at, resolved_at=resolved_at,
+        resolved_by="auto" if resolved_at else None, window_minutes=10, count=len(cited),
+        stories=len(cited), signal=12.0, baseline=2.0, peak_signal=12.0, negative_share=0.9,
+        summary=f"{len(cited)} mentions négatives en 10 min",
+        top_mentions=[MentionRef(id=m.id, url=m.url, text=m.text, published_at=m.published_at,
+                                 virality=m.virality.score) for m in cited],
+        top_terms=["retard"],
+    )  # fmt: skip
+    es = make_client(config.elasticsearch)
+    IncidentStore(es, config.elasticsearch).save([found])
+    es.indices.refresh(index=incidents_alias(config.elasticsearch, tenant))
+    return found

@@ -10,11 +10,12 @@ from schemas.config import VeilleConfig
 from veille.settings import load_config
 
 
-def _config(args: argparse.Namespace) -> VeilleConfig:
+def config_of(args: argparse.Namespace) -> VeilleConfig:
     return load_config(args.config_path)
 
 
-def _tenant(config: VeilleConfig, tenant: str) -> str:
+def known_tenant(config: VeilleConfig, tenant: str) -> str:
+    """`tenant`, if the configuration has it; SystemExit naming the known ones otherwise."""
     if tenant not in {t.id for t in config.tenants}:
         known = ", ".join(t.id for t in config.tenants)
         raise SystemExit(f"veille: unknown tenant {tenant!r} (known: {known})")
@@ -27,8 +28,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from runtime.indices import make_client
     from schemas.brand_query import QueryError
 
-    config = _config(args)
-    tenant = _tenant(config, args.tenant)
+    config = config_of(args)
+    tenant = known_tenant(config, args.tenant)
     now = datetime.now(UTC)
     try:
         where = MentionFilter.checked(tenant, now - parse_duration(args.since), now, now,
@@ -57,7 +58,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     from history.api import create_app
     from runtime.indices import make_client
 
-    config = _config(args)
+    config = config_of(args)
     client = make_client(config.elasticsearch)
     app = create_app(config, client)
     if args.action == "openapi":
@@ -90,3 +91,13 @@ def add_history_commands(commands: Any) -> None:
     openapi = api_actions.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("file")
     openapi.set_defaults(func=cmd_api)
+
+    from veille.index_cli import add_index_commands
+
+    add_index_commands(commands)
+    from veille.kibana_cli import add_kibana_commands
+
+    add_kibana_commands(commands)
+    from veille.report_cli import add_report_commands
+
+    add_report_commands(commands)

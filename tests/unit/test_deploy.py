@@ -3,7 +3,7 @@
 No Docker engine runs here, so these files are checked by construction: the compose file
 parses, every `veille …` command in it exists in the CLI, the production configuration
 validates (alone and with the environment compose gives the workers), no secret is written in
-the compose file, and the Kibana data view matches veille's index naming.
+the compose file, and each tenant's Kibana data views are its own aliases.
 """
 
 import argparse
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from runtime.indices import mention_index
-from runtime.indices.templates import mappings
-from schemas.config import ElasticsearchSettings, WebhookChannelSettings
+from history.kibana import saved_objects
+from runtime.indices import incidents_alias, mention_index, mentions_alias, tenant_pattern
+from schemas.config import WebhookChannelSettings
 from veille import cli
 from veille.settings import ENV_PREFIX, load_config
 
@@ -29,7 +29,6 @@ DEPLOY = ROOT / "deploy"
 COMPOSE_FILE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 PROD_CONFIG = DEPLOY / "veille.prod.yaml"
-DATA_VIEWS = DEPLOY / "kibana" / "veille-data-views.ndjson"
 README = DEPLOY / "README.md"
 
 SERVICES = {
@@ -231,22 +230,16 @@ def test_kibana_is_only_published_on_localhost(compose: dict[str, Any]) -> None:
     assert _environment(kibana)["ELASTICSEARCH_USERNAME"] == "kibana_system"
 
 
-def test_kibana_setup_imports_the_data_views(compose: dict[str, Any]) -> None:
+def test_kibana_setup_sets_the_password_and_imports_nothing_shared(
+    compose: dict[str, Any],
+) -> None:
+    """No saved object spans every tenant: each tenant's go into its own space
+    (`veille kibana import`); deploy/kibana holds no ndjson."""
     setup = _service(compose, "kibana-setup")
     script = "\n".join(_command(setup) or [])
     assert "/_security/user/kibana_system/_password" in script
-    assert "/api/saved_objects/_import?overwrite=true" in script
-    assert "kbn-xsrf" in script
-    mounted = {}
-    for volume in setup["volumes"]:
-        source, target = str(volume).split(":")[:2]
-        mounted[target] = (DEPLOY / source).resolve()
-    imported = re.search(r"file=@(\S+)", script)
-    assert imported, "kibana-setup must post the ndjson file"
-    path = Path(imported.group(1))
-    host_dir = mounted.get(str(path.parent))
-    assert host_dir is not None, f"{path.parent} is not mounted in kibana-setup"
-    assert host_dir / path.name == DATA_VIEWS.resolve()
+    assert "_import" not in script
+    assert not list((DEPLOY / "kibana").glob("*.ndjson"))
 
 
 def test_veille_services_share_image_config_and_connection_settings(
@@ -424,42 +417,21 @@ def test_dockerfile_copy_sources_exist() -> None:
                 assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
 
 
-# --- kibana/veille-data-views.ndjson -----------------------------------------------------
+# --- kibana: one set of saved objects per tenant -----------------------------------------
 
 
-def _saved_objects() -> list[dict[str, Any]]:
-    lines = DATA_VIEWS.read_text(encoding="utf-8").splitlines()
-    assert lines, "the ndjson file is empty"
-    objects = []
-    for number, line in enumerate(lines, 1):
-        assert line.strip(), f"line {number} is blank"
-        obj = json.loads(line)
-        assert isinstance(obj, dict), f"line {number} is not an object"
-        objects.append(obj)
-    return objects
-
-
-def test_data_view_matches_the_mention_indices() -> None:
-    views = [o for o in _saved_objects() if o.get("type") == "index-pattern"]
-    assert len(views) == 1
-    view = views[0]
-    attributes = view["attributes"]
-    assert attributes["title"] == "veille-mentions-*"
-    assert attributes["name"] == "veille mentions"
-    assert view.get("id"), "a fixed id makes the import idempotent"
-    pattern = attributes["title"]
-    month = datetime(2026, 11, 3, tzinfo=UTC)
-    veille = ElasticsearchSettings(index_prefix="veille-")
-    assert fnmatch(mention_index(veille, "x", month), pattern)
-    assert not fnmatch(mention_index(ElasticsearchSettings(index_prefix="other-"), "x", month),
-                       pattern)  # fmt: skip
+def test_each_prod_tenants_data_view_is_its_alias_only() -> None:
     config = load_config(PROD_CONFIG, environ={})
+    month = datetime(2026, 11, 3, tzinfo=UTC)
     for tenant in config.tenants:
-        assert fnmatch(mention_index(config.elasticsearch, tenant.id, month), pattern), tenant.id
-
-
-def test_data_view_time_field_is_a_date_of_the_mapping() -> None:
-    view = next(o for o in _saved_objects() if o.get("type") == "index-pattern")
-    field = view["attributes"]["timeFieldName"]
-    assert field == "published_at"
-    assert mappings("mentions")["properties"][field]["type"] == "date"
+        views = [
+            o for o in saved_objects(config.elasticsearch, tenant) if o["type"] == "index-pattern"
+        ]
+        titles = {v["attributes"]["title"] for v in views}
+        assert titles == {
+            mentions_alias(config.elasticsearch, tenant.id),
+            incidents_alias(config.elasticsearch, tenant.id),
+        }
+        assert not any("*" in title for title in titles)
+        pattern = tenant_pattern(config.elasticsearch, "mentions", tenant.id)
+        assert fnmatch(mention_index(config.elasticsearch, tenant.id, month), pattern)
