@@ -17,10 +17,10 @@ from kafka.structs import TopicPartition
 from pydantic import RootModel
 
 from alerts.channels import Channel, NotifyError
-from alerts.detector import AlertDetector
-from alerts.incidents import Transition
+from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
+from alerts.detection.observation import from_enriched
 from alerts.notify_log import NotifyLog
-from alerts.observation import from_enriched
 from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks

@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 from elasticsearch import Elasticsearch, NotFoundError
 
-from alerts.detector import AlertDetector
-from alerts.observation import Observation
+from alerts.detection.detector import AlertDetector
+from alerts.detection.observation import Observation
 from runtime.indices import mentions_index
 from schemas.config import ElasticsearchSettings
 

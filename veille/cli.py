@@ -61,7 +61,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts_replay(args: argparse.Namespace) -> int:
-    from alerts.replay import ReplayError, encode_lines, replay_file
+    from alerts.replay.command import ReplayError, encode_lines, replay_file
     from schemas.config import DetectionSettings
 
     default = DetectionSettings()

@@ -19,7 +19,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import TopicPartition
 
 from alerts.channels import build_channel
-from alerts.detector import AlertDetector
+from alerts.detection.detector import AlertDetector
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
 from alerts.warmup import warm_up

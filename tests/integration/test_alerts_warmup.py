@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from elasticsearch import helpers
 
-from alerts.observation import Observation, SentimentPart, ViralityPart
+from alerts.detection.observation import Observation, SentimentPart, ViralityPart
 from bench.scenarios import enriched_line
 from runtime.indices import make_client, mentions_index
 from schemas.config import VeilleConfig

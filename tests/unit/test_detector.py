@@ -1,14 +1,22 @@
-"""The detector as pure functions: event time, injected watermarks, no clock, no I/O."""
+"""The detector as pure functions: event time, injected watermarks, no clock, no I/O. Each
+behaviour is checked on both engines, the live detector and the replay engine, which must
+agree event for event (`run`)."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from alerts.detector import AlertDetector
-from alerts.incidents import Transition
-from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
-from alerts.replay import replay_observations
+from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
+from alerts.detection.observation import (
+    AuthorPart,
+    ClusterPart,
+    Observation,
+    SentimentPart,
+    ViralityPart,
+)
 from bench.scenarios import evaluate, generate
 from schemas.config import DetectionSettings
+from tests.unit.detection_engines import detect
 
 RULE = DetectionSettings()
 PARIS = ZoneInfo("Europe/Paris")
@@ -29,9 +37,8 @@ def obs(
 
 
 def run(observations: list[Observation], rule: DetectionSettings = RULE) -> list[Transition]:
-    return replay_observations(
-        sorted(observations, key=lambda o: o.published_at), lambda t, b: rule
-    )
+    """Both engines (tests/unit/detection_engines.py), asserted to agree."""
+    return detect(sorted(observations, key=lambda o: o.published_at), rule)
 
 
 def quiet_weeks(weeks: int, per_hour: float = 6, brand: str = "b") -> list[Observation]:

@@ -69,7 +69,7 @@ class _Ewma:
 
 def overall_means(samples: Iterable[float], warmup_hours: int) -> list[float]:
     """The overall mean after each sample, as `HourOfWeekBaseline.update` learns it (for the
-    replay engine, which learns a whole brand at once: alerts/batch_baseline.py)."""
+    replay engine, which learns a whole brand at once: alerts/replay/baseline.py)."""
     overall = _Ewma()
     means: list[float] = []
     for x in samples:
