@@ -248,16 +248,21 @@ class BrandMonitor:
         )
 
     def _learn_until(self, index: int) -> None:
-        """Feed the baselines every full hour before the one holding bucket `index`."""
+        """Feed the baselines every full hour before the one holding bucket `index` (a gap of
+        any length in bounded work: `HourOfWeekBaseline.learn_silence`)."""
         hour = index // self._per_hour
         if self._hour is None:
             self._hour = hour
-        while self._hour < hour:
-            slot = self._neg_base.slot(self._hour * 3600)
-            self._neg_base.update(slot, self._hour_neg / self._per_hour)
-            self._pos_base.update(slot, self._hour_pos / self._per_hour)
-            self._hour += 1
-            self._hour_neg = self._hour_pos = 0.0
+        if self._hour >= hour:
+            return
+        slot = self._neg_base.slot(self._hour * 3600)
+        self._neg_base.update(slot, self._hour_neg / self._per_hour)
+        self._pos_base.update(slot, self._hour_pos / self._per_hour)
+        self._hour_neg = self._hour_pos = 0.0
+        silence = hour - self._hour - 1  # hours without a closed mention: bounded work
+        self._neg_base.learn_silence(self._hour + 1, silence)
+        self._pos_base.learn_silence(self._hour + 1, silence)
+        self._hour = hour
 
 
 class AlertDetector:

@@ -21,11 +21,12 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
-from alerts.detection.baseline import HourOfWeekBaseline
+from alerts.detection.baseline import SILENCE_HORIZON_HOURS, HourOfWeekBaseline
 from alerts.detection.detector import RuleFor, brand_words
 from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowView, in_event_order
 from alerts.detection.observation import Observation
@@ -78,7 +79,7 @@ def _detect(columns: Columns, rule_for: RuleFor, processes: int | None, n: int) 
 
     def run_brand(key: tuple[str, str]) -> list[Transition]:
         tenant, brand = key
-        return _Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
+        return Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
 
     results = map_forked(run_brand, keys, processes_for(processes, n))
     return in_event_order([t for result in results for t in result])
@@ -87,7 +88,7 @@ def _detect(columns: Columns, rule_for: RuleFor, processes: int | None, n: int) 
 class _Series:
     """One track's windows, bucket by bucket: what `IncidentTrack.evaluate` reads of them."""
 
-    def __init__(self, brand: "_Brand", name: str, viral: dict[int, int]):
+    def __init__(self, brand: "Brand", name: str, viral: dict[int, int]):
         rule, windows, size, k = brand.rule, brand.windows, brand.size, brand.k
         self.name, self.viral = name, viral
         self.signal = windows[name]
@@ -104,13 +105,15 @@ class _Series:
         index = np.arange(size)
         # the rising run `evaluate` counts, ending at each bucket, had nothing reset it before
         # (a window that is not elevated breaks it: evaluated, or left below `min_signal` and
-        # `idle()`); a resolution resets it, which `_Brand._track` accounts for
+        # `idle()`); a resolution resets it, which `Brand._track` accounts for
         self.run = index - np.maximum.accumulate(np.where(counts, -1, index))
         # where the closed track may open: a run long enough, or a viral post (crisis)
         self.openers = np.flatnonzero((self.run >= rule.rising_windows) | self.viral_at)
 
 
-class _Brand:
+class Brand:
+    """One brand's replay: its counted rows, the spans of buckets worked on, its tracks."""
+
     def __init__(self, tenant: str, brand: str, rule: DetectionSettings, columns: Columns,
                  rows: Ints) -> None:  # fmt: skip
         self.rule = rule
@@ -123,7 +126,7 @@ class _Brand:
         self.crisis = IncidentTrack(tenant, brand, "crisis", rule, words)
         self.opportunity = IncidentTrack(tenant, brand, "opportunity", rule, words)
         self.base = _clock(rule.timezone)
-        self.rows = self._counted(rows)
+        self.rows = self.rows_counted = self._counted(rows)
 
     def _counted(self, rows: Ints) -> Ints:
         """Rows that count: not late, and the first reading of their id in their bucket; in
@@ -145,15 +148,40 @@ class _Brand:
         _, first = np.unique(pairs, axis=0, return_index=True)
         first.sort()
         order = first[np.argsort(buckets[first], kind="stable")]
-        self.buckets = buckets[order]
+        self.buckets_counted = buckets[order]
         return rows[order]
 
     def run(self) -> list[Transition]:
-        rows, buckets, c, rule = self.rows, self.buckets, self.c, self.rule
-        b0 = int(buckets[0])
-        end = math.floor((c.final_watermark - self.lateness_s) / self.bucket_s)  # exclusive
-        if end <= b0:
-            return []
+        out: list[Transition] = []
+        for lo, hi, b0, end in self.spans():
+            out += self._run_span(self.rows_counted[lo:hi], self.buckets_counted[lo:hi], b0, end)
+        return out
+
+    def spans(self) -> list[tuple[int, int, int, int]]:
+        """(first row, end row, first bucket, end bucket) of each stretch of buckets worked
+        on: the whole brand, but for its silences — after its last mention before one, only
+        the buckets where something may still happen (the window empties, an open incident
+        resolves); after the silence, from SILENCE_HORIZON_HOURS before the next mention on,
+        where the live baseline is left learning the silence's last hours. A post dated in
+        the year 9999 thus costs a few weeks of buckets, not eight thousand years."""
+        rule, per_hour, buckets = self.rule, self.per_hour, self.buckets_counted
+        end = math.floor((self.c.final_watermark - self.lateness_s) / self.bucket_s)  # exclusive
+        tail = self.k + -(-rule.resolve_after_minutes // rule.bucket_minutes) + 2
+        silence = tail + (SILENCE_HORIZON_HOURS + 2) * per_hour
+        cuts = [0, *(np.flatnonzero(np.diff(buckets) > silence) + 1).tolist(), len(buckets)]
+        spans = []
+        for lo, hi in pairwise(cuts):
+            first = int(buckets[lo])
+            if lo:
+                first = (first // per_hour - SILENCE_HORIZON_HOURS) * per_hour
+            last = min(end, int(buckets[hi - 1]) + tail + 1)
+            if last > first:
+                spans.append((lo, hi, first, last))
+        return spans
+
+    def _run_span(self, rows: Ints, buckets: Ints, b0: int, end: int) -> list[Transition]:
+        c, rule = self.c, self.rule
+        self.rows = rows
         size = end - b0
         scores = c.scores[rows]
         neg = is_negative(scores, rule)

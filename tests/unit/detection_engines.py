@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from alerts.detection.detector import replay_observations
 from alerts.detection.incidents import Transition
 from alerts.detection.observation import Observation
-from alerts.replay.batch import replay_bytes
+from alerts.replay.batch import Brand, replay_bytes
+from alerts.replay.columns import columns_of
 from bench.scenarios import enriched_line
 from schemas.config import DetectionSettings
 
@@ -45,3 +46,9 @@ def detect(observations: Sequence[Observation], rule: DetectionSettings) -> list
     for engine, transitions in by_engine.items():
         assert events(transitions) == events(live), f"the {engine} engine disagrees"
     return live
+
+
+def replay_brand(observations: Sequence[Observation], rule: DetectionSettings) -> Brand:
+    """The replay engine's view of brand "b" of tenant "t" (to read the work it plans)."""
+    columns = columns_of(observations)
+    return Brand("t", "b", rule, columns, columns.groups[("t", "b")])
