@@ -7,9 +7,15 @@ A recoverable channel failure raises: the page stays queued and the batch is ret
 detector counts a mention id once per bucket, so the retry changes nothing else); the
 NotifyLog dedup key keeps a page from going out twice on any channel. An unrecoverable
 failure is logged and does not block the stream.
+
+A mention whose event time ingest would refuse against this worker's wall clock (ahead of it
+by more than `event_time.max_future_skew_s`, or older than `max_age_days`:
+schemas/event_time.py) is dead-lettered with the reason, never fed to the detector: no single
+mention moves the watermark beyond the wall clock plus the skew.
 """
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,10 +24,10 @@ from kafka.structs import TopicPartition
 from pydantic import RootModel
 
 from alerts.channels import Channel, NotifyError
-from alerts.detector import AlertDetector
-from alerts.incidents import Transition
+from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
+from alerts.detection.observation import from_enriched
 from alerts.notify_log import NotifyLog
-from alerts.observation import from_enriched
 from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks
@@ -29,8 +35,9 @@ from runtime import metrics
 from runtime.kafka import DurableProducer
 from runtime.logs import log_context
 from runtime.stream import Received, Rejected
-from schemas.config import AlertsSettings
+from schemas.config import AlertsSettings, EventTimeSettings
 from schemas.enriched import EnrichedMention
+from schemas.event_time import event_time_problem
 from schemas.incident import IncidentEvent, ResolveCommand
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,8 @@ class AlertStage:
         store: IncidentStore,
         watermarks: PartitionWatermarks,
         assignment: Callable[[], set[TopicPartition]],
+        event_time: EventTimeSettings,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._detector = detector
         self._settings = settings
@@ -64,6 +73,8 @@ class AlertStage:
         self._store = store
         self._watermarks = watermarks
         self._assignment = assignment
+        self._event_time = event_time
+        self._clock = clock
         self._notify_log = NotifyLog()
         self._unpaged: list[IncidentEvent] = []
         self.pages_sent: deque[IncidentEvent] = deque(maxlen=PAGES_KEPT)  # the demo's summary
@@ -75,6 +86,8 @@ class AlertStage:
 
     def handle(self, batch: list[Received[AlertInput]]) -> list[Rejected]:
         transitions: list[Transition] = []
+        rejected: list[Rejected] = []
+        now = datetime.fromtimestamp(self._clock(), UTC)
         for received in batch:
             item = received.value.root
             if isinstance(item, ResolveCommand):
@@ -85,12 +98,16 @@ class AlertStage:
                 else:
                     transitions.append(done)
                 continue
+            problem = event_time_problem(item.published_at, now, self._event_time)
+            if problem is not None:
+                rejected.append(Rejected(received.record, f"event time refused: {problem}"))
+                continue
             observation = from_enriched(item)
             self._fetched.update(((item.tenant, b), item.fetched_at) for b in item.brands)
             self._watermarks.observe(received.record.partition, item.published_at.timestamp())
             self._detector.observe(observation)
         self._advance(transitions)
-        return []
+        return rejected
 
     def tick(self) -> None:
         """No records: partitions may have gone idle, letting event time move on."""

@@ -4,21 +4,26 @@ tenants' read aliases in Elasticsearch through the detector, in event-time order
 transitions: they were published (and paged) before the restart, under the same
 deterministic incident ids. Mentions that Kafka then redelivers fall into buckets the warm-up
 already judged — counted as late, never twice — or into open ones, where an id counts once.
+
+A mention whose event time ingest would refuse now (schemas/event_time.py: too far ahead of
+the wall clock, or too old) is skipped and counted, never fed: one post dated in the year 9999
+in the index must not drag the rebuilt event time there.
 """
 
 import heapq
 import logging
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import msgspec
 from elasticsearch import Elasticsearch, NotFoundError
 
-from alerts.detector import AlertDetector
-from alerts.observation import Observation
+from alerts.detection.detector import AlertDetector
+from alerts.detection.observation import Observation
 from runtime.indices import mentions_alias
-from schemas.config import ElasticsearchSettings
+from schemas.config import ElasticsearchSettings, EventTimeSettings
+from schemas.event_time import event_time_problem
 
 log = logging.getLogger(__name__)
 
@@ -27,26 +32,41 @@ FIELDS = ["id", "tenant", "brands", "published_at", "sentiment.score", "sentimen
           "virality.score", "author.followers", "text", "url", "cluster.id"]  # fmt: skip
 
 
+class WarmedUp(NamedTuple):
+    fed: int
+    skipped: int  # refused by the event-time rule
+
+
 def warm_up(
     detector: AlertDetector,
     client: Elasticsearch,
     settings: ElasticsearchSettings,
     tenants: list[str],
     since: datetime,
-) -> int:
-    """Feed every tenant's mentions published since `since`; return how many were fed."""
+    event_time: EventTimeSettings,
+    now: datetime | None = None,
+) -> WarmedUp:
+    """Feed every tenant's mentions published since `since` whose event time is believable
+    at `now` (the wall clock by default); say how many were fed and skipped."""
+    now = now or datetime.now(UTC)
     streams = [_history(client, mentions_alias(settings, tenant), since) for tenant in tenants]
-    count = 0
+    count = skipped = 0
     watermark = float("-inf")
     for obs in heapq.merge(*streams, key=lambda o: o.published_at):
+        problem = event_time_problem(obs.published_at, now, event_time)
+        if problem is not None:
+            skipped += 1
+            log.warning("alerts warm-up: skipped mention %s: %s", obs.id, problem)
+            continue
         epoch = obs.published_at.timestamp()
         watermark = max(watermark, epoch)
         detector.observe(obs, watermark)
         count += 1
     if count:
         detector.advance(watermark)
-    log.info("alerts: warmed up on %d mention(s) since %s", count, since.isoformat())
-    return count
+    log.info("alerts: warmed up on %d mention(s) since %s; %d skipped (event time refused)",
+             count, since.isoformat(), skipped)  # fmt: skip
+    return WarmedUp(count, skipped)
 
 
 def _history(client: Elasticsearch, index: str, since: datetime) -> Iterator[Observation]:

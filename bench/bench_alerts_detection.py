@@ -5,7 +5,7 @@ Targets: median delay ≤ 10 min of event time, recall ≥ 95 %, ≤ 1 false pag
 from collections import defaultdict
 from datetime import timedelta
 
-from alerts.batch import replay_batch
+from alerts.replay.batch import replay_batch
 from bench.scenarios import Crisis, evaluate, generate
 from schemas.config import DetectionSettings
 

@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alerts.observation import DECODER
+from alerts.detection.observation import DECODER
 from bench.scenarios import enriched_line, generate
 from veille.cli import main as veille
 

@@ -18,7 +18,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
+from alerts.detection.observation import (
+    AuthorPart,
+    ClusterPart,
+    Observation,
+    SentimentPart,
+    ViralityPart,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 SHAPES = ("sudden", "slow_burn", "weekend_night", "viral_post")

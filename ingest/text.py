@@ -5,7 +5,7 @@ use it (ingest.normalize imports ingest.sources: the other way round was a cycle
 import html
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ref_src|ref_url|_hsenc|_hsmi"
@@ -68,7 +68,10 @@ def canonical_url(url: str | None) -> str | None:
     lower-cased; `http(s)://` only (anything else is not a post's address: None)."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. 'http://[::1' (an unclosed IPv6 literal)
+        return None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.netloc:
         return None
@@ -77,3 +80,13 @@ def canonical_url(url: str | None) -> str | None:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
     ]
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def resolve_link(base: str, link: str | None) -> str | None:
+    """`link` made absolute against `base`; None for no link or one that is not a URL."""
+    if not link:
+        return None
+    try:
+        return urljoin(base, link)
+    except ValueError:  # e.g. 'http://[::1' (an unclosed IPv6 literal)
+        return None

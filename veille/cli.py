@@ -79,7 +79,7 @@ def worker_names(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def cmd_alerts_replay(args: argparse.Namespace) -> int:
-    from alerts.replay import ReplayError, encode_lines, replay_file
+    from alerts.replay.command import ReplayError, encode_lines, replay_file
     from schemas.config import DetectionSettings
 
     default = DetectionSettings()

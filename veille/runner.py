@@ -19,7 +19,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import TopicPartition
 
 from alerts.channels import build_channel
-from alerts.detector import AlertDetector
+from alerts.detection.detector import AlertDetector
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
 from alerts.warmup import warm_up
@@ -187,7 +187,8 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
     store = IncidentStore(client, config.elasticsearch)
     if config.alerts.warmup_days:
         since = datetime.now(UTC) - timedelta(days=config.alerts.warmup_days)
-        warm_up(detector, client, config.elasticsearch, [t.id for t in config.tenants], since)
+        warm_up(detector, client, config.elasticsearch, [t.id for t in config.tenants], since,
+                config.event_time)  # fmt: skip
 
     def make_stage(producer: DurableProducer, consumer: KafkaConsumer) -> AlertStage:
         def caught_up(tp: TopicPartition) -> bool:
@@ -197,7 +198,7 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
         watermarks = PartitionWatermarks(topics.enriched, caught_up, config.alerts.idle_partition_s)
         return AlertStage(
             detector, config.alerts, channels, producer, topics.incidents, store, watermarks,
-            consumer.assignment,
+            consumer.assignment, config.event_time,
         )  # fmt: skip
 
     return _stream_worker(

@@ -74,7 +74,7 @@ def parse_each(
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "item"
             reason = f"unexpected item shape from {what}: {where}: {first['msg']}"
-            rejected.append((reason, json.dumps(element, ensure_ascii=False).encode()))
+            rejected.append((reason, json.dumps(element).encode()))  # ASCII: lone surrogates too
     return good, rejected
 
 

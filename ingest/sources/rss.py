@@ -28,7 +28,6 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
@@ -37,7 +36,7 @@ from ingest.http import SafeClient
 from ingest.language import declared_code, resolve_language
 from ingest.sources.base import ConfiguredSource, Cursor, FeedItem, Fetched, SourceError
 from ingest.sources.feed_bytes import checked_feed_bytes
-from ingest.text import canonical_url, clean_text
+from ingest.text import canonical_url, clean_text, resolve_link
 from schemas.config import RssSourceSettings
 
 log = logging.getLogger(__name__)
@@ -73,8 +72,8 @@ def parse_feed(
     feed_lang = declared_code(feed.get("language")) or declared_code(
         (feed.get("title_detail") or {}).get("language")
     )
-    site = canonical_url(urljoin(url, feed.get("link") or "")) if feed.get("link") else None
-    links = Counter(canonical_url(urljoin(url, e.get("link") or "")) for e in parsed.entries)
+    site = canonical_url(resolve_link(url, feed.get("link")))
+    links = Counter(canonical_url(resolve_link(url, e.get("link"))) for e in parsed.entries)
     items = []
     for entry in parsed.entries:
         item = entry_item(source_id, entry, url, lang, feed_lang)
@@ -119,7 +118,7 @@ def entry_item(
     if not (text or title):
         log.info("%s: entry without text skipped", source_id)
         return None
-    link = urljoin(feed_url, entry["link"]) if entry.get("link") else None
+    link = resolve_link(feed_url, entry.get("link"))
     published = _published(entry)
     native_id = entry.get("id") or link
     if not native_id:  # neither guid nor link: the content names it

@@ -15,7 +15,7 @@ from schemas.config.base import SecretHttpUrl, SettingsModel
 
 
 class DetectionSettings(SettingsModel):
-    """How a brand's buzz is judged (alerts/detector.py). Event time only.
+    """How a brand's buzz is judged (alerts/detection/detector.py). Event time only.
 
     Mentions fall into `bucket_minutes` buckets of event time; a bucket is final once the
     watermark passes its end plus `allowed_lateness_minutes`. At each final bucket the last

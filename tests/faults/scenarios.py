@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.deadletter import DeadLetterLimitExceeded
-from runtime.indices import make_client, mentions_index
+from runtime.indices import make_client, mentions_alias
 from runtime.kafka import DurableProducer, make_producer
 from schemas.config import StackSettings, VeilleConfig
 from schemas.topics import Topics, raw_key
@@ -88,8 +88,8 @@ def servers(work: Path) -> Iterator[Servers]:
 
 def indexed(config: VeilleConfig, tenant: str = "agence-horizon") -> list[str]:
     es = make_client(config.elasticsearch)
-    index = mentions_index(config.elasticsearch, tenant)
-    if not es.indices.exists(index=index):
+    index = mentions_alias(config.elasticsearch, tenant)
+    if not es.indices.exists_alias(name=index):
         return []
     es.indices.refresh(index=index)
     found = es.search(index=index, size=10_000, source=False, query={"match_all": {}})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.replay import event_record, replay
+from alerts.replay.command import event_record, replay
 from bench.scenarios import enriched_line, generate
 from runtime.kafka import DurableProducer, make_producer
 from schemas.config import VeilleConfig
@@ -58,7 +58,7 @@ def test_live_worker_matches_replay(noida_config: VeilleConfig, tmp_path: Path) 
 
 
 def _transition(event: IncidentEvent):  # type: ignore[no-untyped-def]
-    from alerts.incidents import Transition
+    from alerts.detection.incidents import Transition
 
     return Transition(event.event, event.at, event.incident)
 

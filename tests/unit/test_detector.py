@@ -1,14 +1,22 @@
-"""The detector as pure functions: event time, injected watermarks, no clock, no I/O."""
+"""The detector as pure functions: event time, injected watermarks, no clock, no I/O. Each
+behaviour is checked on both engines, the live detector and the replay engine, which must
+agree event for event (`run`)."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from alerts.detector import AlertDetector
-from alerts.incidents import Transition
-from alerts.observation import AuthorPart, ClusterPart, Observation, SentimentPart, ViralityPart
-from alerts.replay import replay_observations
+from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
+from alerts.detection.observation import (
+    AuthorPart,
+    ClusterPart,
+    Observation,
+    SentimentPart,
+    ViralityPart,
+)
 from bench.scenarios import evaluate, generate
 from schemas.config import DetectionSettings
+from tests.unit.detection_engines import detect, replay_brand
 
 RULE = DetectionSettings()
 PARIS = ZoneInfo("Europe/Paris")
@@ -29,9 +37,8 @@ def obs(
 
 
 def run(observations: list[Observation], rule: DetectionSettings = RULE) -> list[Transition]:
-    return replay_observations(
-        sorted(observations, key=lambda o: o.published_at), lambda t, b: rule
-    )
+    """Both engines (tests/unit/detection_engines.py), asserted to agree."""
+    return detect(sorted(observations, key=lambda o: o.published_at), rule)
 
 
 def quiet_weeks(weeks: int, per_hour: float = 6, brand: str = "b") -> list[Observation]:
@@ -210,3 +217,45 @@ def test_a_competitor_brand_is_tracked_never_paged() -> None:
     events = [t for o in stream for t in detector.observe(o, o.published_at.timestamp())]
     crises = opened(events)
     assert crises and {t.incident.brand for t in crises} == {"b"}
+
+
+def _fed_live(observations: list[Observation]) -> AlertDetector:
+    """The live detector after these time-ordered mentions, watermark = latest event time."""
+    detector = AlertDetector(lambda t, b: RULE)
+    watermark = float("-inf")
+    for o in observations:
+        watermark = max(watermark, o.published_at.timestamp())
+        detector.observe(o, watermark)
+    detector.advance(watermark)
+    return detector
+
+
+def _hours_learned(detector: AlertDetector) -> int:
+    return detector.monitor("t", "b")._neg_base.hours_learned
+
+
+def test_a_silent_year_is_crossed_in_bounded_work_and_a_crisis_after_it_pages() -> None:
+    back = 3 * 7 * 24 * 60 + 365 * 24 * 60  # three ordinary weeks, then a year of silence
+    week_after = [obs(back + i * 10, -0.5 if i % 6 == 0 else 0.3 if i % 3 else 0.0,
+                      ident=f"a{i}") for i in range(6 * 24 * 6)]  # fmt: skip
+    onset = back + 6 * 24 * 60 + 14 * 60
+    stream = quiet_weeks(3) + week_after + wave(onset, 20, 1) + wave(onset + 20, 20, 3)
+    events = opened(run(stream))  # both engines agree
+    assert events, "the crisis after the silence was not paged"
+    assert timedelta(0) < events[0].at - (T0 + timedelta(minutes=onset)) <= timedelta(minutes=12)
+    learned = _hours_learned(_fed_live(sorted(stream, key=lambda o: o.published_at)))
+    assert learned <= (4 + 7) * 7 * 24  # weeks of traffic + the horizon, not the year's 8,760
+
+
+def test_a_post_dated_in_the_year_9999_costs_bounded_work() -> None:
+    onset = 2 * 7 * 24 * 60 + 14 * 60
+    crisis = wave(onset, 20, 1) + wave(onset + 20, 20, 3)
+    far = obs((datetime(9999, 6, 1, tzinfo=UTC) - T0).total_seconds() / 60, ident="far")
+    stream = [o for o in quiet_weeks(3) if o.published_at < T0 + timedelta(minutes=onset)]
+    stream = [*stream, *crisis, far]
+    events = opened(run(stream))  # both engines agree, and both finish
+    assert [t.incident.trigger for t in events] == ["negative_acceleration"]
+    assert _hours_learned(_fed_live(stream)) <= (3 + 7) * 7 * 24
+    brand = replay_brand(stream, RULE)
+    worked = sum(end - first for _, _, first, end in brand.spans())
+    assert worked <= (3 + 8) * 7 * 24 * 60  # buckets of a minute: weeks, not millennia

@@ -44,7 +44,7 @@ def test_items_sharing_one_url_are_deduplicated_with_a_log_line_and_a_counter(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     a = assembler()
-    page = "https://podcast.example/"  # every episode links to the show's homepage
+    page = "https://podcast.example/episodes/12"  # one episode listed under two guids
     items = [item("ep1", page, 3), item("ep2", page, 2), item("ep3", "https://x.example/3", 1)]
     with caplog.at_level(logging.WARNING):
         batch = a.assemble(PushedSource("agence-horizon"), Fetched(items, {}), NOW)

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from alerts.batch import replay_batch, replay_bytes
-from alerts.observation import (
+from alerts.detection.detector import replay_observations
+from alerts.detection.observation import (
     DECODER,
     ClusterPart,
     Observation,
     SentimentPart,
     ViralityPart,
 )
-from alerts.replay import replay_observations
+from alerts.replay.batch import replay_batch, replay_bytes
 from bench.scenarios import enriched_line, generate
 from schemas.config import DetectionSettings
 from schemas.enriched import EnrichedMention

@@ -1,55 +1,34 @@
 """Columns: the fields the detector reads, one row per mention, as numpy arrays — decoded
-from JSON lines by forked processes sharing the file, or taken from observations in memory.
+from JSON lines by forked processes sharing the file (alerts/replay/forked.py), or taken
+from observations in memory.
 Only the few mentions an incident cites are decoded whole again, from their bytes.
 """
 
 import mmap
-import multiprocessing as mp
-import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from itertools import count, pairwise
 from operator import attrgetter
-from typing import Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from alerts.observation import COUNTED_DECODER, DECODER, Counted, Observation
+from alerts.detection.observation import COUNTED_DECODER, DECODER, Counted, Observation
+from alerts.replay.forked import map_forked
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Groups = dict[tuple[str, str], Ints]
 Lines = bytes | mmap.mmap  # JSON lines, read or mapped from a file
 
-PARALLEL_FROM = 50_000  # mentions: below this, forking costs more than it saves
 SHARE_BYTES = 8 << 20  # a share is decoded, turned into columns and freed at once
 
 
 class ReplayError(ValueError):
     """A line that is not an enriched mention; the message names the line."""
-
-
-def processes_for(asked: int | None, n: int, parallel_from: int = PARALLEL_FROM) -> int:
-    if asked is not None:
-        return asked
-    if n < parallel_from or "fork" not in mp.get_all_start_methods():
-        return 1
-    return os.cpu_count() or 1
-
-
-def map_processes(function: Callable[[Any], Any], items: list[Any], processes: int,
-                  in_order: bool = False) -> list[Any]:  # fmt: skip
-    """`function` over `items` in forked processes: one item at a time to whichever is free,
-    or (`in_order`) each process a run of consecutive items."""
-    if processes > 1 and len(items) > 1:
-        processes = min(processes, len(items))
-        chunksize = -(-len(items) // processes) if in_order else 1
-        with mp.get_context("fork").Pool(processes) as pool:
-            return pool.map(function, items, chunksize=chunksize)
-    return [function(item) for item in items]
 
 
 def columns_of(observations: Sequence[Observation]) -> "Columns":
@@ -68,12 +47,7 @@ def columns_from_bytes(data: Lines, processes: int) -> "Columns | None":
         cuts.append(len(data) if end < 0 else end + 1)
     cuts.append(len(data))
     shares = [(start, end) for start, end in pairwise(cuts) if end > start]
-    global _DATA
-    _DATA = data
-    try:
-        parts = map_processes(_decode_share, shares, processes, in_order=True)
-    finally:
-        _DATA = None
+    parts = map_forked(partial(_decode_share, data), shares, processes, in_order=True)
     parts = [p for p in parts if len(p.epochs)]
     if not parts:
         return None
@@ -86,15 +60,13 @@ def columns_from_bytes(data: Lines, processes: int) -> "Columns | None":
     return Columns(parts, observation)
 
 
-_DATA: Lines | None = None
 _NONE = np.array(None, object)  # compares element by element with an array of objects
 
 
-def _decode_share(share: tuple[int, int]) -> "Part":
-    """Decode the lines between two byte offsets (line ends) into columns."""
-    assert _DATA is not None
+def _decode_share(data: Lines, share: tuple[int, int]) -> "Part":
+    """Decode the lines of `data` between two byte offsets (line ends) into columns."""
     start, end = share
-    chunk = memoryview(_DATA)[start:end]  # no copy: msgspec reads any buffer
+    chunk = memoryview(data)[start:end]  # no copy: msgspec reads any buffer
     line_ends = _newlines(chunk)
     if not len(line_ends) or line_ends[-1] != len(chunk) - 1:
         line_ends = np.append(line_ends, len(chunk))
@@ -105,7 +77,7 @@ def _decode_share(share: tuple[int, int]) -> "Part":
     try:
         observations = COUNTED_DECODER.decode_lines(chunk)
     except (msgspec.ValidationError, msgspec.DecodeError):
-        raise _bad_line(bytes(chunk), start) from None
+        raise _bad_line(data, bytes(chunk), start) from None
     assert len(observations) == int(keep.sum()), "blank lines counted differently"
     part = Part(observations)
     part.line_start = line_starts[keep] + start
@@ -121,8 +93,8 @@ def _newlines(chunk: memoryview, step: int = 1 << 18) -> Ints:
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
-def _bad_line(chunk: bytes, offset: int) -> ReplayError:
-    first_line = _DATA[:offset].count(b"\n") + 1 if _DATA is not None else 1
+def _bad_line(data: Lines, chunk: bytes, offset: int) -> ReplayError:
+    first_line = data[:offset].count(b"\n") + 1
     for number, line in enumerate(chunk.splitlines(), first_line):
         if line.strip():
             try:

@@ -7,23 +7,20 @@ written, so the same input always gives the same bytes.
 """
 
 import gc
-import math
 import mmap
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 
-from alerts.batch import ReplayError, replay_bytes
-from alerts.columns import Lines
-from alerts.detector import AlertDetector, RuleFor
-from alerts.incidents import Transition
-from alerts.observation import Observation
+from alerts.detection.detector import RuleFor
+from alerts.detection.incidents import Transition
+from alerts.replay.batch import ReplayError, replay_bytes
+from alerts.replay.columns import Lines
 
-__all__ = ["ReplayError", "encode_lines", "event_record", "replay", "replay_file",
-           "replay_observations"]  # fmt: skip
+__all__ = ["ReplayError", "encode_lines", "event_record", "replay", "replay_file"]
 
 
 def replay_file(path: str, rule_for: RuleFor) -> list[Transition]:
@@ -38,7 +35,7 @@ def replay_file(path: str, rule_for: RuleFor) -> list[Transition]:
 
 def replay(data: Lines, rule_for: RuleFor) -> list[Transition]:
     """Decode JSON lines (a bad one raises ReplayError naming it) and replay them with the
-    batch engine (alerts/batch.py), whose equivalence with the live monitor is tested."""
+    batch engine (alerts/replay/batch.py), whose equivalence with the live monitor is tested."""
     with _collector_paused():  # millions of fresh acyclic objects: nothing to collect
         return replay_bytes(data, rule_for)
 
@@ -52,26 +49,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def replay_observations(observations: Iterable[Observation], rule_for: RuleFor) -> list[Transition]:
-    """The detector over time-ordered observations; the watermark is the latest event time."""
-    detector = AlertDetector(rule_for)
-    watermark = -math.inf
-    out: list[Transition] = []
-    for obs in observations:
-        epoch = obs.published_at.timestamp()
-        if epoch > watermark:
-            watermark = epoch
-        out.extend(detector.observe(obs, watermark))
-    out.extend(detector.advance(watermark))
-    return in_event_order(out)
-
-
-def in_event_order(transitions: list[Transition]) -> list[Transition]:
-    """By event time, then brand; stable, so each incident's own events keep their order."""
-    return sorted(transitions, key=lambda t: (t.at, t.incident.tenant, t.incident.brand,
-                                               t.incident.kind))  # fmt: skip
 
 
 def event_record(transition: Transition) -> dict[str, Any]:

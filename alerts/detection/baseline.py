@@ -10,6 +10,14 @@ Learned online, one observation per hour (the hour's mean signal per bucket):
 - over all hours: an exponentially weighted mean (about two days of memory) whose samples
   are capped at mean + 4·sd + 1, the fallback after `warmup_hours`;
 - `floor` before that, and as a minimum always.
+
+A silence (hours without a mention) is learned as zeros, but in bounded work: of a silence
+longer than `SILENCE_HORIZON_HOURS`, only its last `SILENCE_HORIZON_HOURS` are learned
+(`learn_silence`). That changes no answer: those hours already fill every slot's and every
+hour of the day's samples with zeros (each is met at least SLOT_WEEKS and DAY_SAMPLES times
+in seven weeks, daylight saving or not), and from then on the overall mean is never read
+again (each hour of the day holds DAY_SAMPLES ≥ DAY_MIN_SAMPLES samples for good). The
+replay engine relies on the same horizon (alerts/replay/batch.py).
 """
 
 import math
@@ -23,6 +31,7 @@ SLOT_WEEKS = 5
 DAY_SAMPLES = 7
 DAY_MIN_SAMPLES = 3
 OVERALL_ALPHA = 0.02
+SILENCE_HORIZON_HOURS = 7 * SLOTS  # seven weeks: ≥ SLOT_WEEKS samples of every slot
 
 
 class _Median:
@@ -69,7 +78,7 @@ class _Ewma:
 
 def overall_means(samples: Iterable[float], warmup_hours: int) -> list[float]:
     """The overall mean after each sample, as `HourOfWeekBaseline.update` learns it (for the
-    replay engine, which learns a whole brand at once: alerts/batch_baseline.py)."""
+    replay engine, which learns a whole brand at once: alerts/replay/baseline.py)."""
     overall = _Ewma()
     means: list[float] = []
     for x in samples:
@@ -129,6 +138,18 @@ class HourOfWeekBaseline:
         self._slots[slot].add(signal_per_bucket)
         self._hours[slot % 24].add(signal_per_bucket)
         self._overall.add(signal_per_bucket, OVERALL_ALPHA, self._warmup_hours)
+
+    def learn_silence(self, first_hour: int, hours: int) -> None:
+        """Learn `hours` hours without signal from `first_hour` (hours since the epoch) on,
+        in at most SILENCE_HORIZON_HOURS steps (see the module's docstring)."""
+        start = max(first_hour, first_hour + hours - SILENCE_HORIZON_HOURS)
+        for hour in range(start, first_hour + hours):
+            self.update(self.slot(hour * 3600), 0.0)
+
+    @property
+    def hours_learned(self) -> int:
+        """How many hours were learned (the work done; a long silence counts its horizon)."""
+        return self._overall.n
 
     def describe(self, epoch_s: float) -> str:
         """'Sunday 14:00': the local hour a baseline figure refers to."""

@@ -1,5 +1,5 @@
 """The expected window at every bucket of a brand, at once: what HourOfWeekBaseline, learning
-one hour at a time, would answer — for the replay engine (alerts/batch.py).
+one hour at a time, would answer — for the replay engine (alerts/replay/batch.py).
 
 When the live monitor judges bucket t it has learned every hour before t's own (one sample
 an hour: the hour's signal per bucket) and asks `window_expected` for the window ending at t.
@@ -13,7 +13,7 @@ equal, across daylight-saving changes).
 import numpy as np
 import numpy.typing as npt
 
-from alerts.baseline import (
+from alerts.detection.baseline import (
     DAY_MIN_SAMPLES,
     DAY_SAMPLES,
     SLOT_WEEKS,

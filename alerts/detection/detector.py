@@ -8,9 +8,10 @@ crisis track (negative mentions) and the opportunity track (positive ones).
 
 The signal of a window is its virality-weighted stories: each story (a near-duplicate cluster,
 or a lone mention) counts once per bucket, with weight 1 + virality/25 (1 to 5), rounded to a
-multiple of 1/1024 (`story_weight`): sums of such weights are exact in float64 whatever the
-order of the additions, so the replay engine (alerts/batch.py), which adds in another order,
-computes bit for bit the same signals, hourly samples and window sums as this one.
+multiple of 1/1024 (`rules.story_weight`): sums of such weights are exact in float64 whatever
+the order of the additions, so the replay engine (alerts/replay/batch.py), which adds in
+another order, computes bit for bit the same signals, hourly samples and window sums as this
+one. Every rule (alerts/detection/rules.py) is one function both engines call.
 
 The caller supplies the watermark: in replay the greatest event time read so far; in the live
 worker the least, over the partitions it reads, of the greatest event time seen in each — so
@@ -19,24 +20,19 @@ mentions and watermarks always give the same transitions. A mention id counts on
 (redeliveries and engagement updates are absorbed).
 """
 
+import math
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from alerts.baseline import HourOfWeekBaseline
-from alerts.incidents import IncidentTrack, Ref, Transition, WindowView
-from alerts.observation import Observation
+from alerts.detection.baseline import HourOfWeekBaseline
+from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowView, in_event_order
+from alerts.detection.observation import Observation
+from alerts.detection.rules import is_negative, is_positive, may_go_viral, share, story_weight
 from schemas.config import DetectionSettings
 
 RuleFor = Callable[[str, str], DetectionSettings]
-WEIGHT_QUANTUM = 1024.0  # weights are multiples of 1/1024: exact sums below 2**43
-
-
-def story_weight(virality: float) -> float:
-    """1 + virality/25, virality capped at 100, rounded to a multiple of 1/WEIGHT_QUANTUM
-    (alerts/batch.py computes the same with numpy, operation for operation)."""
-    return round((1.0 + min(virality, 100.0) / 25.0) * WEIGHT_QUANTUM) / WEIGHT_QUANTUM
 
 
 class _Bucket:
@@ -119,14 +115,14 @@ class BrandMonitor:
         bucket.ids.add(obs.id)
         bucket.total += 1
         score = obs.sentiment.score
-        if score <= self._rule.negative_score_max:
+        if is_negative(score, self._rule):
             stories, refs = bucket.neg, bucket.neg_refs
-        elif score >= self._rule.positive_score_min:
+        elif is_positive(score, self._rule):
             stories, refs = bucket.pos, bucket.pos_refs
         else:
             return
         virality = obs.virality.score
-        weight = story_weight(virality)
+        weight = float(story_weight(virality))
         story = obs.story
         if stories.get(story, 0.0) < weight:
             stories[story] = weight
@@ -134,10 +130,7 @@ class BrandMonitor:
         refs.append(ref)
         if (
             refs is bucket.neg_refs
-            and (
-                virality >= self._rule.viral_score
-                or (obs.author.followers or 0) >= self._rule.high_reach_followers
-            )
+            and may_go_viral(virality, obs.author.followers or 0, self._rule)
             and (bucket.viral is None or virality > bucket.viral.virality)
         ):
             bucket.viral = ref
@@ -229,7 +222,7 @@ class BrandMonitor:
 
     def _view(self, index: int, negative: bool, viral: Ref | None) -> WindowView:
         window = self._window
-        total = sum(c.total for c in window) or 1
+        total = sum(c.total for c in window)
         neg_count = sum(len(c.neg_refs) for c in window)
         count = neg_count if negative else sum(len(c.pos_refs) for c in window)
         base = self._neg_base if negative else self._pos_base
@@ -248,23 +241,28 @@ class BrandMonitor:
             expected=expected,
             count=count,
             stories=sum(c.neg_stories if negative else c.pos_stories for c in window),
-            share=count / total,
-            negative_share=neg_count / total,
+            share=float(share(count, total)),
+            negative_share=float(share(neg_count, total)),
             viral=viral if negative else None,
             details=details,
         )
 
     def _learn_until(self, index: int) -> None:
-        """Feed the baselines every full hour before the one holding bucket `index`."""
+        """Feed the baselines every full hour before the one holding bucket `index` (a gap of
+        any length in bounded work: `HourOfWeekBaseline.learn_silence`)."""
         hour = index // self._per_hour
         if self._hour is None:
             self._hour = hour
-        while self._hour < hour:
-            slot = self._neg_base.slot(self._hour * 3600)
-            self._neg_base.update(slot, self._hour_neg / self._per_hour)
-            self._pos_base.update(slot, self._hour_pos / self._per_hour)
-            self._hour += 1
-            self._hour_neg = self._hour_pos = 0.0
+        if self._hour >= hour:
+            return
+        slot = self._neg_base.slot(self._hour * 3600)
+        self._neg_base.update(slot, self._hour_neg / self._per_hour)
+        self._pos_base.update(slot, self._hour_pos / self._per_hour)
+        self._hour_neg = self._hour_pos = 0.0
+        silence = hour - self._hour - 1  # hours without a closed mention: bounded work
+        self._neg_base.learn_silence(self._hour + 1, silence)
+        self._pos_base.learn_silence(self._hour + 1, silence)
+        self._hour = hour
 
 
 class AlertDetector:
@@ -322,3 +320,18 @@ class AlertDetector:
 
     def late(self) -> int:
         return sum(m.late for m in self._monitors.values())
+
+
+def replay_observations(observations: Iterable[Observation], rule_for: RuleFor) -> list[Transition]:
+    """The live detector over time-ordered observations, the watermark being the latest event
+    time read (what the replay engine, alerts/replay/, computes faster)."""
+    detector = AlertDetector(rule_for)
+    watermark = -math.inf
+    out: list[Transition] = []
+    for obs in observations:
+        epoch = obs.published_at.timestamp()
+        if epoch > watermark:
+            watermark = epoch
+        out.extend(detector.observe(obs, watermark))
+    out.extend(detector.advance(watermark))
+    return in_event_order(out)

@@ -2,7 +2,7 @@
 
 The live BrandMonitor files mentions one by one into buckets; here the buckets of a brand
 are aggregated at once with numpy (signals, stories, counts, window sums by cumulative sums),
-and so are the baseline's expected windows (alerts/batch_baseline.py, equal bit for bit to
+and so are the baseline's expected windows (alerts/replay/baseline.py, equal bit for bit to
 what HourOfWeekBaseline learns hour by hour). What the live IncidentTrack decides at each
 window is then computed for all windows at once — elevated, rising, the rising run, near the
 baseline — and only the windows where something happens are handed, in time order, to the
@@ -21,25 +21,30 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
-from alerts.baseline import HourOfWeekBaseline
-from alerts.batch_baseline import WindowBaselines
-from alerts.columns import (
-    PARALLEL_FROM,
-    Columns,
-    Lines,
-    ReplayError,
-    columns_from_bytes,
-    columns_of,
-    map_processes,
-    processes_for,
+from alerts.detection.baseline import SILENCE_HORIZON_HOURS, HourOfWeekBaseline
+from alerts.detection.detector import RuleFor, brand_words
+from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowView, in_event_order
+from alerts.detection.observation import Observation
+from alerts.detection.rules import (
+    elevated,
+    escalates,
+    is_negative,
+    is_positive,
+    may_go_viral,
+    near_baseline,
+    reports_peak,
+    rising,
+    share,
+    story_weight,
 )
-from alerts.detector import WEIGHT_QUANTUM, RuleFor, brand_words
-from alerts.incidents import UPDATE_GROWTH, IncidentTrack, Ref, Transition, WindowView
-from alerts.observation import Observation
+from alerts.replay.baseline import WindowBaselines
+from alerts.replay.columns import Columns, Lines, ReplayError, columns_from_bytes, columns_of
+from alerts.replay.forked import PARALLEL_FROM, map_forked, processes_for
 from schemas.config import DetectionSettings
 
 __all__ = ["ReplayError", "replay_batch", "replay_bytes"]
@@ -70,33 +75,20 @@ def replay_bytes(
 
 
 def _detect(columns: Columns, rule_for: RuleFor, processes: int | None, n: int) -> list[Transition]:
-    global _JOB
-    _JOB = (columns, rule_for)
     keys = sorted(columns.groups, key=lambda key: -len(columns.groups[key]))  # biggest first
-    try:
-        results = map_processes(_run_brand, keys, processes_for(processes, n))
-    finally:
-        _JOB = None
-    out = [t for result in results for t in result]
-    return sorted(out, key=lambda t: (t.at, t.incident.tenant, t.incident.brand,
-                                      t.incident.kind))  # fmt: skip
 
+    def run_brand(key: tuple[str, str]) -> list[Transition]:
+        tenant, brand = key
+        return Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
 
-_JOB: "tuple[Columns, RuleFor] | None" = None
-"""The replay being run, for forked processes: they inherit it, nothing is pickled."""
-
-
-def _run_brand(key: tuple[str, str]) -> list[Transition]:
-    assert _JOB is not None
-    columns, rule_for = _JOB
-    tenant, brand = key
-    return _Brand(tenant, brand, rule_for(tenant, brand), columns, columns.groups[key]).run()
+    results = map_forked(run_brand, keys, processes_for(processes, n))
+    return in_event_order([t for result in results for t in result])
 
 
 class _Series:
     """One track's windows, bucket by bucket: what `IncidentTrack.evaluate` reads of them."""
 
-    def __init__(self, brand: "_Brand", name: str, min_signal: float, viral: dict[int, int]):
+    def __init__(self, brand: "Brand", name: str, viral: dict[int, int]):
         rule, windows, size, k = brand.rule, brand.windows, brand.size, brand.k
         self.name, self.viral = name, viral
         self.signal = windows[name]
@@ -106,20 +98,22 @@ class _Series:
         self.viral_at = np.zeros(size, bool)
         self.viral_at[list(viral)] = True
         count = windows["neg_n" if name == "neg" else "pos_n"]
-        share = count / np.where(windows["total"] == 0, 1.0, windows["total"])
-        threshold = np.maximum(min_signal, rule.ratio / rule.sensitivity * self.expected)
-        elevated = (self.signal >= threshold) & (share >= rule.min_negative_share)
-        rising = elevated & (self.signal > self.previous)
+        polarity_share = share(count, windows["total"])
+        counts = elevated(self.signal, self.expected, polarity_share, rule) & rising(
+            self.signal, self.previous
+        )
         index = np.arange(size)
         # the rising run `evaluate` counts, ending at each bucket, had nothing reset it before
         # (a window that is not elevated breaks it: evaluated, or left below `min_signal` and
-        # `idle()`); a resolution resets it, which `_Brand._track` accounts for
-        self.run = index - np.maximum.accumulate(np.where(rising, -1, index))
+        # `idle()`); a resolution resets it, which `Brand._track` accounts for
+        self.run = index - np.maximum.accumulate(np.where(counts, -1, index))
         # where the closed track may open: a run long enough, or a viral post (crisis)
         self.openers = np.flatnonzero((self.run >= rule.rising_windows) | self.viral_at)
 
 
-class _Brand:
+class Brand:
+    """One brand's replay: its counted rows, the spans of buckets worked on, its tracks."""
+
     def __init__(self, tenant: str, brand: str, rule: DetectionSettings, columns: Columns,
                  rows: Ints) -> None:  # fmt: skip
         self.rule = rule
@@ -132,7 +126,7 @@ class _Brand:
         self.crisis = IncidentTrack(tenant, brand, "crisis", rule, words)
         self.opportunity = IncidentTrack(tenant, brand, "opportunity", rule, words)
         self.base = _clock(rule.timezone)
-        self.rows = self._counted(rows)
+        self.rows = self.rows_counted = self._counted(rows)
 
     def _counted(self, rows: Ints) -> Ints:
         """Rows that count: not late, and the first reading of their id in their bucket; in
@@ -154,20 +148,45 @@ class _Brand:
         _, first = np.unique(pairs, axis=0, return_index=True)
         first.sort()
         order = first[np.argsort(buckets[first], kind="stable")]
-        self.buckets = buckets[order]
+        self.buckets_counted = buckets[order]
         return rows[order]
 
     def run(self) -> list[Transition]:
-        rows, buckets, c, rule = self.rows, self.buckets, self.c, self.rule
-        b0 = int(buckets[0])
-        end = math.floor((c.final_watermark - self.lateness_s) / self.bucket_s)  # exclusive
-        if end <= b0:
-            return []
+        out: list[Transition] = []
+        for lo, hi, b0, end in self.spans():
+            out += self._run_span(self.rows_counted[lo:hi], self.buckets_counted[lo:hi], b0, end)
+        return out
+
+    def spans(self) -> list[tuple[int, int, int, int]]:
+        """(first row, end row, first bucket, end bucket) of each stretch of buckets worked
+        on: the whole brand, but for its silences — after its last mention before one, only
+        the buckets where something may still happen (the window empties, an open incident
+        resolves); after the silence, from SILENCE_HORIZON_HOURS before the next mention on,
+        where the live baseline is left learning the silence's last hours. A post dated in
+        the year 9999 thus costs a few weeks of buckets, not eight thousand years."""
+        rule, per_hour, buckets = self.rule, self.per_hour, self.buckets_counted
+        end = math.floor((self.c.final_watermark - self.lateness_s) / self.bucket_s)  # exclusive
+        tail = self.k + -(-rule.resolve_after_minutes // rule.bucket_minutes) + 2
+        silence = tail + (SILENCE_HORIZON_HOURS + 2) * per_hour
+        cuts = [0, *(np.flatnonzero(np.diff(buckets) > silence) + 1).tolist(), len(buckets)]
+        spans = []
+        for lo, hi in pairwise(cuts):
+            first = int(buckets[lo])
+            if lo:
+                first = (first // per_hour - SILENCE_HORIZON_HOURS) * per_hour
+            last = min(end, int(buckets[hi - 1]) + tail + 1)
+            if last > first:
+                spans.append((lo, hi, first, last))
+        return spans
+
+    def _run_span(self, rows: Ints, buckets: Ints, b0: int, end: int) -> list[Transition]:
+        c, rule = self.c, self.rule
+        self.rows = rows
         size = end - b0
         scores = c.scores[rows]
-        neg = scores <= rule.negative_score_max
-        pos = ~neg & (scores >= rule.positive_score_min)
-        weights = story_weights(c.virality[rows])
+        neg = is_negative(scores, rule)
+        pos = is_positive(scores, rule)
+        weights = story_weight(c.virality[rows])
         local = buckets - b0
         inside = local < size
         dense = {
@@ -190,9 +209,9 @@ class _Brand:
         self.local, self.neg, self.pos = local, neg, pos
         self.baselines = WindowBaselines(rule, self.base, b0, size)
         viral = self._viral_buckets(local, neg, inside)
-        out = self._track(self.crisis, _Series(self, "neg", self.crisis.min_signal, viral))
+        out = self._track(self.crisis, _Series(self, "neg", viral))
         if rule.opportunities:
-            positive = _Series(self, "pos", self.opportunity.min_signal, {})
+            positive = _Series(self, "pos", {})
             out += self._track(self.opportunity, positive)
         return out
 
@@ -221,14 +240,7 @@ class _Brand:
         """Bucket → row of its most viral qualifying negative post (the first, on a tie)."""
         c, rule = self.c, self.rule
         rows = self.rows
-        qualifies = (
-            neg
-            & inside
-            & (
-                (c.virality[rows] >= rule.viral_score)
-                | (c.followers[rows] >= rule.high_reach_followers)
-            )
-        )
+        qualifies = neg & inside & may_go_viral(c.virality[rows], c.followers[rows], rule)
         viral: dict[int, int] = {}
         for i in np.flatnonzero(qualifies):
             bucket = int(local[i])
@@ -291,10 +303,10 @@ class _Brand:
         while t < self.size:
             end = min(self.size, t + block)
             cur = s.signal[t:end]
-            eventful = (cur >= peak * UPDATE_GROWTH) | s.viral_at[t:end]
+            eventful = reports_peak(cur, peak) | s.viral_at[t:end]
             if can_escalate:
-                eventful |= (cur > s.previous[t:end]) & (cur >= level * rule.escalate_factor)
-            calm = cur <= np.maximum(1.5 * s.expected[t:end], track.min_signal / 2)
+                eventful |= escalates(cur, s.previous[t:end], level, rule)
+            calm = near_baseline(cur, s.expected[t:end], rule)
             at = ((self.b0 + np.arange(t, end) + 1) * self.bucket_s + self.lateness_s).astype(
                 np.float64
             )  # each window's event time
@@ -319,7 +331,7 @@ class _Brand:
         negative = s.name == "neg"
         windows = self.windows
         index = self.b0 + t
-        total = float(windows["total"][t]) or 1.0
+        total = float(windows["total"][t])
         neg_count = float(windows["neg_n"][t])
         count = neg_count if negative else float(windows["pos_n"][t])
         end_s = (index + 1) * self.bucket_s
@@ -336,8 +348,8 @@ class _Brand:
             expected=float(s.expected[t]),
             count=int(count),
             stories=int(windows[s.name + "_st"][t]),
-            share=count / total,
-            negative_share=neg_count / total,
+            share=float(share(count, total)),
+            negative_share=float(share(neg_count, total)),
             viral=self._ref(viral_row) if viral_row is not None else None,
             details=details,
         )
@@ -352,13 +364,6 @@ class _Brand:
         return Ref(
             o.virality.score, float(self.c.epochs[self.rows[i]]), o.id, o.url, o.text, o.story
         )
-
-
-def story_weights(virality: Floats) -> Floats:
-    """`alerts.detector.story_weight` of each row, with the same float operations."""
-    raw = (1.0 + np.minimum(virality, 100.0) / 25.0) * WEIGHT_QUANTUM
-    weights: Floats = np.round(raw) / WEIGHT_QUANTUM
-    return weights
 
 
 @cache

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from alerts.baseline import HourOfWeekBaseline
-from alerts.batch_baseline import WindowBaselines
+from alerts.detection.baseline import HourOfWeekBaseline
+from alerts.replay.baseline import WindowBaselines
 from schemas.config import DetectionSettings
 
 

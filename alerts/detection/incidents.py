@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from alerts.terms import top_terms
+from alerts.detection.rules import (
+    elevated,
+    escalates,
+    min_signal,
+    near_baseline,
+    reports_peak,
+    rising,
+    severity_level,
+    threshold,
+)
+from alerts.detection.terms import top_terms
 from schemas.config import DetectionSettings
 from schemas.incident import (
     Incident,
@@ -26,7 +36,6 @@ from schemas.incident import (
 
 SEVERITIES: tuple[Severity, ...] = ("warning", "major", "critical")
 TOP_MENTIONS = 5
-UPDATE_GROWTH = 1.5  # an 'updated' event each time the peak grows by half
 
 
 class Ref(NamedTuple):
@@ -45,6 +54,12 @@ class Transition:
     event: IncidentEventKind
     at: datetime
     incident: Incident
+
+
+def in_event_order(transitions: list[Transition]) -> list[Transition]:
+    """By event time, then brand; stable, so each incident's own events keep their order."""
+    return sorted(transitions, key=lambda t: (t.at, t.incident.tenant, t.incident.brand,
+                                               t.incident.kind))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ class IncidentTrack:
         self.kind = kind
         self._rule = rule
         self._brand_words = words
-        self.min_signal = rule.min_volume / rule.sensitivity
+        self.min_signal = min_signal(rule)
         self.open: Incident | None = None
         self._rising = 0
         self._level = 0.0
@@ -87,20 +102,21 @@ class IncidentTrack:
 
     def evaluate(self, view: WindowView) -> list[Transition]:
         rule = self._rule
-        threshold = max(self.min_signal, rule.ratio / rule.sensitivity * view.expected)
-        elevated = view.signal >= threshold and view.share >= rule.min_negative_share
-        rising = view.signal > view.previous  # accelerating: above the window before
-        self._rising = self._rising + 1 if elevated and rising else 0
+        accelerating = bool(rising(view.signal, view.previous))
+        if elevated(view.signal, view.expected, view.share, rule) and accelerating:
+            self._rising += 1
+        else:
+            self._rising = 0
         if self.open is None:
-            return self._maybe_open(view, threshold)
-        return self._follow(view, rising)
+            return self._maybe_open(view)
+        return self._follow(view)
 
-    def _maybe_open(self, view: WindowView, threshold: float) -> list[Transition]:
+    def _maybe_open(self, view: WindowView) -> list[Transition]:
         trigger: Trigger
         if self._rising >= self._rule.rising_windows:
             trigger = "negative_acceleration" if self.kind == "crisis" else "positive_acceleration"
-            ratio = view.signal / threshold
-            severity = SEVERITIES[0 if ratio < 2 else 1 if ratio < 4 else 2]
+            level = severity_level(view.signal, float(threshold(view.expected, self._rule)))
+            severity = SEVERITIES[level]
         elif self.kind == "crisis" and view.viral is not None:
             trigger, severity = "viral_post", "major"
         else:
@@ -113,28 +129,23 @@ class IncidentTrack:
         )
         return [Transition("opened", view.at, self.open)]
 
-    def _follow(self, view: WindowView, rising: bool) -> list[Transition]:
+    def _follow(self, view: WindowView) -> list[Transition]:
         assert self.open is not None
         rule = self._rule
         current = self.open
         level = SEVERITIES.index(current.severity)
-        if (
-            rising
-            and level < len(SEVERITIES) - 1
-            and view.signal >= self._level * rule.escalate_factor
-        ):
+        if level < len(SEVERITIES) - 1 and escalates(view.signal, view.previous, self._level, rule):
             self._level = view.signal
             self._reported_peak = max(self._reported_peak, view.signal)
             self.open = self._incident(view, current.trigger, SEVERITIES[level + 1], current)
             return [Transition("escalated", view.at, self.open)]
-        near_baseline = view.signal <= max(1.5 * view.expected, self.min_signal / 2)
-        if not near_baseline:
+        if not near_baseline(view.signal, view.expected, rule):
             self._quiet_since = None
         elif self._quiet_since is None:
             self._quiet_since = view.at
         elif view.at - self._quiet_since >= timedelta(minutes=rule.resolve_after_minutes):
             return [self.resolve(view.at, "auto")]
-        if view.signal >= self._reported_peak * UPDATE_GROWTH:
+        if reports_peak(view.signal, self._reported_peak):
             self._reported_peak = view.signal
             self.open = self._incident(view, current.trigger, current.severity, current)
             return [Transition("updated", view.at, self.open)]
