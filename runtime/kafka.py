@@ -59,6 +59,14 @@ def make_consumer(
     return consumer
 
 
+def broker_answering(consumer: KafkaConsumer) -> bool:
+    """True while the consumer's group coordinator is known, i.e. the broker answers for the
+    group. kafka-python's poll() does not raise while the broker is down (it returns nothing
+    and reconnects in the background), so readiness asks this. It reads kafka-python's
+    coordinator, which has no public accessor."""
+    return not consumer._coordinator.coordinator_unknown()
+
+
 def ensure_topics(settings: KafkaSettings) -> list[str]:
     """Create veille's topics if missing, each with `retention.ms`. Returns those created."""
     topics = Topics(settings.topic_prefix)
