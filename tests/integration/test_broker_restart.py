@@ -68,7 +68,7 @@ def test_a_worker_resumes_after_the_broker_restarts(own_stack: EmbeddedStack) ->
         produce_raw(config, [mention("Air Volaris : après la coupure")])
         after = "après la coupure".encode()
         wait_until(lambda: any(after in m for m in read_topic(config, enriched, 3000, 5)),
-                   timeout_s=120, what="the mention produced after the restart enriched")  # fmt: skip
+                   timeout_s=120, what="the mention after the restart enriched")  # fmt: skip
         wait_until(running.ready, timeout_s=60, what="every worker ready again")
         assert running.alive() and not running.failures
 
