@@ -36,7 +36,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
-from runtime.kafka import DurableProducer, broker_answering
+from runtime.kafka import DurableProducer, broker_answering, group_settled
 from schemas.config import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -192,12 +192,12 @@ class StreamWorker(Generic[T]):
         `idle_poll_interval_ms` apart (a broker that ignores `fetch_max_wait_ms` would
         otherwise be asked back to back)."""
         settings = self._settings
-        if not self._consumer.assignment():
+        if not group_settled(self._consumer):
             return _records(self._consumer.poll(timeout_ms=settings.poll_timeout_ms))
         deadline = time.monotonic() + settings.poll_timeout_ms / 1000
         while True:
             records = _records(self._consumer.poll(timeout_ms=0))
-            if records or time.monotonic() >= deadline or not self._consumer.assignment():
+            if records or time.monotonic() >= deadline or not group_settled(self._consumer):
                 return records
             if self._stop.wait(settings.idle_poll_interval_ms / 1000):
                 return records
