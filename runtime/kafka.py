@@ -60,6 +60,21 @@ def make_consumer(
     return consumer
 
 
+def broker_answering(consumer: KafkaConsumer) -> bool:
+    """True while the consumer's group coordinator is known, i.e. the broker answers for the
+    group. kafka-python's poll() does not raise while the broker is down (it returns nothing
+    and reconnects in the background), so readiness asks this. It reads kafka-python's
+    coordinator, which has no public accessor."""
+    return not consumer._coordinator.coordinator_unknown()
+
+
+def group_settled(consumer: KafkaConsumer) -> bool:
+    """True while the consumer holds partitions and its group needs no rebalance. Only then
+    may it poll without blocking: kafka-python drives a join inside a blocking poll, and
+    short polls stretch a rebalance to tens of seconds. (Private coordinator state, as above.)"""
+    return bool(consumer.assignment()) and not consumer._coordinator.need_rejoin()
+
+
 def ensure_topics(settings: KafkaSettings) -> list[str]:
     """Create veille's topics if missing, each with `retention.ms`. Returns those created."""
     topics = Topics(settings.topic_prefix)

@@ -4,32 +4,59 @@ One iteration: poll a batch → decode and validate each record (invalid → dea
 → `stage.handle(batch)` performs the side effect (produce, bulk index, page) and returns the
 records it rejects → flush everything (stage output, dead letters) → commit the batch's offsets.
 
-Contract: offsets are committed only after the side effects are durable. If the stage raises
-(a transient failure: broker or Elasticsearch unavailable), nothing is committed, the consumer
-is rewound to the start of the batch and the batch is retried after a backoff. Every write is
-idempotent, so a retried or redelivered batch is absorbed, never doubled.
+Contract: offsets are committed only after the side effects are durable. If the stage or the
+commit raises (a transient failure: broker or Elasticsearch unavailable), nothing more is
+committed, the consumer is rewound to the start of the batch and the batch is retried after a
+backoff. Every write is idempotent, so a retried or redelivered batch is absorbed, never
+doubled. A poll that fails (the broker restarting) is retried with the same backoff; only a
+fatal error (`FATAL`: authorisation, a closed consumer, the dead-letter limit) ends `run`,
+with `state` "failed".
+
+Idle cost: while assigned, the loop polls without blocking inside kafka-python and waits
+`idle_poll_interval_ms` between empty polls (see `WorkerSettings`).
 """
 
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import (
+    AuthorizationError,
+    CommitFailedError,
+    IllegalStateError,
+    KafkaConfigurationError,
+    KafkaError,
+    SaslAuthenticationFailedError,
+)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from runtime import metrics
 from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
-from runtime.kafka import DurableProducer
+from runtime.kafka import DurableProducer, broker_answering, group_settled
 from schemas.config import WorkerSettings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
+
+FATAL: tuple[type[Exception], ...] = (
+    DeadLetterLimitExceeded,
+    AuthorizationError,
+    SaslAuthenticationFailedError,
+    KafkaConfigurationError,
+    IllegalStateError,
+)
+"""Errors that retrying cannot cure: the worker stops for good and says so."""
+
+WorkerState = Literal["starting", "ready", "retrying", "failed", "stopped"]
+"""starting: not yet polled; ready: its last poll succeeded with the broker answering;
+retrying: the broker is unreachable or the batch's side effect failed, and it is retried;
+failed: stopped for good; stopped: asked to stop."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,10 @@ def decode(record: ConsumerRecord, model: type[T]) -> T | str:
         return f"invalid {model.__name__}: {problems}"
 
 
+def _records(polled: dict[TopicPartition, list[ConsumerRecord]]) -> list[ConsumerRecord]:
+    return [record for batch in polled.values() for record in batch]
+
+
 class StreamWorker(Generic[T]):
     def __init__(
         self,
@@ -111,6 +142,7 @@ class StreamWorker(Generic[T]):
         self._backoff_s = settings.retry_backoff_s
         self._owned: set[TopicPartition] = set()
         self.stats = WorkerStats()
+        self.state: WorkerState = "starting"
 
     @property
     def stage(self) -> Stage[T]:
@@ -121,11 +153,16 @@ class StreamWorker(Generic[T]):
         return set(self._consumer.assignment())
 
     def run(self) -> None:
-        """Loop until `stop` is set, then leave the group cleanly (close the consumer)."""
+        """Loop until `stop` is set, then leave the group cleanly (close the consumer).
+        Raises (after logging at error, `state` "failed") only on a `FATAL` error."""
         log.info("%s: started", self._stage.name)
         try:
             while not self._stop.is_set():
                 self.run_once()
+        except BaseException as exc:
+            self.state = "failed"
+            log.error("%s: stopped for good: %r", self._stage.name, exc)
+            raise
         finally:
             self.stats.stopped = True
             self.close()
@@ -135,6 +172,8 @@ class StreamWorker(Generic[T]):
         name, stats = self._stage.name, self.stats
         if stats.stopped:
             return [f"{name}: stopped"]
+        if self.state == "retrying":
+            return [f"{name}: retrying (the broker unreachable, or a batch failing)"]
         if not stats.assigned:
             return [f"{name}: no partition assigned yet"]
         if stats.lag is None or stats.lag > max_lag:
@@ -144,32 +183,37 @@ class StreamWorker(Generic[T]):
 
     def run_once(self) -> int:
         """Process one polled batch; return how many records it committed."""
-        polled = self._consumer.poll(timeout_ms=self._settings.poll_timeout_ms)
-        records = [record for batch in polled.values() for record in batch]
+        try:
+            records = self._poll()
+        except FATAL:
+            raise
+        except Exception as exc:  # the broker restarting or unreachable: poll again later
+            self._retry_later("poll failed", exc)
+            return 0
         if not records:
+            self.state = "ready" if broker_answering(self._consumer) else "retrying"
+            self._backoff_s = self._settings.retry_backoff_s
             self._observe_positions()
             self._tick()
             return 0
         started = time.monotonic()
         try:
             self._process(records)
-        except DeadLetterLimitExceeded:
+            self._commit(records)
+        except FATAL:
             raise
-        except Exception as exc:  # transient: retry the batch, commit nothing
-            self.stats.retries += 1
+        except Exception as exc:  # transient: retry the batch, nothing more committed
             metrics.BATCH_RETRIES.labels(self._stage.name).inc()
-            log.warning("%s: batch failed, will retry: %s", self._stage.name, exc)
             self._rewind(records)
-            self._stop.wait(self._backoff_s)
-            self._backoff_s = min(self._backoff_s * 2, self._settings.retry_backoff_max_s)
+            self._retry_later("batch failed", exc)
             return 0
         self._backoff_s = self._settings.retry_backoff_s
-        self._commit(records)
         name = self._stage.name
         metrics.record_consumed(name, (record.topic for record in records))
         metrics.BATCH_SIZE.labels(name).observe(len(records))
         metrics.BATCH_DURATION.labels(name).observe(time.monotonic() - started)
         self._observe_positions()
+        self.state = "ready"
         return len(records)
 
     def _observe_positions(self) -> None:
@@ -179,7 +223,11 @@ class StreamWorker(Generic[T]):
         lag = 0
         for tp in owned:
             highwater = self._consumer.highwater(tp)
-            position = self._consumer.position(tp, timeout_ms=0) if highwater is not None else None
+            try:
+                known = highwater is not None
+                position = self._consumer.position(tp, timeout_ms=0) if known else None
+            except KafkaError:  # not known yet (a reset pending, the broker away): skip it
+                position = None
             if highwater is None or position is None:
                 continue
             metrics.record_lag(self._stage.name, tp.topic, tp.partition, highwater - position)
@@ -189,6 +237,29 @@ class StreamWorker(Generic[T]):
         self._owned = owned
         self.stats.assigned = len(owned)
         self.stats.lag = lag if owned else None
+
+    def _poll(self) -> list[ConsumerRecord]:
+        """Records, waiting up to `poll_timeout_ms`. Until the group assigned partitions,
+        kafka-python's own blocking poll drives the join; once assigned, non-blocking polls
+        `idle_poll_interval_ms` apart (a broker that ignores `fetch_max_wait_ms` would
+        otherwise be asked back to back)."""
+        settings = self._settings
+        if not group_settled(self._consumer):
+            return _records(self._consumer.poll(timeout_ms=settings.poll_timeout_ms))
+        deadline = time.monotonic() + settings.poll_timeout_ms / 1000
+        while True:
+            records = _records(self._consumer.poll(timeout_ms=0))
+            if records or time.monotonic() >= deadline or not group_settled(self._consumer):
+                return records
+            if self._stop.wait(settings.idle_poll_interval_ms / 1000):
+                return records
+
+    def _retry_later(self, what: str, exc: Exception) -> None:
+        self.stats.retries += 1
+        self.state = "retrying"
+        log.warning("%s: %s, will retry in %.1fs: %s", self._stage.name, what, self._backoff_s, exc)
+        self._stop.wait(self._backoff_s)
+        self._backoff_s = min(self._backoff_s * 2, self._settings.retry_backoff_max_s)
 
     def _tick(self) -> None:
         if not isinstance(self._stage, Ticking):
@@ -257,4 +328,6 @@ class StreamWorker(Generic[T]):
             self._producer.close()
         except Exception as exc:  # uncommitted input: fetched again by the next owner
             log.warning("%s: producer closed with unsent messages: %s", self._stage.name, exc)
+        if self.state != "failed":
+            self.state = "stopped"
         log.info("%s: stopped", self._stage.name)

@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from runtime.kafka import DurableProducer, ensure_topics, make_producer
 from schemas.config import VeilleConfig
-from schemas.enriched import EnrichedMention, Sentiment, Virality
+from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
 from schemas.mention import Author, Mention, mention_id
 from schemas.topics import Topics, raw_key
 from veille.runner import RunningWorkers, prepare, start_workers
@@ -111,7 +111,9 @@ def mention(
 
 
 def enriched(m: Mention, score: float) -> EnrichedMention:
-    label = "negative" if score <= -0.05 else "positive" if score >= 0.05 else "neutral"
+    label: SentimentLabel = (
+        "negative" if score <= -0.05 else "positive" if score >= 0.05 else "neutral"
+    )
     return EnrichedMention(
         **m.model_dump(),
         sentiment=Sentiment(

@@ -245,6 +245,22 @@ class RunningWorkers:
                 reasons.extend(worker.not_ready(max_lag))
         return reasons
 
+    @property
+    def failed(self) -> bool:
+        """A worker stopped for good (its error was logged; the process must exit non-zero)."""
+        return bool(self.failures)
+
+    def ready(self) -> bool:
+        """Every worker runs, none failed, and each stream worker's last poll was answered
+        (false while the broker is unreachable). What a readiness probe reports."""
+        return (
+            not self.failed
+            and self.alive()
+            and all(
+                w.state == "ready" for w in self.workers.values() if isinstance(w, StreamWorker)
+            )
+        )
+
 
 def start_workers(
     config: VeilleConfig, names: tuple[str, ...] = WORKERS, stop: threading.Event | None = None
@@ -259,7 +275,7 @@ def start_workers(
                 worker.run()
             except BaseException as exc:
                 running.failures[name] = exc
-                log.exception("%s worker failed", name)
+                log.exception("%s worker stopped for good; stopping every worker", name)
                 running.stop_event.set()
 
         thread = threading.Thread(target=target, name=f"veille-{name}", daemon=True)

@@ -68,6 +68,12 @@ class StackSettings(SettingsModel):
 
 class WorkerSettings(SettingsModel):
     poll_timeout_ms: Annotated[int, Field(ge=10)] = 500
+    """How long one poll waits for records before an idle tick."""
+    idle_poll_interval_ms: Annotated[int, Field(ge=1)] = 150
+    """While assigned and idle, the worker asks the broker for records once per interval
+    instead of kafka-python's back-to-back fetches (noida-db answers an empty fetch at once,
+    ignoring `fetch_max_wait_ms`, which burnt a core per idle pipeline). The first record
+    after a quiet spell waits at most this long more than a busy one."""
     retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
     retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0
     dlq_max_consecutive: Annotated[int, Field(ge=1)] = 1000
