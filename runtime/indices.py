@@ -1,8 +1,10 @@
 """Elasticsearch connection, every index name, their templates and the bulk options.
 
-Contract: each tenant has its own indices `<prefix>mentions-<tenant>` and
-`<prefix>incidents-<tenant>`, so one client's data never shares an index (or a Kibana data
-view) with another's. Document `_id` = mention or incident id, so a redelivered record
+Contract: each tenant has its own indices `<prefix>mentions-<tenant>`,
+`<prefix>incidents-<tenant>` and the notifier's `<prefix>notify-log-<tenant>` (one document per
+notification), `<prefix>notify-threads-<tenant>` (one per incident's page thread) and
+`<prefix>notify-links-<tenant>` (one per used incident link), so one client's data never
+shares an index (or a Kibana data view) with another's. Document `_id` = mention or incident id, so a redelivered record
 overwrites itself instead of appearing twice. Every bulk write uses `bulk_options`.
 """
 
@@ -104,6 +106,38 @@ INCIDENT_MAPPINGS: dict[str, Any] = {
 }
 
 
+NOTIFY_LOG_MAPPINGS: dict[str, Any] = {
+    "dynamic": "false",
+    "properties": {
+        "id": {"type": "keyword"},
+        "tenant": {"type": "keyword"},
+        "incident_id": {"type": "keyword"},
+        "topic": {"type": "keyword"},
+        "partition": {"type": "integer"},
+        "channel": {"type": "keyword"},
+        "action": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "step": {"type": "integer"},
+        "due_at": {"type": "date"},
+        "sent_at": {"type": "date"},
+        "possible_duplicate": {"type": "boolean"},
+    },
+}
+
+NOTIFY_THREAD_MAPPINGS: dict[str, Any] = {
+    "dynamic": "false",
+    "properties": {
+        "incident_id": {"type": "keyword"},
+        "tenant": {"type": "keyword"},
+        "brand": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "partition": {"type": "integer"},
+        "opened_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+    },
+}
+
+
 def make_client(settings: ElasticsearchSettings) -> Elasticsearch:
     auth: dict[str, Any] = {}
     if settings.api_key is not None:
@@ -121,6 +155,18 @@ def mentions_index(settings: ElasticsearchSettings, tenant: str) -> str:
 
 def incidents_index(settings: ElasticsearchSettings, tenant: str) -> str:
     return f"{settings.index_prefix}incidents-{tenant}"
+
+
+def notify_log_index(settings: ElasticsearchSettings, tenant: str) -> str:
+    return f"{settings.index_prefix}notify-log-{tenant}"
+
+
+def notify_threads_index(settings: ElasticsearchSettings, tenant: str) -> str:
+    return f"{settings.index_prefix}notify-threads-{tenant}"
+
+
+def notify_links_index(settings: ElasticsearchSettings, tenant: str) -> str:
+    return f"{settings.index_prefix}notify-links-{tenant}"
 
 
 def bulk_options(settings: ElasticsearchSettings) -> dict[str, Any]:
@@ -158,3 +204,20 @@ def ensure_templates(client: Elasticsearch, settings: ElasticsearchSettings) -> 
         },
         priority=100,
     )
+    for name, pattern, mappings in (
+        ("notify-log", notify_log_index(settings, "*"), NOTIFY_LOG_MAPPINGS),
+        ("notify-threads", notify_threads_index(settings, "*"), NOTIFY_THREAD_MAPPINGS),
+        ("notify-links", notify_links_index(settings, "*"), {"dynamic": "false"}),
+    ):
+        client.indices.put_index_template(
+            name=f"{settings.index_prefix}{name}",
+            index_patterns=[pattern],
+            template={
+                "settings": {
+                    "number_of_shards": 1,
+                    "number_of_replicas": settings.number_of_replicas,
+                },
+                "mappings": mappings,
+            },
+            priority=100,
+        )

@@ -1,7 +1,7 @@
 """Configuration: one YAML file (`VeilleConfig`), validated here, by concern:
 `infrastructure` (broker, search engine, stack, stream loop), `tenants` (tenants, brands,
 queries), `ingest` (sources, push), `enrich` (model, virality, clusters), `alerts` (detection,
-channels, routes). Secrets are SecretStr and come from the environment (veille.settings), so
+channels, routes, notify). Secrets are SecretStr and come from the environment (veille.settings), so
 they never appear in logs or in the repo. Naming rule: see `schemas.config.base`.
 """
 
@@ -51,6 +51,11 @@ from schemas.config.ingest import (
     XSourceSettings,
     YouTubeSourceSettings,
 )
+from schemas.config.notify import (
+    NotifySettings,
+    NotifyWebSettings,
+    QuietHoursSettings,
+)
 from schemas.config.tenants import (
     BrandSettings,
     QuerySettings,
@@ -76,9 +81,12 @@ __all__ = [
     "IngestSettings",
     "KafkaSettings",
     "MastodonSourceSettings",
+    "NotifySettings",
+    "NotifyWebSettings",
     "PartialDetection",
     "PushSettings",
     "QuerySettings",
+    "QuietHoursSettings",
     "RedditSourceSettings",
     "ReplaySourceSettings",
     "RouteSettings",
