@@ -1,8 +1,9 @@
 """Configuration: one YAML file (`VeilleConfig`), validated here, by concern:
 `infrastructure` (broker, search engine, stack, stream loop), `tenants` (tenants, brands,
-queries), `ingest` (sources, push), `enrich` (model, virality, clusters), `alerts` (detection,
-channels, routes, notify). Secrets are SecretStr and come from the environment (veille.settings), so
-they never appear in logs or in the repo. Naming rule: see `schemas.config.base`.
+queries; `oncall`: their people, schedules, escalation policies), `ingest` (sources, push),
+`enrich` (model, virality, clusters), `alerts` (detection, channels, routes, notify). Secrets
+are SecretStr and come from the environment (veille.settings), so they never appear in logs
+or in the repo. Naming rule: see `schemas.config.base`.
 """
 
 from schemas.config.alerts import (
@@ -56,6 +57,16 @@ from schemas.config.notify import (
     NotifyWebSettings,
     QuietHoursSettings,
 )
+from schemas.config.oncall import (
+    EscalationLevelSettings,
+    EscalationPolicySettings,
+    LayerSettings,
+    OnCallSettings,
+    OverrideSettings,
+    PersonSettings,
+    RestrictionSettings,
+    ScheduleSettings,
+)
 from schemas.config.tenants import (
     BrandSettings,
     QuerySettings,
@@ -76,21 +87,29 @@ __all__ = [
     "DetectionSettings",
     "ElasticsearchSettings",
     "EnrichSettings",
+    "EscalationLevelSettings",
+    "EscalationPolicySettings",
     "EventTimeSettings",
     "FacebookSourceSettings",
     "IngestSettings",
     "KafkaSettings",
+    "LayerSettings",
     "MastodonSourceSettings",
     "NotifySettings",
     "NotifyWebSettings",
+    "OnCallSettings",
+    "OverrideSettings",
     "PartialDetection",
+    "PersonSettings",
     "PushSettings",
     "QuerySettings",
     "QuietHoursSettings",
     "RedditSourceSettings",
     "ReplaySourceSettings",
+    "RestrictionSettings",
     "RouteSettings",
     "RssSourceSettings",
+    "ScheduleSettings",
     "SentimentModelSettings",
     "SettingsModel",
     "Slug",

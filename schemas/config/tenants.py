@@ -1,9 +1,11 @@
-"""Who is watched: tenants (an agency's clients), their brands and brand queries."""
+"""Who is watched: tenants (an agency's clients), their brands and brand queries, and who
+is on call for each (schemas/config/oncall.py)."""
 
 from pydantic import Field, model_validator
 
 from schemas.config.alerts import DetectionOverrideSettings
 from schemas.config.base import SettingsModel, Slug, require_unique
+from schemas.config.oncall import OnCallSettings
 
 
 class QuerySettings(SettingsModel):
@@ -31,6 +33,9 @@ class TenantSettings(SettingsModel):
     id: Slug
     name: str
     brands: list[BrandSettings] = Field(min_length=1)
+    oncall: OnCallSettings = Field(
+        default_factory=OnCallSettings, description="people, schedules, escalation policies"
+    )
 
     @model_validator(mode="after")
     def _unique_brands(self) -> "TenantSettings":
