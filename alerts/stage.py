@@ -1,12 +1,10 @@
-"""Alert stage: mentions.enriched (+ alerts.commands) → detector → incidents → pages.
+"""Alert stage: mentions.enriched (+ alerts.commands) → detector → incident events.
 
 Order within a batch: feed the detector, close the buckets the partition watermark has
 passed, then make the incident events durable — published on alerts.incidents and the
-incidents indexed in Elasticsearch — then page. The offsets are committed after that.
-A recoverable channel failure raises: the page stays queued and the batch is retried (the
-detector counts a mention id once per bucket, so the retry changes nothing else); the
-NotifyLog dedup key keeps a page from going out twice on any channel. An unrecoverable
-failure is logged and does not block the stream.
+incidents indexed in Elasticsearch. The offsets are committed after that. The detector
+sends nothing: paging is the notifier's (alerts/notify/, `veille alerts notify`), so no
+channel can hold detection back.
 """
 
 import logging
@@ -16,17 +14,13 @@ from datetime import UTC, datetime
 from kafka.structs import TopicPartition
 from pydantic import RootModel
 
-from alerts.channels import Channel, NotifyError
 from alerts.detector import AlertDetector
 from alerts.incidents import Transition
-from alerts.notify_log import NotifyLog
 from alerts.observation import from_enriched
-from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks
 from runtime.kafka import DurableProducer
 from runtime.stream import Received, Rejected
-from schemas.config import AlertsSettings
 from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent, ResolveCommand
 
@@ -43,8 +37,6 @@ class AlertStage:
     def __init__(
         self,
         detector: AlertDetector,
-        settings: AlertsSettings,
-        channels: dict[str, Channel],
         producer: DurableProducer,
         incidents_topic: str,
         store: IncidentStore,
@@ -52,16 +44,11 @@ class AlertStage:
         assignment: Callable[[], set[TopicPartition]],
     ) -> None:
         self._detector = detector
-        self._settings = settings
-        self._channels = channels
         self._producer = producer
         self._topic = incidents_topic
         self._store = store
         self._watermarks = watermarks
         self._assignment = assignment
-        self._notify_log = NotifyLog()
-        self._unpaged: list[IncidentEvent] = []
-        self.pages_sent: list[IncidentEvent] = []
         self.watermark: float | None = None  # event time (epoch s) the detector has reached
 
     def open_incidents(self) -> int:
@@ -96,36 +83,15 @@ class AlertStage:
         self._publish(transitions)
         if watermark is not None:
             self.watermark = watermark  # after its events are durable
-        while self._unpaged:  # a recoverable failure raises here: retried with the batch
-            self._page(self._unpaged[0])
-            self._unpaged.pop(0)
 
     def _publish(self, transitions: list[Transition]) -> None:
         now = datetime.now(UTC)
         for t in transitions:
             event = IncidentEvent(event=t.event, at=t.at, incident=t.incident, emitted_at=now)
             self._producer.send(self._topic, event.incident.id, event.model_dump_json().encode())
-            if event.pages:
-                self._unpaged.append(event)
         if transitions:
             self._store.save([t.incident for t in transitions])
             self._producer.flush()
-
-    def _page(self, event: IncidentEvent) -> None:
-        incident = event.incident
-        for name in channels_for(self._settings, incident.tenant, incident.brand):
-            key = f"{event.dedup_key}:{name}"
-            if key in self._notify_log:
-                continue
-            try:
-                self._channels[name].send(event)
-            except NotifyError as exc:
-                if exc.recoverable:
-                    raise
-                log.error("page for incident %s not sent on %s: %s", incident.id, name, exc)
-                continue
-            self._notify_log.record(key)
-            self.pages_sent.append(event)
 
     def flush(self) -> None:
         self._producer.flush()

@@ -4,8 +4,9 @@ Contract: each tenant has its own indices `<prefix>mentions-<tenant>`,
 `<prefix>incidents-<tenant>` and the notifier's `<prefix>notify-log-<tenant>` (one document per
 notification), `<prefix>notify-threads-<tenant>` (one per incident's page thread) and
 `<prefix>notify-links-<tenant>` (one per used incident link), so one client's data never
-shares an index (or a Kibana data view) with another's. Document `_id` = mention or incident id, so a redelivered record
-overwrites itself instead of appearing twice. Every bulk write uses `bulk_options`.
+shares an index (or a Kibana data view) with another's. Document `_id` = mention or incident
+id, so a redelivered record overwrites itself instead of appearing twice. Every bulk write
+uses `bulk_options`.
 """
 
 from typing import Any

@@ -102,6 +102,60 @@ def cmd_alerts_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_incidents_answer(args: argparse.Namespace) -> int:
+    """`veille incidents ack|resolve ID --by NAME`: the answer on alerts.responses."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from alerts.notify.log import NotificationLog
+    from alerts.notify.responses import make_response, publish_response
+    from runtime.indices import make_client
+    from runtime.kafka import DurableProducer, make_producer
+    from schemas.response import ResponseAction
+    from schemas.topics import Topics
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    try:
+        thread = NotificationLog(client, config.elasticsearch).find_thread(args.incident_id)
+    finally:
+        client.close()
+    if thread is None:
+        print(f"veille: no incident {args.incident_id} known to the notifier", file=sys.stderr)
+        return 1
+    action: ResponseAction = "acknowledge" if args.action == "ack" else "resolve"
+    response = make_response(action, thread.incident_id, thread.tenant, thread.brand, args.by,
+                             "cli", uuid.uuid4().hex, datetime.now(UTC))  # fmt: skip
+    producer = DurableProducer(make_producer(config.kafka, "veille-cli"))
+    try:
+        publish_response(producer, Topics(config.kafka.topic_prefix), response)
+    finally:
+        producer.close()
+    print(f"{action} of incident {thread.incident_id} ({thread.tenant}/{thread.brand}) by "
+          f"{args.by}: published")  # fmt: skip
+    return 0
+
+
+def cmd_incidents_list(args: argparse.Namespace) -> int:
+    from alerts.notify.log import NotificationLog
+    from runtime.indices import make_client
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    try:
+        threads = NotificationLog(client, config.elasticsearch).threads(args.tenant)
+    finally:
+        client.close()
+    for t in threads:
+        last = t.responses[-1] if t.responses else None
+        who = f" · {last.action} by {last.by} at {last.at:%Y-%m-%d %H:%M} UTC" if last else ""
+        print(f"{t.incident_id}  {t.status:<12} {t.incident.severity:<8} {t.incident.kind:<11} "
+              f"{t.brand:<16} opened {t.incident.opened_at:%Y-%m-%d %H:%M} UTC{who}")  # fmt: skip
+    if not threads:
+        print(f"no incident for tenant {args.tenant}")
+    return 0
+
+
 def cmd_ingest_health(args: argparse.Namespace) -> int:
     """Each source's last saved health; exit 1 if one is silent or failing."""
     from ingest.cursors import CursorStore
@@ -181,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=cmd_setup)
 
     run = commands.add_parser("run", help="run several workers in one process")
-    run.add_argument("workers", nargs="*", choices=["ingest", "enrich", "index", "alerts"],
-                     default=["ingest", "enrich", "index", "alerts"])  # fmt: skip
+    from veille.workers import WORKERS
+
+    run.add_argument("workers", nargs="*", choices=WORKERS, default=list(WORKERS))
     run.set_defaults(func=cmd_worker)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
@@ -205,11 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     from veille.model_cli import add_model_commands
 
     add_model_commands(commands, enrich_actions)
-    alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
+    alerts = commands.add_parser("alerts", help="alert workers: detection, then paging")
     alert_actions = alerts.add_subparsers(dest="action", required=True)
-    alert_actions.add_parser("run", help="the live alert worker").set_defaults(
+    alert_actions.add_parser("run", help="the live detector → alerts.incidents").set_defaults(
         func=cmd_worker, worker="alerts"
     )
+    alert_actions.add_parser(
+        "notify", help="the notifier: routes, on-call, escalation, channels, incident page"
+    ).set_defaults(func=cmd_worker, worker="notify")
     replay = alert_actions.add_parser(
         "replay", help="the live detector over a JSONL file of enriched mentions"
     )
@@ -222,6 +280,20 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--brand", required=True)
     resolve.add_argument("--by", required=True, help="who resolves it (recorded)")
     resolve.set_defaults(func=cmd_alerts_resolve)
+
+    incidents = commands.add_parser("incidents", help="acknowledge, resolve, list incidents")
+    incident_actions = incidents.add_subparsers(dest="action", required=True)
+    for verb, text in (
+        ("ack", "acknowledge: stops the escalation"),
+        ("resolve", "resolve: stops the escalation, closes the incident"),
+    ):
+        answer = incident_actions.add_parser(verb, help=text)
+        answer.add_argument("incident_id")
+        answer.add_argument("--by", required=True, help="who answers (recorded)")
+        answer.set_defaults(func=cmd_incidents_answer)  # fmt: skip
+    listing = incident_actions.add_parser("list", help="a tenant's incidents and their answers")
+    listing.add_argument("--tenant", required=True)
+    listing.set_defaults(func=cmd_incidents_list)
 
     demo = commands.add_parser("demo", help="replay the bundled French demo weekend")
     demo.add_argument(

@@ -160,8 +160,15 @@ class NotificationLog:
             raise
         return True
 
+    def link_used(self, tenant: str, token_id: str) -> bool:
+        return bool(
+            self._client.exists(index=notify_links_index(self._settings, tenant), id=token_id)
+        )
+
     def _get(self, index: str, doc_id: str) -> NotificationRecord:
-        return NotificationRecord.model_validate(self._client.get(index=index, id=doc_id)["_source"])
+        return NotificationRecord.model_validate(
+            self._client.get(index=index, id=doc_id)["_source"]
+        )
 
     def _refresh(self, pattern: str) -> None:
         self._client.indices.refresh(index=pattern, allow_no_indices=True, ignore_unavailable=True)

@@ -111,6 +111,9 @@ AnyChannelSettings = Annotated[
 ]
 
 
+RouteEvent = Literal["incident", "source_health"]
+
+
 class RouteSettings(SettingsModel):
     """What a route matches — `events`, `tenant` (or '*'), `brands`, `kinds`, `severities`
     (empty = all) — goes to `channels`. Every matching route is used.
@@ -122,9 +125,7 @@ class RouteSettings(SettingsModel):
 
     tenant: str = "*"
     brands: list[str] = Field(default_factory=list)
-    events: list[Literal["incident", "source_health"]] = Field(
-        default_factory=lambda: ["incident"]
-    )
+    events: list[RouteEvent] = Field(default_factory=lambda: list[RouteEvent](["incident"]))
     kinds: list[Literal["crisis", "opportunity"]] = Field(default_factory=list)
     severities: list[Literal["warning", "major", "critical"]] = Field(default_factory=list)
     channels: list[str] = Field(min_length=1)
