@@ -202,6 +202,7 @@ class NotifyService:
 
     worker: StreamWorker[NotifierInput]
     dispatcher: Dispatcher
+    sender: Sender
     web: WebServer | None
     stop_event: threading.Event
 
@@ -262,7 +263,7 @@ def build_notify(
         producer = DurableProducer(make_producer(config.kafka, f"{group_id(config, 'notify')}-web"))
         app = make_app(notification_log, links, producer, topics, clock)
         web = WebServer(app, settings.web.listen_host, settings.web.listen_port)
-    return NotifyService(worker, dispatcher, web, stop)
+    return NotifyService(worker, dispatcher, sender, web, stop)
 
 
 Builder = Callable[[VeilleConfig, threading.Event], Any]

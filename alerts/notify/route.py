@@ -26,9 +26,14 @@ def incident_routes(
 
 def health_channels(settings: AlertsSettings, tenant: str) -> list[str]:
     """The tenant's operator channels for source-health notices: those of its
-    `source_health` routes, else `alerts.notify.operator_channels`."""
-    chosen: list[str] = []
-    for route in settings.routes:
-        if "source_health" in route.events and route.tenant in ("*", tenant):
-            chosen.extend(c for c in route.channels if c not in chosen)
-    return chosen or list(settings.notify.operator_channels)
+    `source_health` routes, else `alerts.notify.operator_channels`, else the channels of its
+    incident routes — a dead feed on Friday night must not mean a blind weekend."""
+
+    def of(event: str) -> list[str]:
+        chosen: list[str] = []
+        for route in settings.routes:
+            if event in route.events and route.tenant in ("*", tenant):
+                chosen.extend(c for c in route.channels if c not in chosen)
+        return chosen
+
+    return of("source_health") or list(settings.notify.operator_channels) or of("incident")

@@ -39,6 +39,8 @@ class Sender:
         self._links = links
         self._clock = clock
         self._thread_of = thread_of
+        self.links: dict[str, str] = {}
+        """The incident link sent in each notification (by id), in this process."""
 
     def deliver(self, record: NotificationRecord) -> NotificationRecord:
         """Send `record` (or cancel it) and return it as recorded; raises if the log fails."""
@@ -79,6 +81,7 @@ class Sender:
         link = None
         if self._links is not None and thread is not None and record.action == "trigger":
             link = self._links.link(record.tenant, thread.incident_id, record.id, now)
+            self.links[record.id] = link
         return Notification(
             id=record.id, action=record.action, tenant=record.tenant,
             recipient=record.recipient.recipient() if record.recipient else None,

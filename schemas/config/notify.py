@@ -55,6 +55,7 @@ class NotifySettings(SettingsModel):
     give_up_after_h: Annotated[float, Field(gt=0)] = 24.0
     """A recoverable failure is retried (backoff doubling from retry_initial_s to retry_max_s,
     or the provider's Retry-After) until this long after the notification was due."""
-    operator_channels: list[str] = Field(default_factory=lambda: ["console"])
-    """Where source-health notices go for a tenant no `source_health` route covers."""
+    operator_channels: list[str] = Field(default_factory=list)
+    """Where source-health notices go for a tenant no `source_health` route covers; empty:
+    the channels of the tenant's incident routes (once, as a notice: nobody is paged)."""
     web: NotifyWebSettings = Field(default_factory=NotifyWebSettings)
