@@ -3,10 +3,15 @@ channel that recovers, acknowledgement stopping escalation, tenant isolation, re
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,15 +20,23 @@ from standardwebhooks.webhooks import Webhook
 from alerts.notify.channels.webhook import webhook_body
 from alerts.notify.contract import Notification, Recipient
 from alerts.notify.log import NotificationLog
-from alerts.notify.responses import make_response, publish_response
 from runtime.indices import make_client
-from runtime.kafka import DurableProducer, make_producer
 from schemas.config import VeilleConfig
 from schemas.incident import Incident, IncidentEvent, MentionRef
 from schemas.topics import Topics
-from tests.helpers import make_config, produce, wait_until, workers
+from tests.helpers import (
+    TANSU_CONSUMER,
+    make_config,
+    produce,
+    start_cli_worker,
+    wait_until,
+    workers,
+    write_config,
+)
 from tests.local_http import LocalHttp, Reply, Request
-from veille.runner import build_notify
+from tests.tansu import TansuBroker
+from veille.cli import main as cli
+from veille.runner import build_notify, prepare
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
@@ -191,19 +204,18 @@ def test_a_failing_channel_delivers_once_when_it_recovers_and_holds_no_one_else(
     assert "127.0.0.1" not in (record.last_error or "")  # the URL is a secret
 
 
-def test_an_acknowledgement_stops_the_escalation(stack: EmbeddedStack, http: LocalHttp) -> None:
+def test_an_acknowledgement_by_the_cli_stops_the_escalation(
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
+) -> None:
     clock = FakeClock(SATURDAY_NIGHT)
     config = notify_config(stack, http)
     crisis = incident()
     with workers(config, "notify", builders=notifier(clock)) as running:
         publish(config, crisis)
         wait_until(lambda: http.hits("/a"), timeout_s=60, what="level 1")
-        producer = DurableProducer(make_producer(config.kafka, "test-ack"))
-        publish_response(producer, Topics(config.kafka.topic_prefix), make_response(
-            "acknowledge", crisis.id, crisis.tenant, crisis.brand, "Alice", "cli", "n1",
-            clock.now()))  # fmt: skip
-        producer.close()
         stage = running.workers["notify"].stage
+        path = write_config(config, tmp_path / "veille.yaml")
+        assert cli(["--config", str(path), "incidents", "ack", crisis.id, "--by", "Alice"]) == 0
         wait_until(lambda: any(t.status == "acknowledged" for t in stage.threads()),
                    timeout_s=30, what="the acknowledgement")  # fmt: skip
         clock.advance(minutes=20)  # level 2 (Bob) was due after 15 minutes
@@ -216,6 +228,10 @@ def test_an_acknowledgement_stops_the_escalation(stack: EmbeddedStack, http: Loc
     level2 = [r for r in records if r.level == 2]
     assert level2 and all(r.status == "cancelled" for r in level2)
     assert all("acquitté par Alice" in r.note for r in level2)
+    listed = subprocess.run([sys.executable, "-m", "veille.cli", "--config", str(path),
+                             "incidents", "list", "--tenant", crisis.tenant],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert crisis.id in listed and "acknowledged" in listed and "by Alice" in listed
 
 
 def test_without_an_acknowledgement_level_2_is_paged_on_time(
@@ -233,3 +249,59 @@ def test_without_an_acknowledgement_level_2_is_paged_on_time(
         wait_until(lambda: len(http.hits("/a")) == 2, timeout_s=30, what="level 2")
     second = body(http.hits("/a")[1])["data"]
     assert second["recipient"]["id"] == "a-bob" and second["step"] == 1
+
+
+def test_kill_9_mid_escalation_then_restart_loses_no_step_and_doubles_none(
+    stack: EmbeddedStack,
+    tansu: TansuBroker,
+    http: LocalHttp,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Level 1 sent, level 2 due one (real) minute later: the notifier is killed in between
+    and restarted; level 2 comes once, level 1 is not sent again."""
+    for name, secret in (("A", SECRET_A), ("B", SECRET_B)):  # secrets: environment only
+        monkeypatch.setenv(
+            f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__URL", f"{http.base}/{name.lower()}"
+        )
+        monkeypatch.setenv(f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__SECRET", secret)
+    base = notify_config(stack, http)
+    raw = base.model_dump(mode="json", exclude_none=True)
+    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
+    raw["kafka"]["consumer"] |= TANSU_CONSUMER
+    for tenant in raw["tenants"]:
+        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
+    config = VeilleConfig.model_validate(raw)
+    prepare(config)
+    path = write_config(config, tmp_path / "veille.yaml")
+    crisis = incident(n=9)
+    log_path = tmp_path / "notify.log"
+    es = make_client(config.elasticsearch)
+    notifications = NotificationLog(es, config.elasticsearch)
+    worker = start_cli_worker(path, log_path, "alerts", "notify")
+    try:
+        publish(config, crisis)
+        wait_until(lambda: http.hits("/a"), timeout_s=90, what="level 1")
+        wait_until(lambda: any(r.status == "sent" for r in
+                               notifications.records_for(crisis.tenant, crisis.id)),
+                   timeout_s=30, what="level 1 recorded")  # fmt: skip
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    first_sent = time.monotonic()
+    pending = [r for r in notifications.records_for(crisis.tenant, crisis.id)
+               if r.status == "pending"]  # fmt: skip
+    assert [r.level for r in pending] == [2], "level 2 should still be due at the kill"
+    worker = start_cli_worker(path, log_path, "alerts", "notify")
+    try:
+        wait_until(lambda: len(http.hits("/a")) >= 2, timeout_s=120, what="level 2 after restart")
+        time.sleep(3)  # a doubled step would show now
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert time.monotonic() - first_sent < 90
+    ids = [r.headers["webhook-id"] for r in http.hits("/a")]
+    assert len(ids) == 2 and len(set(ids)) == 2  # each step once
+    assert [body(r)["data"]["recipient"]["id"] for r in http.hits("/a")] == ["a-alice", "a-bob"]
+    records = notifications.records_for(crisis.tenant, crisis.id)
+    assert [(r.level, r.status, r.attempts) for r in records] == [(1, "sent", 1), (2, "sent", 1)]
