@@ -200,9 +200,15 @@ def run_demo(
         return watermark
 
     notify_clock = EventClock(event_time, WEEKEND_START, clock.speed)
-    running = start_workers(
-        config, builders={"notify": lambda c, stop: build_notify(c, stop, notify_clock.now)}
-    )
+    try:
+        running = start_workers(
+            config, builders={"notify": lambda c, stop: build_notify(c, stop, notify_clock.now)}
+        )
+    except BaseException:  # a worker that cannot be built must not leave the stack running
+        server.stop()
+        if started_stack:
+            stack.down()
+        raise
     started.append(running)
     progress = Progress(running, clock, out)
     escalation = Escalation(running, out)
