@@ -1,12 +1,10 @@
-"""Alert stage: mentions.enriched (+ alerts.commands) → detector → incidents → pages.
+"""Alert stage: mentions.enriched (+ alerts.commands) → detector → incident events.
 
 Order within a batch: feed the detector, close the buckets the partition watermark has
 passed, then make the incident events durable — published on alerts.incidents and the
-incidents indexed in Elasticsearch — then page. The offsets are committed after that.
-A recoverable channel failure raises: the page stays queued and the batch is retried (the
-detector counts a mention id once per bucket, so the retry changes nothing else); the
-NotifyLog dedup key keeps a page from going out twice on any channel. An unrecoverable
-failure is logged and does not block the stream.
+incidents indexed in Elasticsearch. The offsets are committed after that. The detector
+sends nothing: paging is the notifier's (alerts/notify/, `veille alerts notify`), so no
+channel can hold detection back.
 
 A mention whose event time ingest would refuse against this worker's wall clock (ahead of it
 by more than `event_time.max_future_skew_s`, or older than `max_age_days`:
@@ -16,33 +14,26 @@ mention moves the watermark beyond the wall clock plus the skew.
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kafka.structs import TopicPartition
 from pydantic import RootModel
 
-from alerts.channels import Channel, NotifyError
 from alerts.detection.detector import AlertDetector
 from alerts.detection.incidents import Transition
 from alerts.detection.observation import from_enriched
-from alerts.notify_log import NotifyLog
-from alerts.routing import channels_for
 from alerts.store import IncidentStore
 from alerts.watermark import PartitionWatermarks
 from runtime import metrics
 from runtime.kafka import DurableProducer
-from runtime.logs import log_context
 from runtime.stream import Received, Rejected
-from schemas.config import AlertsSettings, EventTimeSettings
+from schemas.config import EventTimeSettings
 from schemas.enriched import EnrichedMention
 from schemas.event_time import event_time_problem
 from schemas.incident import IncidentEvent, ResolveCommand
 
 log = logging.getLogger(__name__)
-
-PAGES_KEPT = 1000  # the last pages sent, for the demo's summary: bounded in a long run
 
 
 class AlertInput(RootModel[EnrichedMention | ResolveCommand]):
@@ -55,8 +46,6 @@ class AlertStage:
     def __init__(
         self,
         detector: AlertDetector,
-        settings: AlertsSettings,
-        channels: dict[str, Channel],
         producer: DurableProducer,
         incidents_topic: str,
         store: IncidentStore,
@@ -66,8 +55,6 @@ class AlertStage:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._detector = detector
-        self._settings = settings
-        self._channels = channels
         self._producer = producer
         self._topic = incidents_topic
         self._store = store
@@ -75,9 +62,6 @@ class AlertStage:
         self._assignment = assignment
         self._event_time = event_time
         self._clock = clock
-        self._notify_log = NotifyLog()
-        self._unpaged: list[IncidentEvent] = []
-        self.pages_sent: deque[IncidentEvent] = deque(maxlen=PAGES_KEPT)  # the demo's summary
         self.watermark: float | None = None  # event time (epoch s) the detector has reached
         self._fetched: dict[tuple[str, str], datetime] = {}  # newest fetch per brand: raw-in
 
@@ -120,9 +104,6 @@ class AlertStage:
         self._publish(transitions)
         if watermark is not None:
             self.watermark = watermark  # after its events are durable
-        while self._unpaged:  # a recoverable failure raises here: retried with the batch
-            self._page(self._unpaged[0])
-            self._unpaged.pop(0)
 
     def _publish(self, transitions: list[Transition]) -> None:
         now = datetime.now(UTC)
@@ -132,31 +113,9 @@ class AlertStage:
             if event.event == "opened":
                 key = (t.incident.tenant, t.incident.brand)
                 metrics.record_incident_opened(key[0], self._fetched.get(key))
-            if event.pages:
-                self._unpaged.append(event)
         if transitions:
             self._store.save([t.incident for t in transitions])
             self._producer.flush()
-
-    def _page(self, event: IncidentEvent) -> None:
-        incident = event.incident
-        for name in channels_for(self._settings, incident.tenant, incident.brand):
-            key = f"{event.dedup_key}:{name}"
-            if key in self._notify_log:
-                continue
-            try:
-                self._channels[name].send(event)
-            except NotifyError as exc:
-                metrics.record_page(name, "retried" if exc.recoverable else "failed")
-                if exc.recoverable:
-                    raise
-                context = log_context(incident.tenant, incident.brand, incident_id=incident.id)
-                log.error("page for incident %s not sent on %s: %s", incident.id, name, exc,
-                          extra=context)  # fmt: skip
-                continue
-            metrics.record_page(name, "sent")
-            self._notify_log.record(key)
-            self.pages_sent.append(event)
 
     def flush(self) -> None:
         self._producer.flush()

@@ -18,6 +18,7 @@ from schemas.mention import (
     mention_id,
     post_mention_id,
 )
+from schemas.response import IncidentResponse
 from schemas.topics import Topics
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "EnrichedMention",
     "Incident",
     "IncidentEvent",
+    "IncidentResponse",
     "IncomingPost",
     "Mention",
     "MentionRef",
@@ -47,6 +49,7 @@ JSON_SCHEMAS: dict[str, type[BaseModel]] = {
     "incident-event.v1": IncidentEvent,
     "dead-letter.v1": DeadLetter,
     "source-health-event.v1": SourceHealthEvent,
+    "incident-response.v1": IncidentResponse,
     "config.v1": VeilleConfig,
 }
 """Every contract with a JSON Schema export (`veille schemas export DIR`)."""

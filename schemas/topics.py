@@ -10,6 +10,10 @@ Keys (Kafka sends equal keys to one partition, in order):
   one worker at a time; enrich scales out across tenants, not within one.
 - `mentions.enriched`: the mention id (versions of one mention stay in order; the load spreads
   over every partition for the index and alert workers).
+- `alerts.incidents` and `alerts.responses`: the incident id. Both topics have the same
+  partition count, so an incident's events and the people's answers to it (acknowledge,
+  resolve) land on partitions of the same number, which the notifier's consumer group assigns
+  to one member (range assignment): the owner of an incident's page thread hears every answer.
 """
 
 from dataclasses import dataclass
@@ -22,6 +26,7 @@ DLQ = "mentions.dlq"
 INCIDENTS = "alerts.incidents"
 COMMANDS = "alerts.commands"
 HEALTH = "ingest.health"
+RESPONSES = "alerts.responses"
 
 
 def raw_key(mention: Mention) -> str:
@@ -60,5 +65,13 @@ class Topics:
         """Source health events (schemas.health.SourceHealthEvent), e.g. source_silent."""
         return self.prefix + HEALTH
 
+    @property
+    def responses(self) -> str:
+        """Acknowledgements and resolutions by people (schemas.response.IncidentResponse)."""
+        return self.prefix + RESPONSES
+
     def all(self) -> list[str]:
-        return [self.raw, self.enriched, self.dlq, self.incidents, self.commands, self.health]
+        return [
+            self.raw, self.enriched, self.dlq, self.incidents, self.commands, self.health,
+            self.responses,
+        ]  # fmt: skip

@@ -192,9 +192,11 @@ def wait_until(check: Callable[[], T], timeout_s: float = 30.0, what: str = "con
 
 
 @contextmanager
-def workers(config: VeilleConfig, *names: str) -> Iterator[RunningWorkers]:
+def workers(
+    config: VeilleConfig, *names: str, builders: dict[str, Any] | None = None
+) -> Iterator[RunningWorkers]:
     prepare(config)
-    running = start_workers(config, names)
+    running = start_workers(config, names, builders=builders)
     try:
         yield running
     finally:

@@ -73,7 +73,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def worker_names(args: argparse.Namespace) -> tuple[str, ...]:
     """The workers a command runs: its own, those `veille run` names, or (none named) all."""
-    from veille.runner import WORKERS
+    from veille.workers import WORKERS
 
     return (args.worker,) if args.worker else tuple(args.workers) or WORKERS
 
@@ -117,6 +117,60 @@ def cmd_alerts_resolve(args: argparse.Namespace) -> int:
     producer.flush()
     producer.close()
     print(f"resolve requested for incident {args.incident_id} by {args.by}")
+    return 0
+
+
+def cmd_incidents_answer(args: argparse.Namespace) -> int:
+    """`veille incidents ack|resolve ID --by NAME`: the answer on alerts.responses."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from alerts.notify.log import NotificationLog
+    from alerts.notify.responses import make_response, publish_response
+    from runtime.indices import make_client
+    from runtime.kafka import DurableProducer, make_producer
+    from schemas.response import ResponseAction
+    from schemas.topics import Topics
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    try:
+        thread = NotificationLog(client, config.elasticsearch).find_thread(args.incident_id)
+    finally:
+        client.close()
+    if thread is None:
+        print(f"veille: no incident {args.incident_id} known to the notifier", file=sys.stderr)
+        return 1
+    action: ResponseAction = "acknowledge" if args.action == "ack" else "resolve"
+    response = make_response(action, thread.incident_id, thread.tenant, thread.brand, args.by,
+                             "cli", uuid.uuid4().hex, datetime.now(UTC))  # fmt: skip
+    producer = DurableProducer(make_producer(config.kafka, "veille-cli"))
+    try:
+        publish_response(producer, Topics(config.kafka.topic_prefix), response)
+    finally:
+        producer.close()
+    print(f"{action} of incident {thread.incident_id} ({thread.tenant}/{thread.brand}) by "
+          f"{args.by}: published")  # fmt: skip
+    return 0
+
+
+def cmd_incidents_list(args: argparse.Namespace) -> int:
+    from alerts.notify.log import NotificationLog
+    from runtime.indices import make_client
+
+    config = _config(args)
+    client = make_client(config.elasticsearch)
+    try:
+        threads = NotificationLog(client, config.elasticsearch).threads(args.tenant)
+    finally:
+        client.close()
+    for t in threads:
+        last = t.responses[-1] if t.responses else None
+        who = f" · {last.action} by {last.by} at {last.at:%Y-%m-%d %H:%M} UTC" if last else ""
+        print(f"{t.incident_id}  {t.status:<12} {t.incident.severity:<8} {t.incident.kind:<11} "
+              f"{t.brand:<16} opened {t.incident.opened_at:%Y-%m-%d %H:%M} UTC{who}")  # fmt: skip
+    if not threads:
+        print(f"no incident for tenant {args.tenant}")
     return 0
 
 
@@ -182,7 +236,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def _worker_name(name: str) -> str:
     """A worker `veille run` knows (argparse's `choices` would refuse the empty default)."""
-    from veille.runner import WORKERS
+    from veille.workers import WORKERS
 
     if name not in WORKERS:
         choices = ", ".join(WORKERS)
@@ -210,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run several workers in one process")
     run.add_argument("workers", nargs="*", type=_worker_name, metavar="WORKER",
-                     help="ingest, enrich, index, alerts (default: all of them)")  # fmt: skip
+                     help="ingest, enrich, index, alerts, notify (default: all)")  # fmt: skip
     run.set_defaults(func=cmd_worker, worker=None)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
@@ -239,11 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     from veille.history_cli import add_history_commands
 
     add_history_commands(commands)
-    alerts = commands.add_parser("alerts", help="alert worker: detection, incidents, pages")
+    alerts = commands.add_parser("alerts", help="alert workers: detection, then paging")
     alert_actions = alerts.add_subparsers(dest="action", required=True)
-    alert_actions.add_parser("run", help="the live alert worker").set_defaults(
+    alert_actions.add_parser("run", help="the live detector → alerts.incidents").set_defaults(
         func=cmd_worker, worker="alerts"
     )
+    alert_actions.add_parser(
+        "notify", help="the notifier: routes, on-call, escalation, channels, incident page"
+    ).set_defaults(func=cmd_worker, worker="notify")
     replay = alert_actions.add_parser(
         "replay", help="the live detector over a JSONL file of enriched mentions"
     )
@@ -256,6 +313,20 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--brand", required=True)
     resolve.add_argument("--by", required=True, help="who resolves it (recorded)")
     resolve.set_defaults(func=cmd_alerts_resolve)
+
+    incidents = commands.add_parser("incidents", help="acknowledge, resolve, list incidents")
+    incident_actions = incidents.add_subparsers(dest="action", required=True)
+    for verb, text in (
+        ("ack", "acknowledge: stops the escalation"),
+        ("resolve", "resolve: stops the escalation, closes the incident"),
+    ):
+        answer = incident_actions.add_parser(verb, help=text)
+        answer.add_argument("incident_id")
+        answer.add_argument("--by", required=True, help="who answers (recorded)")
+        answer.set_defaults(func=cmd_incidents_answer)  # fmt: skip
+    listing = incident_actions.add_parser("list", help="a tenant's incidents and their answers")
+    listing.add_argument("--tenant", required=True)
+    listing.set_defaults(func=cmd_incidents_list)
 
     demo = commands.add_parser("demo", help="replay the bundled French demo weekend")
     demo.add_argument(

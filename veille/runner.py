@@ -3,7 +3,9 @@
 ingest   sources → mentions.raw
 enrich   mentions.raw → mentions.enriched            (group <prefix>veille-enrich)
 index    mentions.enriched → Elasticsearch           (group <prefix>veille-index)
-alerts   mentions.enriched → alerts.incidents, pages (group <prefix>veille-alerts)
+alerts   mentions.enriched + alerts.commands → alerts.incidents (group <prefix>veille-alerts)
+notify   alerts.incidents + alerts.responses + ingest.health → pages, the incident page
+         (group <prefix>veille-notify)
 """
 
 import logging
@@ -18,8 +20,15 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import TopicPartition
 
-from alerts.channels import build_channel
 from alerts.detection.detector import AlertDetector
+from alerts.notify.channels import build_channel
+from alerts.notify.dispatch import Dispatcher
+from alerts.notify.links import LinkSigner
+from alerts.notify.log import NotificationLog
+from alerts.notify.send import Clock, Sender
+from alerts.notify.stage import NotifierInput, NotifierStage
+from alerts.notify.web.app import make_app
+from alerts.notify.web.server import WebServer
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
 from alerts.warmup import warm_up
@@ -45,10 +54,9 @@ from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
 from schemas.topics import Topics
+from veille.workers import WORKERS
 
 log = logging.getLogger(__name__)
-
-WORKERS = ("ingest", "enrich", "index", "alerts")
 
 
 def group_id(config: VeilleConfig, worker: str) -> str:
@@ -181,7 +189,6 @@ def build_index(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Enr
 
 def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[AlertInput]:
     topics = Topics(config.kafka.topic_prefix)
-    channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
     detector = AlertDetector(config.detection_rule_or_default, config.competitor_brands())
     client = make_client(config.elasticsearch)
     store = IncidentStore(client, config.elasticsearch)
@@ -197,8 +204,8 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
 
         watermarks = PartitionWatermarks(topics.enriched, caught_up, config.alerts.idle_partition_s)
         return AlertStage(
-            detector, config.alerts, channels, producer, topics.incidents, store, watermarks,
-            consumer.assignment, config.event_time,
+            detector, producer, topics.incidents, store, watermarks, consumer.assignment,
+            config.event_time,
         )  # fmt: skip
 
     return _stream_worker(
@@ -206,11 +213,83 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
     )
 
 
-BUILDERS: dict[str, Callable[[VeilleConfig, threading.Event], Any]] = {
+@dataclass
+class NotifyService:
+    """The notifier: its stream worker, its dispatcher threads, its incident page."""
+
+    worker: StreamWorker[NotifierInput]
+    dispatcher: Dispatcher
+    sender: Sender
+    web: WebServer | None
+    stop_event: threading.Event
+
+    @property
+    def stage(self) -> NotifierStage:
+        stage: NotifierStage = self.worker.stage  # type: ignore[assignment]
+        return stage
+
+    @property
+    def stats(self) -> Any:
+        return self.worker.stats
+
+    def run(self) -> None:
+        self.dispatcher.start(self.stop_event)
+        if self.web is not None:
+            self.web.start()
+        try:
+            self.worker.run()
+        finally:
+            self.stop_event.set()
+            if self.web is not None:
+                self.web.stop()
+            self.dispatcher.join()
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_notify(
+    config: VeilleConfig, stop: threading.Event, clock: Clock = _system_clock
+) -> NotifyService:
+    """`veille alerts notify`: the notifier (alerts/notify/) and its incident page. `clock`:
+    wall-clock time of escalation timers and links (the demo's runs faster)."""
+    topics = Topics(config.kafka.topic_prefix)
+    settings = config.alerts.notify
+    client = make_client(config.elasticsearch)
+    notification_log = NotificationLog(client, config.elasticsearch)
+    secret = settings.web.link_secret.get_secret_value() if settings.web.link_secret else ""
+    links = (
+        LinkSigner(secret, settings.web.public_url, timedelta(hours=settings.web.link_ttl_h))
+        if secret
+        else None
+    )
+    channels = {name: build_channel(name, s) for name, s in config.alerts.channels.items()}
+    holder: list[NotifierStage] = []
+    sender = Sender(channels, notification_log, settings, links, clock,
+                    lambda record: holder[0].thread_of(record))  # fmt: skip
+    dispatcher = Dispatcher(sender, clock)
+    stage = NotifierStage(config.alerts, config.tenants, notification_log, dispatcher, clock)
+    holder.append(stage)
+    worker = _stream_worker(
+        config, "notify", stop, [topics.incidents, topics.responses, topics.health],
+        NotifierInput, lambda _producer, _consumer: stage, listener=stage,
+    )  # fmt: skip
+    web = None
+    if settings.web.enabled and links is not None:
+        producer = DurableProducer(make_producer(config.kafka, f"{group_id(config, 'notify')}-web"))
+        app = make_app(notification_log, links, producer, topics, clock)
+        web = WebServer(app, settings.web.listen_host, settings.web.listen_port)
+    return NotifyService(worker, dispatcher, sender, web, stop)
+
+
+Builder = Callable[[VeilleConfig, threading.Event], Any]
+BUILDERS: dict[str, Builder] = {
     "ingest": build_ingest,
     "enrich": build_enrich,
     "index": build_index,
     "alerts": build_alerts,
+    "notify": build_notify,
     "push": build_push,
 }
 
@@ -263,11 +342,16 @@ class RunningWorkers:
 
 
 def start_workers(
-    config: VeilleConfig, names: tuple[str, ...] = WORKERS, stop: threading.Event | None = None
+    config: VeilleConfig,
+    names: tuple[str, ...] = WORKERS,
+    stop: threading.Event | None = None,
+    builders: dict[str, Builder] | None = None,
 ) -> RunningWorkers:
+    """`builders` replaces some of BUILDERS (the demo's notifier runs on its clock)."""
     running = RunningWorkers(stop or threading.Event())
+    chosen = BUILDERS | (builders or {})
     for name in names:
-        worker = BUILDERS[name](config, running.stop_event)
+        worker = chosen[name](config, running.stop_event)
         running.workers[name] = worker
 
         def target(name: str = name, worker: Any = worker) -> None:

@@ -11,18 +11,28 @@ from datetime import datetime
 
 from runtime.indices.client import bulk_options, make_client
 from runtime.indices.names import monthly_index, read_alias, tenant_pattern
+from runtime.indices.notify import (
+    ensure_notify_templates,
+    notify_links_index,
+    notify_log_index,
+    notify_threads_index,
+)
 from runtime.indices.templates import TenantTemplates, ensure_templates, mapping_version
 from schemas.config import ElasticsearchSettings
 
 __all__ = [
     "TenantTemplates",
     "bulk_options",
+    "ensure_notify_templates",
     "ensure_templates",
     "incident_index",
     "incidents_alias",
     "make_client",
     "mention_index",
     "mentions_alias",
+    "notify_links_index",
+    "notify_log_index",
+    "notify_threads_index",
     "tenant_pattern",
 ]
 

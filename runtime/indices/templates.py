@@ -21,6 +21,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from runtime.indices.names import Family, read_alias, tenant_pattern
+from runtime.indices.notify import ensure_notify_templates
 from schemas.config import ElasticsearchSettings
 
 PRIORITY = 200
@@ -91,6 +92,7 @@ def ensure_templates(
                 name=index_template_name(settings, family, tenant),
                 **index_template(settings, family, tenant),
             )
+    ensure_notify_templates(client, settings)
 
 
 class TenantTemplates:

@@ -1,9 +1,9 @@
 """Configuration: one YAML file (`VeilleConfig`), validated here, by concern:
 `infrastructure` (broker, search engine, stack, stream loop), `tenants` (tenants, brands,
 queries; `oncall`: their people, schedules, escalation policies), `ingest` (sources, push),
-`enrich` (model, virality, clusters), `alerts` (detection, channels, routes). Secrets are
-SecretStr and come from the environment (veille.settings), so they never appear in logs or
-in the repo. Naming rule: see `schemas.config.base`.
+`enrich` (model, virality, clusters), `alerts` (detection, channels, routes, notify). Secrets
+are SecretStr and come from the environment (veille.settings), so they never appear in logs
+or in the repo. Naming rule: see `schemas.config.base`.
 """
 
 from schemas.config.alerts import (
@@ -65,6 +65,11 @@ from schemas.config.ingest import (
     XSourceSettings,
     YouTubeSourceSettings,
 )
+from schemas.config.notify import (
+    NotifySettings,
+    NotifyWebSettings,
+    QuietHoursSettings,
+)
 from schemas.config.oncall import (
     EscalationLevelSettings,
     EscalationPolicySettings,
@@ -108,6 +113,8 @@ __all__ = [
     "LayerSettings",
     "MastodonSourceSettings",
     "MetricsSettings",
+    "NotifySettings",
+    "NotifyWebSettings",
     "OnCallSettings",
     "OpsgenieChannelSettings",
     "OverrideSettings",
@@ -116,6 +123,7 @@ __all__ = [
     "PersonSettings",
     "PushSettings",
     "QuerySettings",
+    "QuietHoursSettings",
     "RedditSourceSettings",
     "ReplaySourceSettings",
     "RestrictionSettings",

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
+    SecretStr,
     SerializerFunctionWrapHandler,
     create_model,
     model_serializer,
@@ -12,6 +13,15 @@ from pydantic import (
 )
 
 from schemas.config.base import SecretHttpUrl, SettingsModel
+from schemas.config.channels import (
+    AppriseChannelSettings,
+    EmailChannelSettings,
+    OpsgenieChannelSettings,
+    PagerDutyChannelSettings,
+    SlackChannelSettings,
+    SmsChannelSettings,
+)
+from schemas.config.notify import NotifySettings, QuietHoursSettings
 
 
 class DetectionSettings(SettingsModel):
@@ -86,9 +96,15 @@ DetectionOverrideSettings: type[PartialDetection] = create_model(
 
 
 class WebhookChannelSettings(SettingsModel):
+    """A POST signed as Standard Webhooks (webhook-id = notification id)."""
+
     type: Literal["webhook"] = "webhook"
     url: SecretHttpUrl | None = Field(
         default=None, description="secret: set it through VEILLE__ALERTS__CHANNELS__<ID>__URL"
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        description="signing key ('whsec_' + base64): VEILLE__ALERTS__CHANNELS__<ID>__SECRET",
     )
     timeout_s: float = 10.0
     max_attempts: Annotated[int, Field(ge=1)] = 5
@@ -99,16 +115,38 @@ class ConsoleChannelSettings(SettingsModel):
 
 
 AnyChannelSettings = Annotated[
-    WebhookChannelSettings | ConsoleChannelSettings, Field(discriminator="type")
+    WebhookChannelSettings
+    | ConsoleChannelSettings
+    | PagerDutyChannelSettings
+    | OpsgenieChannelSettings
+    | SlackChannelSettings
+    | EmailChannelSettings
+    | SmsChannelSettings
+    | AppriseChannelSettings,
+    Field(discriminator="type"),
 ]
 
 
+RouteEvent = Literal["incident", "source_health"]
+
+
 class RouteSettings(SettingsModel):
-    """Pages for `tenant` (or '*') and `brands` (empty = all of them) go to `channels`."""
+    """What a route matches — `events`, `tenant` (or '*'), `brands`, `kinds`, `severities`
+    (empty = all) — goes to `channels`. Every matching route is used.
+
+    `escalation`: a policy id of the tenant's `oncall` (tenants[].oncall): its steps say who
+    is notified when, until someone acknowledges; without one, the route notifies each
+    channel's own destination once (a team's chat room). `quiet_hours`: notifications below
+    `critical` wait for the end of the quiet hours (`critical` always pages)."""
 
     tenant: str = "*"
     brands: list[str] = Field(default_factory=list)
+    events: list[RouteEvent] = Field(default_factory=lambda: list[RouteEvent](["incident"]))
+    kinds: list[Literal["crisis", "opportunity"]] = Field(default_factory=list)
+    severities: list[Literal["warning", "major", "critical"]] = Field(default_factory=list)
     channels: list[str] = Field(min_length=1)
+    escalation: str | None = None
+    quiet_hours: QuietHoursSettings | None = None
 
 
 def _console_only() -> dict[str, AnyChannelSettings]:
@@ -125,3 +163,4 @@ class AlertsSettings(SettingsModel):
     routes: list[RouteSettings] = Field(
         default_factory=lambda: [RouteSettings(channels=["console"])]
     )
+    notify: NotifySettings = Field(default_factory=NotifySettings)

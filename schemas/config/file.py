@@ -72,6 +72,9 @@ class VeilleConfig(SettingsModel):
             for channel in route.channels:
                 if channel not in self.alerts.channels:
                     raise ValueError(f"alert route names unknown channel {channel!r}")
+        for channel in self.alerts.notify.operator_channels:
+            if channel not in self.alerts.channels:
+                raise ValueError(f"alerts.notify.operator_channels: unknown channel {channel!r}")
         return self
 
     def tenant(self, tenant_id: str) -> TenantSettings:

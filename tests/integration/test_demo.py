@@ -12,7 +12,9 @@ from tests.helpers import free_port
 pytestmark = pytest.mark.integration
 
 
-def test_demo_once_pages_the_saturday_night_crisis(repo_root: Path, tmp_path: Path) -> None:
+def test_demo_once_pages_the_saturday_night_crisis_every_run(
+    repo_root: Path, tmp_path: Path
+) -> None:
     config = yaml.safe_load((repo_root / "veille.yaml").read_text())
     kafka_port, es_port, feed_port = free_port(), free_port(), free_port()
     config["stack"] |= {"data_dir": str(tmp_path / "stack"), "kafka_port": kafka_port,
@@ -21,17 +23,34 @@ def test_demo_once_pages_the_saturday_night_crisis(repo_root: Path, tmp_path: Pa
     config["elasticsearch"]["hosts"] = [f"http://127.0.0.1:{es_port}"]
     config["demo"]["listen_port"] = feed_port
     config["sources"][0]["url"] = f"http://127.0.0.1:{feed_port}/feed.xml"
+    web_port = free_port()
+    config["alerts"]["notify"]["web"] |= {"listen_port": web_port,
+                                          "public_url": f"http://127.0.0.1:{web_port}"}  # fmt: skip
     path = tmp_path / "veille.yaml"
     path.write_text(yaml.safe_dump(config))
-    done = subprocess.run(
-        [sys.executable, "-m", "veille.cli", "--config", str(path), "demo", "--once",
-         "--speed", "12000"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "PAGE [WARNING] opened: agence-horizon/air-volaris" in done.stdout
-    assert "0 before the crisis began" in done.stdout
-    assert "maison-lumen" not in done.stdout.split("PAGE")[1]  # the other client is not paged
+    for run in (1, 2):  # the second run in the same data directory pages again
+        done = subprocess.run(
+            [sys.executable, "-m", "veille.cli", "--config", str(path), "demo", "--once",
+             "--speed", "12000"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        out = done.stdout
+        (tmp_path / f"run{run}.txt").write_text(out)
+        assert done.returncode == 0, f"run {run}: " + out[-3000:] + done.stderr[-3000:]
+        assert "le samedi soir (heure de Paris) : Camille Martin" in out
+        assert "crise agence-horizon/air-volaris → Camille Martin\n  niveau 1 :" in out
+        assert f"acquitter / résoudre : http://127.0.0.1:{web_port}/i/" in out
+        assert "le niveau 2 est prévenu" in out
+        assert "→ Sophie Bernard (responsable)" in out
+        assert "la démo appuie elle-même sur « Acquitter »" in out
+        assert "l'escalade s'arrête" in out
+        assert "Direction de l'agence" not in out  # level 3 never fires after the ack
+        assert "0 before the crisis began" in out
+        assert "the incident page: http://127.0.0.1:" in out
+        pages = out.split("PAGE")[1:]
+        assert pages and all("maison-lumen" not in p for p in pages)  # the other client
+        after = out.split("weekend replayed")[1]
+        assert "ingested" not in after  # the console stopped ticking through the next days
     assert not (tmp_path / "stack" / "noida.control.json").exists() or "stopped" in (
         subprocess.run([sys.executable, "-m", "veille.cli", "--config", str(path), "stack",
                         "status"], capture_output=True, text=True, check=False).stdout

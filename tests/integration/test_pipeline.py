@@ -1,11 +1,13 @@
 """Through the real servers: raw mention → enriched → Elasticsearch → incident → page."""
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from runtime.indices import incidents_alias, make_client, mentions_alias
 from schemas.incident import IncidentEvent
@@ -15,6 +17,7 @@ from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 
+SECRET = "whsec_" + base64.b64encode(b"pipeline-test-signing-key").decode()
 ANGRY = [
     "Vol Air Volaris annulé, c'est honteux !",
     "Remboursement refusé par Air Volaris, scandale absolu.",
@@ -30,12 +33,14 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.raw: list[bytes] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.requests.append((dict(self.headers), body))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.raw.append(raw)
+                receiver.requests.append((dict(self.headers), json.loads(raw)))
                 self.send_response(204)
                 self.end_headers()
 
@@ -63,8 +68,9 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
         stack.kafka_bootstrap,
         stack.elasticsearch_url,
         alerts={
-            "channels": {"hook": {"type": "webhook", "url": webhook.url}},
+            "channels": {"hook": {"type": "webhook", "url": webhook.url, "secret": SECRET}},
             "routes": [{"tenant": "agence-horizon", "channels": ["hook"]}],
+            "notify": {"group_wait_s": 0},
         },
     )
     topics = Topics(config.kafka.topic_prefix)
@@ -75,7 +81,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     calm = mention(
         "Maison Lumen ouvre une boutique à Bordeaux", tenant="maison-lumen", brand="lumen"
     )
-    with workers(config, "enrich", "index", "alerts"):
+    with workers(config, "enrich", "index", "alerts", "notify"):
         sent = [*angry, calm, later]
         produce_raw(config, sent)
         es = make_client(config.elasticsearch)
@@ -111,9 +117,12 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     # event time (the minute the wave was judged), never wall-clock
     assert angry[0].published_at < opened[0].at < later.published_at < opened[0].emitted_at
     headers, body = webhook.requests[0]
-    assert headers["Idempotency-Key"] == opened[0].dedup_key
-    assert body["event"]["incident"]["id"] == opened[0].incident.id
-    assert f"{opened[0].incident.count} negative mentions" in body["text"]
+    assert Webhook(SECRET).verify(webhook.raw[0], headers) == body  # signed, in time
+    assert body["type"] == "incident.trigger"
+    assert body["data"]["incident"]["id"] == opened[0].incident.id
+    # the page shows the incident as the notifier last knew it (at least the opening's count)
+    assert body["data"]["incident"]["count"] >= opened[0].incident.count
+    assert body["data"]["incident"]["summary"] in body["data"]["text"]
     stored = es.get(index=incidents_alias(config.elasticsearch, "agence-horizon"),
                     id=opened[0].incident.id)["_source"]  # fmt: skip
     assert stored["status"] == "open" and stored["kind"] == "crisis"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.channels.base import page_text
+from alerts.notify.contract import Notification
+from alerts.notify.text import page_text
 from runtime.display import SafeLogFormatter, safe_block, safe_html, safe_json, safe_line
 from schemas.incident import Incident, IncidentEvent, MentionRef
 
@@ -94,8 +95,12 @@ def hostile_event() -> IncidentEvent:
     return IncidentEvent(event="opened", at=at, incident=incident, emitted_at=at)
 
 
+def hostile_page() -> Notification:
+    return Notification("n1", "trigger", "t", None, incident=hostile_event().incident)
+
+
 def test_the_page_text_is_display_safe_and_one_line_per_mention() -> None:
-    text = page_text(hostile_event())
+    text = page_text(hostile_page())
     _no_display_controls(text)
     lines = text.splitlines()
     assert len(lines) == 4 and lines[1] == "  12 negative mentions hidden"
@@ -107,9 +112,12 @@ def test_the_page_text_is_display_safe_and_one_line_per_mention() -> None:
 
 def test_the_console_channel_prints_safe_bytes_for_a_hostile_post(tmp_path: Path) -> None:
     program = (
-        "import sys; from alerts.channels import ConsoleChannel; "
+        "import sys; from alerts.notify.channels import ConsoleChannel; "
+        "from alerts.notify.contract import Notification; "
         "from schemas.incident import IncidentEvent; "
-        "ConsoleChannel('console').send(IncidentEvent.model_validate_json(sys.stdin.buffer.read()))"
+        "event = IncidentEvent.model_validate_json(sys.stdin.buffer.read()); "
+        "ConsoleChannel('console').send(Notification('n1', 'trigger', 't', None, "
+        "incident=event.incident))"
     )
     event = hostile_event().model_dump_json()
     done = subprocess.run(
@@ -121,7 +129,7 @@ def test_the_console_channel_prints_safe_bytes_for_a_hostile_post(tmp_path: Path
     assert b"\x1b" not in out and b"\x07" not in out and b"\x00" not in out
     assert "\u202e".encode() not in out and "\u202c".encode() not in out
     assert "\x9b".encode() not in out
-    assert "🚨 PAGE [WARNING] opened: t/b".encode() in out
+    assert "🚨 PAGE [WARNING] crise t/b".encode() in out
     assert "· ROUGE vol annulé esrever fin".encode() in out
 
 

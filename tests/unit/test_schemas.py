@@ -51,6 +51,7 @@ def test_topic_names_and_prefix() -> None:
         "alerts.incidents",
         "alerts.commands",
         "ingest.health",
+        "alerts.responses",
     ]
     assert Topics("acme.").raw == "acme.mentions.raw"
 

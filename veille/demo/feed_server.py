@@ -23,9 +23,16 @@ class SimulatedClock:
         self.start = start
         self.speed = speed
         self._t0 = time.monotonic()
+        self._frozen: datetime | None = None
 
     def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
         return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+
+    def freeze(self) -> None:
+        """Stop the clock where it is (the weekend is over: no more days ticking by)."""
+        self._frozen = self.now()
 
 
 def render_rss(posts: list[DemoPost], base_url: str) -> bytes:

@@ -1,27 +1,144 @@
 """`veille demo`: the embedded stack, every worker, and the demo weekend fed through RSS.
 
-Shows live progress; the page prints when it fires. Without `--once` the workers keep
-running after the weekend until Ctrl-C; with `--once` it exits when every post has gone
-through, 0 only if the crisis was paged.
+Shows live progress and who is on call on Saturday night (the weekend rotation, Paris
+time); the page prints when it fires, with its signed incident link; nobody acknowledges,
+so level 2 is paged; then the demo presses the link's "acknowledge" itself and the rest of
+the escalation stops. The notifier runs on the demo's clock (the weekend in a minute or
+two), which stops once the weekend is replayed. Each run has its own topics, groups and
+indices (`demo-<run>.` prefixes), so a second run pages again; production keeps its
+idempotence. Without `--once` the workers keep running until Ctrl-C; with `--once` it exits
+when every post has gone through, 0 only if the crisis was paged.
 
 The weekend is a fixed one (November 2026) fetched at today's date: `demo_config` lifts the
 event-time floor (`event_time.max_age_days`) for the demo only, so it keeps replaying in
 the years ahead; the future-skew bound stays, and no production config is changed.
 """
 
+import secrets
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+import httpx
+from pydantic import SecretStr
+
+from alerts.notify.oncall import on_call
 from runtime.indices import mentions_alias
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
-from veille.runner import RunningWorkers, prepare, start_workers, stop_on_signals
+from veille.runner import RunningWorkers, build_notify, prepare, start_workers, stop_on_signals
 from veille.stack import EmbeddedStack
 
 DEMO_BRAND = "air-volaris"
+DEMO_TENANT = "agence-horizon"
 DRAIN_TIMEOUT_S = 120.0
+ACK_AFTER_S = 1.0
+"""Real seconds the demo waits after level 2 is paged before it presses acknowledge."""
+
+
+def namespaced(config: VeilleConfig) -> VeilleConfig:
+    """This run's own topics, consumer groups and indices, and a link secret if none is set."""
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    kafka = config.kafka.model_copy(
+        update={"topic_prefix": f"{config.kafka.topic_prefix}demo-{run}."}
+    )
+    search = config.elasticsearch.model_copy(
+        update={"index_prefix": f"{config.elasticsearch.index_prefix}demo-{run}-"}
+    )
+    web = config.alerts.notify.web
+    if web.link_secret is None:
+        web = web.model_copy(update={"link_secret": SecretStr(secrets.token_urlsafe(32))})
+    notify = config.alerts.notify.model_copy(update={"web": web})
+    alerts = config.alerts.model_copy(update={"notify": notify})
+    return config.model_copy(update={"kafka": kafka, "elasticsearch": search, "alerts": alerts})
+
+
+class EventClock:
+    """The demo notifier's clock: the detector's event time (the replayed weekend), running
+    on at the demo's speed between two advances, never backwards; frozen once the weekend
+    is replayed. So the on-call of Saturday night is the one paged, and escalation delays
+    pass in demo minutes."""
+
+    def __init__(self, watermark: Callable[[], float | None], start: datetime,
+                 speed: float) -> None:  # fmt: skip
+        self._watermark = watermark
+        self._speed = speed
+        self._last = start
+        self._base: float | None = None
+        self._since = time.monotonic()
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        mark = self._watermark()
+        if mark is not None and mark != self._base:
+            self._base, self._since = mark, time.monotonic()
+        if self._base is None:
+            return self._last
+        ahead = datetime.fromtimestamp(self._base, UTC) + timedelta(
+            seconds=(time.monotonic() - self._since) * self._speed
+        )
+        self._last = max(self._last, ahead)
+        return self._last
+
+    def freeze(self) -> None:
+        self._frozen = self.now()
+
+
+class Escalation:
+    """Watches the notifier: the demo brand's pages, and the acknowledgement it presses."""
+
+    def __init__(self, running: RunningWorkers, out: TextIO) -> None:
+        self._notify = running.workers["notify"]
+        self._out = out
+        self.link: str | None = None
+        self.level2_at: float | None = None
+        self.pressed = False
+        self.stopped = False
+        self.opened_at: dict[str, datetime] = {}
+        """When each incident of the demo brand opened (event time), by id."""
+
+    def pages(self) -> list[Any]:
+        """The demo brand's pages sent so far."""
+        return [r for r in self._notify.dispatcher.delivered
+                if r.action == "trigger" and r.status == "sent"
+                and r.incident_id in self.opened_at]  # fmt: skip
+
+    def watch(self) -> None:
+        for thread in self._notify.stage.threads():
+            if thread.tenant == DEMO_TENANT and thread.brand == DEMO_BRAND:
+                self.opened_at.setdefault(thread.incident_id, thread.incident.opened_at)
+        pages = self.pages()
+        if self.link is None and pages:
+            self.link = self._notify.sender.links.get(pages[0].id)
+        if self.level2_at is None and any(r.level >= 2 for r in pages):
+            self.level2_at = time.monotonic()
+            print("personne n'a acquitté en 15 min : le niveau 2 est prévenu", file=self._out,
+                  flush=True)  # fmt: skip
+        if (not self.pressed and self.link and self.level2_at is not None
+                and time.monotonic() - self.level2_at >= ACK_AFTER_S):  # fmt: skip
+            self.press()
+        if self.pressed and not self.stopped:
+            threads = [t for t in self._notify.stage.threads() if t.brand == DEMO_BRAND]
+            left = [r for r in self._notify.dispatcher.pending()
+                    if r.action == "trigger" and r.incident_id in self.opened_at]  # fmt: skip
+            if any(t.status == "acknowledged" for t in threads) and not left:
+                self.stopped = True
+                print("acquitté : l'escalade s'arrête, plus aucune étape prévue (le niveau 3 "
+                      "ne sera pas prévenu)", file=self._out, flush=True)  # fmt: skip
+
+    def press(self) -> None:
+        assert self.link is not None
+        print(f"la démo appuie elle-même sur « Acquitter » du lien {self.link}", file=self._out,
+              flush=True)  # fmt: skip
+        answer = httpx.post(f"{self.link}/answer", data={"action": "acknowledge",
+                            "by": "la démo (à la place de l'astreinte)"}, timeout=10)  # fmt: skip
+        self.pressed = True
+        print(f"  → {answer.status_code} : escalade arrêtée demandée", file=self._out, flush=True)
 
 
 def demo_config(config: VeilleConfig) -> VeilleConfig:
@@ -81,30 +198,52 @@ def run_demo(
     started_stack = not stack.status().running
     print(f"starting the embedded stack in {stack.data_dir} …", file=out, flush=True)
     stack.up()
+    config = namespaced(config)
     prepare(config)
     posts = demo_weekend()
     clock = SimulatedClock(WEEKEND_START, speed or config.demo.speed)
     server = DemoFeedServer(posts, clock, config.demo.listen_port)
     server.start()
-    running = start_workers(config)
+    started: list[RunningWorkers] = []
+
+    def event_time() -> float | None:
+        watermark: float | None = started[0].workers["alerts"].stage.watermark if started else None
+        return watermark
+
+    notify_clock = EventClock(event_time, WEEKEND_START, clock.speed)
+    try:
+        running = start_workers(
+            config, builders={"notify": lambda c, stop: build_notify(c, stop, notify_clock.now)}
+        )
+    except BaseException:  # a worker that cannot be built must not leave the stack running
+        server.stop()
+        if started_stack:
+            stack.down()
+        raise
+    started.append(running)
     progress = Progress(running, clock, out)
+    escalation = Escalation(running, out)
+    _who_is_on_call(config, out)
     print(f"replaying {len(posts)} posts from {WEEKEND_START:%A %H:%M} UTC; crisis brewing "
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
     drain_deadline: float | None = None
     announced = False
+    ticks = 0
     try:
         with stop_on_signals(running.stop_event):
-            while not running.stop_event.wait(1.0):
-                progress.show()
+            while not running.stop_event.wait(0.2):
+                escalation.watch()
+                ticks += 1
+                if not announced and ticks % 5 == 0:  # one line a second
+                    progress.show()
                 if _drained(running, server, posts[-1].published_at.timestamp()):
-                    if once:
-                        break
                     if not announced:
                         announced = True
-                        index = mentions_alias(config.elasticsearch, "agence-horizon")
-                        print(f"weekend replayed; workers keep running. Explore: curl "
-                              f"'{config.elasticsearch.hosts[0]}/{index}/_search?q=sentiment.label:"
-                              "negative'  (Ctrl-C stops)", file=out, flush=True)  # fmt: skip
+                        clock.freeze()
+                        notify_clock.freeze()
+                        _what_to_open(config, escalation, out)
+                    if once and (escalation.stopped or not escalation.pages()):
+                        break
                 elif server.finished():
                     drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S
                     if time.monotonic() > drain_deadline:
@@ -115,9 +254,8 @@ def run_demo(
         server.stop()
         if started_stack:
             stack.down()
-    alerts = running.workers["alerts"].stage
-    paged = [e for e in alerts.pages_sent if e.incident.brand == DEMO_BRAND and e.pages]
-    early = [e for e in paged if e.incident.opened_at < CRISIS_ONSET]
+    paged = escalation.pages()
+    early = [r for r in paged if escalation.opened_at[r.incident_id] < CRISIS_ONSET]
     for name, failure in running.failures.items():
         print(f"{name} worker failed: {failure}", file=out)
     print(f"done: {len(paged)} page(s) for {DEMO_BRAND}, {len(early)} before the crisis began",
@@ -126,4 +264,24 @@ def run_demo(
         return 1
     if not once:  # stopped by the user: not a failure, whatever was replayed
         return 0
-    return 0 if paged else 1
+    return 0 if paged and escalation.stopped else 1
+
+
+def _who_is_on_call(config: VeilleConfig, out: TextIO) -> None:
+    saturday_night = CRISIS_ONSET + timedelta(hours=1)
+    people = on_call(config.tenant(DEMO_TENANT).oncall, "week-end", saturday_night)
+    names = ", ".join(p.name for p in people) or "personne"
+    print(f"astreinte week-end de {DEMO_TENANT} le samedi soir (heure de Paris) : {names}",
+          file=out, flush=True)  # fmt: skip
+
+
+def _what_to_open(config: VeilleConfig, escalation: Escalation, out: TextIO) -> None:
+    index = mentions_alias(config.elasticsearch, DEMO_TENANT)
+    print("weekend replayed; the clock stops here. Open:", file=out, flush=True)
+    if escalation.link:
+        print(f"  the incident page: {escalation.link}", file=out, flush=True)
+    print(f"  the mentions: curl '{config.elasticsearch.hosts[0]}/{index}/_search?"
+          "q=sentiment.label:negative'", file=out, flush=True)  # fmt: skip
+    prefix = config.elasticsearch.index_prefix
+    print(f"  the incidents: VEILLE__ELASTICSEARCH__INDEX_PREFIX={prefix} veille incidents list"
+          f" --tenant {DEMO_TENANT}   (Ctrl-C stops)", file=out, flush=True)  # fmt: skip

@@ -1,36 +1,36 @@
-"""Provider channels, one module each, all implementing `alerts.notify.contract.Channel`:
-PagerDuty, Opsgenie, Slack, e-mail, SMS, apprise. `text` is what a page says (French,
-display-safe), `transport` the one HTTP request and its error mapping, `secrets` the
-redaction of what a channel says or logs."""
+"""Notification channels, one module each, all implementing `alerts.notify.contract.Channel`:
+console, the signed webhook, PagerDuty, Opsgenie, Slack, e-mail, SMS, apprise. `text` is what
+a page says (French, display-safe), `transport` the one HTTP request and its error mapping,
+`secrets` the redaction of what a channel says or logs."""
 
 from alerts.notify.channels.apprise import AppriseChannel
+from alerts.notify.channels.console import ConsoleChannel
 from alerts.notify.channels.email import EmailChannel
 from alerts.notify.channels.opsgenie import OpsgenieChannel
 from alerts.notify.channels.pagerduty import PagerDutyChannel
 from alerts.notify.channels.slack import SlackChannel
 from alerts.notify.channels.sms import SmsChannel
+from alerts.notify.channels.webhook import WebhookChannel
 from alerts.notify.contract import Channel
-from schemas.config.channels import (
+from schemas.config import (
+    AnyChannelSettings,
     AppriseChannelSettings,
+    ConsoleChannelSettings,
     EmailChannelSettings,
     OpsgenieChannelSettings,
     PagerDutyChannelSettings,
     SlackChannelSettings,
     SmsChannelSettings,
-)
-
-ProviderChannelSettings = (
-    PagerDutyChannelSettings
-    | OpsgenieChannelSettings
-    | SlackChannelSettings
-    | EmailChannelSettings
-    | SmsChannelSettings
-    | AppriseChannelSettings
+    WebhookChannelSettings,
 )
 
 
-def build_provider_channel(name: str, settings: ProviderChannelSettings) -> Channel:
-    """The channel for these settings (the notifier's factory adds console and webhook)."""
+def build_channel(name: str, settings: AnyChannelSettings) -> Channel:
+    """The channel for these settings."""
+    if isinstance(settings, WebhookChannelSettings):
+        return WebhookChannel(name, settings)
+    if isinstance(settings, ConsoleChannelSettings):
+        return ConsoleChannel(name)
     if isinstance(settings, PagerDutyChannelSettings):
         return PagerDutyChannel(name, settings)
     if isinstance(settings, OpsgenieChannelSettings):
@@ -41,16 +41,18 @@ def build_provider_channel(name: str, settings: ProviderChannelSettings) -> Chan
         return EmailChannel(name, settings)
     if isinstance(settings, SmsChannelSettings):
         return SmsChannel(name, settings)
+    assert isinstance(settings, AppriseChannelSettings)
     return AppriseChannel(name, settings)
 
 
 __all__ = [
     "AppriseChannel",
+    "ConsoleChannel",
     "EmailChannel",
     "OpsgenieChannel",
     "PagerDutyChannel",
-    "ProviderChannelSettings",
     "SlackChannel",
     "SmsChannel",
-    "build_provider_channel",
+    "WebhookChannel",
+    "build_channel",
 ]

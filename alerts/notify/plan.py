@@ -1,0 +1,136 @@
+"""Escalation: the notifications an incident's page thread calls for, each with its due time.
+
+Planned once, when the thread meets a route (opening, or an escalation of severity that a
+route of higher severity matches): a route with an `escalation` policy gives one record per
+step × recipient × channel, due `step.delay` after now (+ `group_wait_s` for the first
+step, so that a tenant's simultaneous incidents go out together), recipients resolved at the
+step's due time from the tenant's own on-call; a route without one gives one record per
+channel. Quiet hours hold a record below `critical` until they end. Acknowledgement and
+resolution cancel every pending trigger (alerts/notify/stage.py) and tell each channel of
+the thread once. Ids are deterministic (`notification_id`): re-planning after a crash or a
+replay finds the same records instead of adding new ones.
+"""
+
+from datetime import datetime, timedelta
+
+from alerts.notify.contract import Action
+from alerts.notify.oncall import escalation_steps, recipients
+from alerts.notify.quiet_hours import release_at
+from alerts.notify.records import NotificationRecord, PageThread, RecipientRecord, notification_id
+from schemas.config import NotifySettings, RouteSettings, TenantSettings
+from schemas.health import SourceHealthEvent
+
+
+def _held(route: RouteSettings, severity: str, due: datetime) -> tuple[datetime, str]:
+    if route.quiet_hours is None or severity == "critical":
+        return due, ""
+    released = release_at(route.quiet_hours, due)
+    if released == due:
+        return due, ""
+    return released, f"retenue (heures calmes) jusqu'à {released:%Y-%m-%d %H:%M} UTC"
+
+
+def plan_route(
+    thread: PageThread,
+    index: int,
+    route: RouteSettings,
+    tenant: TenantSettings,
+    settings: NotifySettings,
+    now: datetime,
+) -> list[NotificationRecord]:
+    """Every notification one route gives the thread, from now on."""
+    severity = thread.incident.severity
+    first = now + timedelta(seconds=settings.group_wait_s)
+    records: list[NotificationRecord] = []
+
+    def add(channel: str, step: int, level: int, due: datetime, reason: str,
+            recipient: RecipientRecord | None) -> None:  # fmt: skip
+        released, note = _held(route, severity, due)
+        records.append(NotificationRecord(
+            id=notification_id(thread.incident_id, "trigger", index, step,
+                                recipient.id if recipient else "", channel),
+            tenant=thread.tenant, incident_id=thread.incident_id, topic=thread.topic,
+            partition=thread.partition, channel=channel, action="trigger", step=step,
+            level=level, recipient=recipient, reason=reason, due_at=released, planned_at=now,
+            note=note,
+        ))  # fmt: skip
+
+    if route.escalation is None:
+        for channel in route.channels:
+            add(channel, 0, 0, first, "notification de l'équipe", None)
+        return records
+    for step in escalation_steps(tenant.oncall, route.escalation):
+        due = first + step.delay
+        people = recipients(tenant.oncall, step.targets, due)
+        for person in people:
+            for channel in route.channels:
+                add(channel, step.index, step.level, due, step.reason, RecipientRecord.of(person))
+    return records
+
+
+def plan_severity_change(
+    thread: PageThread, channels: list[str], old: str, now: datetime
+) -> list[NotificationRecord]:
+    """An open thread whose severity rose: one update per channel already in the thread
+    (the same page thread, not a new incident)."""
+    new = thread.incident.severity
+    return [
+        NotificationRecord(
+            id=notification_id(thread.incident_id, "severity", new, channel),
+            tenant=thread.tenant,
+            incident_id=thread.incident_id,
+            topic=thread.topic,
+            partition=thread.partition,
+            channel=channel,
+            action="trigger",
+            step=0,
+            reason=f"aggravation : {old} → {new}",
+            due_at=now,
+            planned_at=now,
+        )
+        for channel in channels
+    ]
+
+
+def plan_answer(
+    thread: PageThread, action: Action, by: str, now: datetime
+) -> list[NotificationRecord]:
+    """Tell each channel of the thread, once, that it was acknowledged or resolved."""
+    verb = "acquittée" if action == "acknowledge" else "résolue"
+    return [
+        NotificationRecord(
+            id=notification_id(thread.incident_id, action, channel),
+            tenant=thread.tenant,
+            incident_id=thread.incident_id,
+            topic=thread.topic,
+            partition=thread.partition,
+            channel=channel,
+            action=action,
+            reason=f"{verb} par {by}",
+            due_at=now,
+            planned_at=now,
+        )
+        for channel in thread.channels
+    ]
+
+
+def plan_health(
+    event: SourceHealthEvent, topic: str, partition: int, tenant: str, channels: list[str],
+    now: datetime,
+) -> list[NotificationRecord]:  # fmt: skip
+    """A source-health notice for one tenant's operator channels (no page)."""
+    return [
+        NotificationRecord(
+            id=notification_id(event.id, tenant, channel),
+            tenant=tenant,
+            health=event,
+            topic=topic,
+            partition=partition,
+            channel=channel,
+            action="info",
+            reason="santé des sources",
+            due_at=now,
+            planned_at=now,
+        )
+        for channel in channels
+    ]

@@ -1,0 +1,36 @@
+"""Publishing a person's answer: every path (CLI, incident page, chat button, provider
+callback) goes through `publish_response`, so they all mean the same thing.
+
+The answer goes on alerts.responses (key: incident id; the notifier stops escalation); a
+resolve or "not a crisis" also sends a ResolveCommand on alerts.commands, which the
+detector reads to close the incident (and publish its `resolved` event).
+"""
+
+from datetime import datetime
+
+from runtime.kafka import DurableProducer
+from schemas.incident import ResolveCommand
+from schemas.response import IncidentResponse, ResponseAction, ResponseVia, response_id
+from schemas.topics import Topics
+
+
+def make_response(
+    action: ResponseAction, incident_id: str, tenant: str, brand: str, by: str,
+    via: ResponseVia, nonce: str, at: datetime, note: str = "",
+) -> IncidentResponse:  # fmt: skip
+    return IncidentResponse(
+        id=response_id(incident_id, action, by, nonce), action=action, incident_id=incident_id,
+        tenant=tenant, brand=brand, by=by, via=via, at=at, note=note,
+    )  # fmt: skip
+
+
+def publish_response(producer: DurableProducer, topics: Topics, response: IncidentResponse) -> None:
+    """Durable on return (raises otherwise)."""
+    producer.send(topics.responses, response.incident_id, response.model_dump_json().encode())
+    if response.action in ("resolve", "not_a_crisis"):
+        command = ResolveCommand(
+            tenant=response.tenant, brand=response.brand, incident_id=response.incident_id,
+            by=response.by, issued_at=response.at,
+        )  # fmt: skip
+        producer.send(topics.commands, response.incident_id, command.model_dump_json().encode())
+    producer.flush()

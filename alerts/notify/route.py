@@ -1,0 +1,39 @@
+"""Route: which of `alerts.routes` an incident or a source-health notice takes.
+
+A route only ever names its own tenant's policy (checked at load), and the escalation
+planner resolves people from the incident's own tenant: a page for tenant A never uses
+tenant B's schedule or channels, unless a '*' route names a channel for every tenant.
+"""
+
+from schemas.config import AlertsSettings, RouteSettings
+from schemas.incident import Incident
+
+
+def incident_routes(
+    settings: AlertsSettings, incident: Incident
+) -> list[tuple[int, RouteSettings]]:
+    """(index in alerts.routes, route) of every route the incident matches, in order."""
+    return [
+        (index, route)
+        for index, route in enumerate(settings.routes)
+        if "incident" in route.events
+        and route.tenant in ("*", incident.tenant)
+        and (not route.brands or incident.brand in route.brands)
+        and (not route.kinds or incident.kind in route.kinds)
+        and (not route.severities or incident.severity in route.severities)
+    ]
+
+
+def health_channels(settings: AlertsSettings, tenant: str) -> list[str]:
+    """The tenant's operator channels for source-health notices: those of its
+    `source_health` routes, else `alerts.notify.operator_channels`, else the channels of its
+    incident routes — a dead feed on Friday night must not mean a blind weekend."""
+
+    def of(event: str) -> list[str]:
+        chosen: list[str] = []
+        for route in settings.routes:
+            if event in route.events and route.tenant in ("*", tenant):
+                chosen.extend(c for c in route.channels if c not in chosen)
+        return chosen
+
+    return of("source_health") or list(settings.notify.operator_channels) or of("incident")

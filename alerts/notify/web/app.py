@@ -1,0 +1,82 @@
+"""The incident page service (FastAPI), served by `veille alerts notify`.
+
+GET  /i/{token}         the incident: what happened and why, ×baseline, top posts, who was
+                        paged and each step's state, the history of answers. Does not use
+                        the link (previews fetch it).
+POST /i/{token}/answer  form `action` (acknowledge | resolve | not_a_crisis) and `by`: uses
+                        the link, once (alerts/notify/links.py), and publishes the answer
+                        (alerts/notify/responses.py); the notifier stops the escalation.
+GET  /healthz
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Form
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from alerts.notify.links import LinkError, LinkSigner
+from alerts.notify.log import NotificationLog
+from alerts.notify.responses import make_response, publish_response
+from alerts.notify.web.page import incident_page, message_page
+from runtime.kafka import DurableProducer
+from schemas.topics import Topics
+
+ANSWERED = {
+    "acknowledge": "Acquitté : l'escalade est arrêtée.",
+    "resolve": "Résolu : l'escalade est arrêtée et l'incident clos.",
+    "not_a_crisis": "Noté comme fausse alerte : l'escalade est arrêtée et l'incident clos.",
+}
+
+
+def make_app(
+    notification_log: NotificationLog,
+    links: LinkSigner,
+    producer: DurableProducer,
+    topics: Topics,
+    clock: Callable[[], datetime],
+) -> FastAPI:
+    app = FastAPI(title="veille — incidents", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/i/{token}", response_class=HTMLResponse)
+    def show(token: str) -> HTMLResponse:
+        try:
+            claims = links.verify(token, clock())
+        except LinkError as exc:
+            return HTMLResponse(message_page("Lien refusé", str(exc)), status_code=403)
+        thread = notification_log.thread(claims.tenant, claims.incident_id)
+        if thread is None:
+            return HTMLResponse(message_page("Incident inconnu", claims.incident_id), 404)
+        records = notification_log.records_for(claims.tenant, claims.incident_id)
+        used = notification_log.link_used(claims.tenant, claims.token_id)
+        return HTMLResponse(incident_page(thread, records, token, used))
+
+    @app.post("/i/{token}/answer", response_class=HTMLResponse)
+    def answer(
+        token: str,
+        action: Annotated[Literal["acknowledge", "resolve", "not_a_crisis"], Form()],
+        by: Annotated[str, Form(min_length=1, max_length=80)],
+    ) -> HTMLResponse:
+        now = clock()
+        try:
+            claims = links.verify(token, now)
+        except LinkError as exc:
+            return HTMLResponse(message_page("Lien refusé", str(exc)), status_code=403)
+        thread = notification_log.thread(claims.tenant, claims.incident_id)
+        if thread is None:
+            return HTMLResponse(message_page("Incident inconnu", claims.incident_id), 404)
+        use = {"action": action, "by": by, "at": now.isoformat()}
+        if not notification_log.claim_link(claims.tenant, claims.token_id, use):
+            return HTMLResponse(message_page("Lien déjà utilisé", "Ce lien a déjà servi."), 409)
+        response = make_response(action, thread.incident_id, thread.tenant, thread.brand, by,
+                                 "link", claims.token_id, now)  # fmt: skip
+        publish_response(producer, topics, response)
+        back = f'<p><a id="back" href="/i/{token}">Voir l\'incident</a></p></body>'
+        return HTMLResponse(message_page(ANSWERED[action], f"Merci {by}.").replace("</body>", back))
+
+    return app
