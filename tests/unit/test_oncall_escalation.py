@@ -229,7 +229,7 @@ def test_the_demo_config_pages_the_weekend_rotation_on_saturday_night(repo_root:
 
     from alerts.notify.oncall import coverage, recipients
 
-    config = load_config(repo_root / "veille.yaml", environ={})
+    config = load_config(repo_root / "tests" / "fixtures" / "oncall-agency.yaml", environ={})
     horizon = config.tenant("agence-horizon").oncall
     saturday_night = datetime(2026, 11, 21, 22, 0, tzinfo=ZoneInfo("Europe/Paris"))
     found = coverage(horizon, "astreinte", saturday_night)
