@@ -1,4 +1,4 @@
-"""Regressions for the failures the source fuzzing found (tests/unit/test_fuzz_sources.py),
+"""Regressions for the failures the source fuzzing found (tests/integration/test_fuzz_sources.py),
 each through the same real paths: a poll is a batch or a clear error, never another one."""
 
 import asyncio

@@ -10,11 +10,14 @@ from alerts.notify.oncall import on_call
 from schemas.config import OnCallSettings
 from veille.cli import main
 
+AGENCY_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "oncall-agency.yaml"
+"""An agency with layered rotations, a backup schedule and a manager."""
+
 
 def test_who_names_the_weekend_rotation_on_the_demo_saturday_night(
     repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml")
+    config = str(AGENCY_CONFIG)
     code = main(["--config", config, "oncall", "who", "--tenant", "agence-horizon",
                  "--at", "2026-11-21T22:00"])  # fmt: skip
     out = capsys.readouterr().out.splitlines()
@@ -31,7 +34,7 @@ def test_who_names_the_weekend_rotation_on_the_demo_saturday_night(
 
 
 def override_config(tmp_path: Path, repo_root: Path) -> Path:
-    data = yaml.safe_load((repo_root / "tests" / "fixtures" / "oncall-agency.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((AGENCY_CONFIG).read_text(encoding="utf-8"))
     horizon = data["tenants"][0]["oncall"]
     horizon["schedules"][0]["overrides"] = [
         {
@@ -70,7 +73,7 @@ def test_show_week_lists_every_slot_and_marks_overrides(
 def test_who_exits_1_when_a_schedule_has_nobody(
     repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--config", str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml"), "oncall", "who",
+    code = main(["--config", str(AGENCY_CONFIG), "oncall", "who",
                  "--tenant", "maison-lumen", "--at", "2026-10-01T12:00"])  # fmt: skip
     assert code == 1
     assert "personne d'astreinte" in capsys.readouterr().out
@@ -107,5 +110,15 @@ def test_export_writes_an_ical_that_imports_back(
 def test_bad_arguments_exit_2_with_a_clear_message(
     repo_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    assert main(["--config", str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml"), "oncall", *argv]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                str(AGENCY_CONFIG),
+                "oncall",
+                *argv,
+            ]
+        )
+        == 2
+    )
     assert message in capsys.readouterr().err

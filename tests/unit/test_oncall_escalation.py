@@ -12,6 +12,9 @@ from alerts.notify.oncall import EscalationStep, escalation_steps
 from schemas.config import OnCallSettings
 from veille.settings import ConfigError, load_config
 
+AGENCY_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "oncall-agency.yaml"
+"""An agency with layered rotations, a backup schedule and a manager."""
+
 PEOPLE = [
     {"id": "camille", "name": "Camille"},
     {"id": "karim", "name": "Karim"},
@@ -229,7 +232,7 @@ def test_the_demo_config_pages_the_weekend_rotation_on_saturday_night(repo_root:
 
     from alerts.notify.oncall import coverage, recipients
 
-    config = load_config(repo_root / "tests" / "fixtures" / "oncall-agency.yaml", environ={})
+    config = load_config(AGENCY_CONFIG, environ={})
     horizon = config.tenant("agence-horizon").oncall
     saturday_night = datetime(2026, 11, 21, 22, 0, tzinfo=ZoneInfo("Europe/Paris"))
     found = coverage(horizon, "astreinte", saturday_night)

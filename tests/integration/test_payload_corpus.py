@@ -20,6 +20,8 @@ from ingest.sources.base import FeedItem, Fetched
 from schemas.config import AnySourceSettings, IngestSettings
 from tests.local_http import LocalHttp, Reply
 
+pytestmark = pytest.mark.integration
+
 CORPUS = Path(__file__).parents[1] / "fixtures" / "payloads"
 CASES = sorted(p for p in CORPUS.glob("*/*.expect.json"))
 

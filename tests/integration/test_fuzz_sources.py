@@ -30,7 +30,7 @@ from schemas.config import AnySourceSettings, EventTimeSettings, IngestSettings,
 from schemas.topics import Topics
 from tests.local_http import LocalHttp, Reply
 
-pytestmark = pytest.mark.fuzz
+pytestmark = [pytest.mark.fuzz, pytest.mark.integration]
 
 AT = "2026-11-21T20:00:00Z"
 HOSTILE = [
