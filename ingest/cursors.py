@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.health import SourceHealthSnapshot
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, cursor TEXT NOT NULL,
                                     updated_at REAL NOT NULL);
@@ -158,19 +160,19 @@ class CursorStore:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def save_health(self, snapshots: dict[str, dict[str, Any]]) -> None:
+    def save_health(self, snapshots: dict[str, SourceHealthSnapshot]) -> None:
         """Each source's latest health, for `veille ingest health` (one transaction)."""
         now = time.time()
-        rows = [(source, json.dumps(snap, default=str), now) for source, snap in snapshots.items()]
+        rows = [(source, snap.model_dump_json(), now) for source, snap in snapshots.items()]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def health(self) -> dict[str, dict[str, Any]]:
+    def health(self) -> dict[str, SourceHealthSnapshot]:
         with self._lock:
             rows = self._db.execute("SELECT source, snapshot FROM health ORDER BY source")
-            return {source: json.loads(snapshot) for source, snapshot in rows}
+            return {source: SourceHealthSnapshot.model_validate_json(s) for source, s in rows}
 
     def prune(self, older_than_s: float) -> None:
         """Forget items seen, and mentions published, more than `older_than_s` ago."""

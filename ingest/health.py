@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.sources.base import Source, Watched
 from runtime import metrics
-from schemas.health import SourceHealthEvent, health_event_id
+from schemas.health import SourceHealthEvent, SourceHealthSnapshot, health_event_id
 
 
 @dataclass
@@ -45,19 +45,19 @@ class SourceHealth:
             self._recent.popleft()
         return float(sum(n for _, n in self._recent))
 
-    def snapshot(self, now: datetime) -> dict[str, object]:
-        """What `veille ingest health` shows: plain JSON values."""
-        return {
-            "kind": self.kind,
-            "last_success": self.last_success,
-            "last_error": self.last_error,
-            "consecutive_errors": self.consecutive_errors,
-            "items_total": self.items_total,
-            "items_per_hour": self.items_per_hour(now),
-            "last_item_at": self.last_item_at,
-            "silent_since": self.silent_since,
-            "at": now,
-        }
+    def snapshot(self, now: datetime) -> SourceHealthSnapshot:
+        """What `veille ingest health` shows."""
+        return SourceHealthSnapshot(
+            kind=self.kind,
+            last_success=self.last_success,
+            last_error=self.last_error,
+            consecutive_errors=self.consecutive_errors,
+            items_total=self.items_total,
+            items_per_hour=self.items_per_hour(now),
+            last_item_at=self.last_item_at,
+            silent_since=self.silent_since,
+            at=now,
+        )
 
     def export(self) -> None:
         """The source's state as Prometheus gauges (veille_source_*)."""

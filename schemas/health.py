@@ -40,3 +40,24 @@ class SourceHealthEvent(WireModel):
     last_item_at: UtcDatetime | None = None
     items_per_hour: NonNegativeFloat = 0.0
     message: str = Field(description="one line a human can act on")
+
+
+class SourceHealthSnapshot(WireModel):
+    """One source's health as the ingest worker last saved it (its state file, every 30 s),
+    read by `veille ingest health`."""
+
+    kind: str
+    last_success: UtcDatetime | None = None
+    last_error: str | None = None
+    consecutive_errors: NonNegativeInt = 0
+    items_total: NonNegativeInt = 0
+    items_per_hour: NonNegativeFloat = 0.0
+    last_item_at: UtcDatetime | None = None
+    silent_since: UtcDatetime | None = None
+    at: UtcDatetime
+
+    @property
+    def state(self) -> Literal["SILENT", "FAILING", "ok"]:
+        if self.silent_since is not None:
+            return "SILENT"
+        return "FAILING" if self.consecutive_errors else "ok"

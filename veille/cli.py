@@ -191,16 +191,11 @@ def cmd_ingest_health(args: argparse.Namespace) -> int:
         if snap is None:
             print(f"{source:<24} never polled")
             continue
-        state = (
-            "SILENT"
-            if snap["silent_since"]
-            else ("FAILING" if snap["consecutive_errors"] else "ok")
-        )
-        bad += state != "ok"
+        bad += snap.state != "ok"
         print(
-            f"{source:<24} {state:<8} last success {snap['last_success'] or '-'} · "
-            f"{snap['consecutive_errors']} error(s) in a row · "
-            f"{snap['items_per_hour']:.0f} items/h · last error: {snap['last_error'] or '-'}"
+            f"{source:<24} {snap.state:<8} last success {snap.last_success or '-'} · "
+            f"{snap.consecutive_errors} error(s) in a row · "
+            f"{snap.items_per_hour:.0f} items/h · last error: {snap.last_error or '-'}"
         )
     return 1 if bad else 0
 
