@@ -14,6 +14,7 @@ from hypothesis import settings
 
 from schemas.config import StackSettings, VeilleConfig
 from tests.helpers import TANSU_CONSUMER, free_port, make_config
+from tests.local_http import LocalHttp
 from tests.tansu import TansuBroker
 from veille.stack import EmbeddedStack
 
@@ -63,3 +64,12 @@ def repo_root() -> Path:
 settings.register_profile("suite", max_examples=60, deadline=None, print_blob=True)
 settings.register_profile("faults", max_examples=3000, deadline=None, print_blob=True)
 settings.load_profile("suite")
+
+
+@pytest.fixture
+def http() -> Iterator[LocalHttp]:
+    """A local HTTP server on 127.0.0.1 (tests/local_http.py: routes, recorded requests), closed
+    after the test. A module that needs preset routes overrides it."""
+    server = LocalHttp()
+    yield server
+    server.close()

@@ -6,7 +6,6 @@ import gzip
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -42,13 +41,6 @@ BOMB = (
 
 
 BOMB_GZ = gzip.compress(b"\0" * (64 * 1024 * 1024))  # 64 MB of zeros in about 64 KB
-
-
-@pytest.fixture
-def http() -> Iterator[LocalHttp]:
-    server = LocalHttp()
-    yield server
-    server.close()
 
 
 def feed_config(

@@ -4,7 +4,6 @@ mention, a failing source produces source_silent then source_recovered on ingest
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,13 +46,6 @@ class VersionedFeed:
         if request.headers.get("If-None-Match") == etag:
             return Reply(304)
         return Reply(body=render_rss(self.posts, "http://127.0.0.1"), headers={"ETag": etag})
-
-
-@pytest.fixture
-def http() -> Iterator[LocalHttp]:
-    server = LocalHttp()
-    yield server
-    server.close()
 
 
 def config_for(

@@ -4,7 +4,6 @@ broker, and the real worker: cursors, pagination, engagement, rate-limit headers
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def iso(minutes_ago: float) -> str:
     return (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def http() -> Iterator[LocalHttp]:
-    server = LocalHttp()
-    yield server
-    server.close()
 
 
 def setup(

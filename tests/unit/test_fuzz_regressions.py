@@ -3,7 +3,6 @@ each through the same real paths: a poll is a batch or a clear error, never anot
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,13 +13,6 @@ from ingest.sources.facebook import FacebookPageComments
 from ingest.sources.rss import parse_feed
 from schemas.config import FacebookSourceSettings, IngestSettings
 from tests.local_http import LocalHttp, Reply
-
-
-@pytest.fixture
-def http() -> Iterator[LocalHttp]:
-    server = LocalHttp()
-    yield server
-    server.close()
 
 
 def test_a_character_reference_beyond_unicode_is_a_source_error() -> None:
