@@ -1,5 +1,6 @@
 """Helpers shared by the tests: building mentions, producing, reading topics, waiting."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import yaml
 from kafka import KafkaConsumer, TopicPartition
+from pydantic import SecretStr
 
 from runtime.kafka import DurableProducer, ensure_topics, make_producer
 from schemas.config import VeilleConfig
@@ -220,9 +222,27 @@ def committed_offsets(config: VeilleConfig, group: str, topic: str) -> int:
         consumer.close()
 
 
+def revealed(config: VeilleConfig) -> dict[str, Any]:
+    """`config` as plain JSON values with its secrets in clear (a test's own throwaway
+    secrets), so that it validates again: `model_dump` would mask them as '**********'."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    plain = walk(config.model_dump(mode="python", exclude_none=True))
+    loaded: dict[str, Any] = json.loads(json.dumps(plain, default=str))
+    return loaded
+
+
 def write_config(config: VeilleConfig, path: Path) -> Path:
-    """`config` as a YAML file a `veille` process can read."""
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True)))
+    """`config` as a YAML file a `veille` process can read (secrets in clear: test ones)."""
+    path.write_text(yaml.safe_dump(revealed(config)))
     return path
 
 

@@ -28,6 +28,7 @@ from tests.helpers import (
     TANSU_CONSUMER,
     make_config,
     produce,
+    revealed,
     start_cli_worker,
     wait_until,
     workers,
@@ -266,7 +267,7 @@ def test_kill_9_mid_escalation_then_restart_loses_no_step_and_doubles_none(
         )
         monkeypatch.setenv(f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__SECRET", secret)
     base = notify_config(stack, http)
-    raw = base.model_dump(mode="json", exclude_none=True)
+    raw = revealed(base)
     raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
     raw["kafka"]["consumer"] |= TANSU_CONSUMER
     for tenant in raw["tenants"]:

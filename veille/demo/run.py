@@ -70,10 +70,13 @@ class EventClock:
         self._base: float | None = None
         self._since = time.monotonic()
         self._frozen: datetime | None = None
+        self._held: tuple[datetime, float] | None = None
 
     def now(self) -> datetime:
         if self._frozen is not None:
             return self._frozen
+        if self._held is not None:
+            return self._held[0]
         mark = self._watermark()
         if mark is not None and mark != self._base:
             self._base, self._since = mark, time.monotonic()
@@ -88,16 +91,29 @@ class EventClock:
     def freeze(self) -> None:
         self._frozen = self.now()
 
+    def hold(self) -> None:
+        """Stop the clock until `release` (while the demo presses acknowledge: at a high
+        speed the next level would otherwise come due in the real second that takes)."""
+        if self._held is None:
+            self._held = (self.now(), time.monotonic())
+
+    def release(self) -> None:
+        if self._held is not None:
+            self._since += time.monotonic() - self._held[1]
+            self._held = None
+
 
 class Escalation:
     """Watches the notifier: the demo brand's pages, and the acknowledgement it presses."""
 
-    def __init__(self, running: RunningWorkers, out: TextIO) -> None:
+    def __init__(self, running: RunningWorkers, out: TextIO, clock: EventClock) -> None:
         self._notify = running.workers["notify"]
         self._out = out
+        self._clock = clock
         self.link: str | None = None
         self.level2_at: float | None = None
         self.pressed = False
+        self.pressed_at = 0.0
         self.stopped = False
         self.opened_at: dict[str, datetime] = {}
         """When each incident of the demo brand opened (event time), by id."""
@@ -117,17 +133,21 @@ class Escalation:
             self.link = self._notify.sender.links.get(pages[0].id)
         if self.level2_at is None and any(r.level >= 2 for r in pages):
             self.level2_at = time.monotonic()
+            self._clock.hold()  # until the demo has pressed acknowledge
             print("personne n'a acquitté en 15 min : le niveau 2 est prévenu", file=self._out,
                   flush=True)  # fmt: skip
         if (not self.pressed and self.link and self.level2_at is not None
                 and time.monotonic() - self.level2_at >= ACK_AFTER_S):  # fmt: skip
             self.press()
+        if self.pressed and not self.stopped and time.monotonic() - self.pressed_at > 30:
+            self._clock.release()  # the acknowledgement is slow to arrive: let time go on
         if self.pressed and not self.stopped:
             threads = [t for t in self._notify.stage.threads() if t.brand == DEMO_BRAND]
             left = [r for r in self._notify.dispatcher.pending()
                     if r.action == "trigger" and r.incident_id in self.opened_at]  # fmt: skip
             if any(t.status == "acknowledged" for t in threads) and not left:
                 self.stopped = True
+                self._clock.release()  # the acknowledgement has stopped every pending step
                 print("acquitté : l'escalade s'arrête, plus aucune étape prévue (le niveau 3 "
                       "ne sera pas prévenu)", file=self._out, flush=True)  # fmt: skip
 
@@ -138,6 +158,7 @@ class Escalation:
         answer = httpx.post(f"{self.link}/answer", data={"action": "acknowledge",
                             "by": "la démo (à la place de l'astreinte)"}, timeout=10)  # fmt: skip
         self.pressed = True
+        self.pressed_at = time.monotonic()
         print(f"  → {answer.status_code} : escalade arrêtée demandée", file=self._out, flush=True)
 
 
@@ -222,7 +243,7 @@ def run_demo(
         raise
     started.append(running)
     progress = Progress(running, clock, out)
-    escalation = Escalation(running, out)
+    escalation = Escalation(running, out, notify_clock)
     _who_is_on_call(config, out)
     print(f"replaying {len(posts)} posts from {WEEKEND_START:%A %H:%M} UTC; crisis brewing "
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
