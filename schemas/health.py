@@ -5,7 +5,7 @@ failed `ingest.silent_after_errors` polls in a row (`reason: failing`) or has yi
 item for its `silent_after_s` (`reason: no_items`), and `source_recovered` when it succeeds
 again. `id` is stable per episode (source + event + episode start), so a replayed event is
 absorbed by a consumer that dedups on it. `tenants` lists the tenants the source serves
-(empty: all), for the alert service to route the event to their on-call.
+(empty: all), for the notifier (`veille alerts notify`) to route the event to their on-call.
 """
 
 import hashlib

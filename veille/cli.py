@@ -229,6 +229,13 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_reference(args: argparse.Namespace) -> int:
+    from veille.config_reference import render_reference
+
+    sys.stdout.write(render_reference())
+    return 0
+
+
 def _worker_name(name: str) -> str:
     """A worker `veille run` knows (argparse's `choices` would refuse the empty default)."""
     from veille.workers import WORKERS
@@ -340,10 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", help="where to write <name>.schema.json files")
     export.set_defaults(func=cmd_schemas_export)
 
-    config = commands.add_parser("config", help="validate the configuration")
-    config.add_subparsers(dest="action", required=True).add_parser("check").set_defaults(
-        func=cmd_config_check
-    )
+    config = commands.add_parser("config", help="validate the configuration, or document it")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    config_actions.add_parser(
+        "check", help="validate the file and compile every brand query"
+    ).set_defaults(func=cmd_config_check)
+    config_actions.add_parser(
+        "reference", help="print the configuration reference (docs/configuration.md)"
+    ).set_defaults(func=cmd_config_reference)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""`veille index retention | erase | migrate`: the stored history's lifecycle (the work is in
-history/retention.py, history/erasure.py, history/migration.py)."""
+"""`veille index retention | erase`: the stored history's lifecycle (the work is in
+history/retention.py and history/erasure.py)."""
 
 import argparse
 import sys
@@ -51,7 +51,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def add_index_commands(commands: Any) -> None:
-    index = commands.add_parser("index", help="retention, erasure and migration of the history")
+    index = commands.add_parser("index", help="retention and erasure of the history")
     actions = index.add_subparsers(dest="action", required=True)
     retention = actions.add_parser(
         "retention", help="drop monthly indices older than each tenant's retention_days"

@@ -1,4 +1,4 @@
-"""BatchMonitor: the detector over a whole, time-ordered file — the replay engine.
+"""replay_batch: the detector over a whole, time-ordered file — the replay engine.
 
 The live BrandMonitor files mentions one by one into buckets; here the buckets of a brand
 are aggregated at once with numpy (signals, stories, counts, window sums by cumulative sums),

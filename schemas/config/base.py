@@ -43,7 +43,10 @@ SecretHttpUrl = Annotated[SecretStr, AfterValidator(_check_secret_http_url)]
 
 
 class SettingsModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are refused; the docstring under a field is its description (the
+    configuration reference, docs/configuration.md, is generated from them)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 def require_unique(values: list[str], what: str) -> None:

@@ -16,9 +16,13 @@ class KafkaSettings(SettingsModel):
 
     bootstrap_servers: str = "127.0.0.1:19092"
     topic_prefix: str = ""
+    """Prefixes every topic name and consumer group, so several deployments share a cluster."""
     partitions: Annotated[int, Field(ge=1)] = 3
+    """Partitions of each topic `veille setup` creates: the most workers of one stage that
+    share the load."""
     replication_factor: Annotated[int, Field(ge=1)] = 1
     retention_ms: Annotated[int, Field(ge=60_000)] = 7 * 24 * 3600 * 1000
+    """Retention of each topic `veille setup` creates (7 days)."""
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -42,6 +46,7 @@ class KafkaSettings(SettingsModel):
 class ElasticsearchSettings(SettingsModel):
     hosts: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:19200"])
     index_prefix: str = "veille-"
+    """Prefixes every index, alias and template name (runtime/indices/)."""
     username: str | None = None
     password: SecretStr | None = None
     api_key: SecretStr | None = None
@@ -50,7 +55,9 @@ class ElasticsearchSettings(SettingsModel):
     number_of_replicas: Annotated[int, Field(ge=0)] = 1
     """Replicas of each mention index: 0 on a single node, or the index stays yellow."""
     bulk_chunk_size: Annotated[int, Field(ge=1)] = 500
+    """Documents per bulk request of the index worker (`streaming_bulk`)."""
     bulk_max_retries: Annotated[int, Field(ge=0)] = 5
+    """Retries of a bulk refused with 429 before the batch fails (and is retried whole)."""
     bulk_initial_backoff_s: Annotated[float, Field(ge=0)] = 2.0
     """Wait before the first retry of a bulk refused with 429; doubled at each retry."""
     bulk_max_backoff_s: Annotated[float, Field(ge=0)] = 600.0
@@ -60,10 +67,13 @@ class StackSettings(SettingsModel):
     """The embedded stack (noida-db) for trying veille, development and CI. Not production."""
 
     data_dir: str = ".veille/stack"
+    """Where noida-db keeps its data (`veille stack up|down|status`)."""
     host: Literal["127.0.0.1"] = "127.0.0.1"
     kafka_port: Annotated[int, Field(ge=1024, le=65535)] = 19092
     elasticsearch_port: Annotated[int, Field(ge=1024, le=65535)] = 19200
     start_timeout_s: float = 30.0
+    """How long `veille stack up` waits for both services to answer, and `down` for the
+    server to stop."""
 
 
 class WorkerSettings(SettingsModel):
@@ -75,8 +85,11 @@ class WorkerSettings(SettingsModel):
     ignoring `fetch_max_wait_ms`, which burnt a core per idle pipeline). The first record
     after a quiet spell waits at most this long more than a busy one."""
     retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
+    """Wait before retrying a batch after a transient failure; doubled at each retry."""
     retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0
     dlq_max_consecutive: Annotated[int, Field(ge=1)] = 1000
+    """Stop the worker, before committing, when this many messages in a row were rejected
+    (dead-lettered): a broken deploy stops instead of dead-lettering everything."""
     dlq_max_ratio: Annotated[float, Field(gt=0.0, le=1.0)] | None = 0.5
     """Stop when more than this share of the last `dlq_ratio_window` messages was rejected
     (null: no ratio limit). Checked once the window is full."""
@@ -85,6 +98,7 @@ class WorkerSettings(SettingsModel):
 
 class DemoSettings(SettingsModel):
     listen_port: Annotated[int, Field(ge=1024, le=65535)] = 18765
+    """Port of the local RSS server that feeds the demo weekend to ingest."""
     speed: Annotated[float, Field(gt=0)] = 3000.0
     """Simulated seconds per real second while replaying the demo weekend."""
 
