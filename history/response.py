@@ -10,8 +10,12 @@ Contracts:
   are elapsed time.
 - It is answered by the earliest reply of a brand account, at the same source kind, to it or
   further down its thread (a reply to a reply to it…), published after it.
+- First-reply times are summed up per team and per week (ISO week of the post's publication
+  in the tenant's zone): median and p90 (nearest rank).
 """
 
+import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -119,3 +123,33 @@ def _thread_above(
         seen.add(found.id)
         parent = found.in_reply_to
     return chain
+
+
+@dataclass(frozen=True)
+class ReplyTimes:
+    """First-reply times of one team's answered posts of one week."""
+
+    team: str | None
+    week: str  # ISO week in the tenant's zone, e.g. 2026-W45
+    answered: int
+    median: timedelta
+    p90: timedelta
+
+
+def reply_times(waiting: Iterable[Waiting], zone: ZoneInfo) -> list[ReplyTimes]:
+    """Median and p90 first-reply time per (team, week) of the answered posts, by week then
+    team; unanswered posts are not counted (the inbox lists them)."""
+    groups: dict[tuple[str, str | None], list[timedelta]] = defaultdict(list)
+    for w in waiting:
+        if w.reply_time is not None:
+            year, week, _ = w.post.published_at.astimezone(zone).isocalendar()
+            groups[(f"{year}-W{week:02d}", w.team)].append(w.reply_time)
+    return [
+        ReplyTimes(team, week, len(times), _rank(times, 0.5), _rank(times, 0.9))
+        for (week, team), times in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    ]
+
+
+def _rank(times: list[timedelta], q: float) -> timedelta:
+    ordered = sorted(times)
+    return ordered[max(math.ceil(q * len(ordered)), 1) - 1]

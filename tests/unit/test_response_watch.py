@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from history.response import answer_due, in_business_hours, needs_answer, waiting_posts
+from history.response import (
+    answer_due,
+    in_business_hours,
+    needs_answer,
+    reply_times,
+    waiting_posts,
+)
 from schemas.config import ResponseSettings, TeamSettings
 from tests.response_data import BRAND_ACCOUNTS, post
 
@@ -134,3 +140,35 @@ def test_team_routing_and_its_settings() -> None:
                                 TeamSettings(id="b", intents=["question"])])  # fmt: skip
     with pytest.raises(ValueError, match="business_start"):
         ResponseSettings(business_start=time(18), business_end=time(9))
+
+
+def test_reply_times_per_team_and_week_in_the_tenant_zone() -> None:
+    """Sunday 8 November 23:30 in Paris is in week 45, Monday 00:30 in week 46 (both on a
+    Sunday in UTC); median and p90 by nearest rank; unanswered posts are not counted."""
+    posts, delays = [], [10, 20, 30, 40, 50, 60, 70, 80, 90, 600]
+    for n, minutes in enumerate(delays):
+        at = local(2026, 11, 4, 10, 0) + timedelta(hours=n)
+        posts += [post("colis ?", at, native_id=f"p{n}"),
+                  post("ok", at + timedelta(minutes=minutes), "other", native_id=f"r{n}",
+                       in_reply_to=f"p{n}", handle="@AirVolaris")]  # fmt: skip
+    sunday = post("ligne coupée", local(2026, 11, 8, 23, 30), "complaint", -0.8, native_id="s")
+    monday = post("ligne coupée", local(2026, 11, 9, 0, 30), "complaint", -0.8, native_id="m")
+    posts += [sunday, monday, post("re", local(2026, 11, 9, 1, 0), "other", native_id="sr",
+              in_reply_to="s", handle="@AirVolaris")]  # fmt: skip
+    posts += [
+        post(
+            "re",
+            local(2026, 11, 9, 1, 0),
+            "other",
+            native_id="mr",
+            in_reply_to="m",
+            handle="@AirVolaris",
+        ),
+        post("toujours rien", local(2026, 11, 5, 9, 0)),
+    ]
+    stats = reply_times(waiting_posts(posts, BRAND_ACCOUNTS, RULES, PARIS), PARIS)
+    assert [(s.week, s.team, s.answered, s.median, s.p90) for s in stats] == [
+        ("2026-W45", "advisers", 10, timedelta(minutes=50), timedelta(minutes=90)),
+        ("2026-W45", "community", 1, timedelta(minutes=90), timedelta(minutes=90)),
+        ("2026-W46", "community", 1, timedelta(minutes=30), timedelta(minutes=30)),
+    ]
