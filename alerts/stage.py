@@ -9,7 +9,9 @@ channel can hold detection back.
 A mention whose event time ingest would refuse against this worker's wall clock (ahead of it
 by more than `event_time.max_future_skew_s`, or older than `max_age_days`:
 schemas/event_time.py) is dead-lettered with the reason, never fed to the detector: no single
-mention moves the watermark beyond the wall clock plus the skew.
+mention moves the watermark beyond the wall clock plus the skew. A mention whose source gave
+no readable date (`published_at_known` False: its published_at is the fetch time) is skipped
+by detection, neither counted nor moving the watermark (it is still indexed by enrich).
 """
 
 import logging
@@ -82,6 +84,8 @@ class AlertStage:
                 else:
                     transitions.append(done)
                 continue
+            if not item.published_at_known:
+                continue  # its date is the fetch time: a backlog item, never a burst now
             problem = event_time_problem(item.published_at, now, self._event_time)
             if problem is not None:
                 rejected.append(Rejected(received.record, f"event time refused: {problem}"))

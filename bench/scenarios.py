@@ -285,6 +285,7 @@ def enriched_line(o: Observation, tenant: str = "scenario") -> bytes:
         "text": o.text,
         "lang": "fr",
         "published_at": at,
+        "published_at_known": o.published_at_known,
         "fetched_at": at,
         "engagement": None,
         "sentiment": {

@@ -55,6 +55,8 @@ class MentionFilter:
     query: str | None = None
     sentiment: SentimentLabel | None = None
     brands: tuple[str, ...] = ()
+    any_of: tuple[dict[str, Any], ...] = ()
+    """Elasticsearch clauses of which a mention must match one (none: no such condition)."""
 
     @classmethod
     def checked(cls, tenant: str, start: datetime, end: datetime, now: datetime,
@@ -77,6 +79,8 @@ class MentionFilter:
             filters.append({"term": {"sentiment.label": self.sentiment}})
         if self.brands:
             filters.append({"terms": {"brands": list(self.brands)}})
+        if self.any_of:
+            filters.append({"bool": {"should": list(self.any_of), "minimum_should_match": 1}})
         must = [to_elasticsearch(self.query)] if self.query else []
         return {"bool": {"filter": filters, "must": must}}
 

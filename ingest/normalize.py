@@ -49,6 +49,7 @@ def to_mention(
         native_id=item.native_id,
         url=url,
         author=Author(
+            id=item.author_id,
             handle=item.author_handle,
             name=item.author_name,
             followers=followers if followers is not None and followers >= 0 else None,

@@ -40,6 +40,7 @@ def post_mention_id(tenant: str, source: str, native_id: str, canonical_url: str
 
 
 class Author(WireModel):
+    id: str | None = Field(default=None, description="the account's id at its source, if known")
     handle: str | None = None
     name: str | None = None
     followers: NonNegativeInt | None = None

@@ -1,5 +1,6 @@
-"""`veille search`, `veille index …`, `veille kibana …`, `veille report …`, `veille api`: the
-analyst's commands over the stored history (the work is in the `history` package)."""
+"""`veille search`, `veille inbox`, `veille index …`, `veille kibana …`, `veille report …`,
+`veille api`: the analyst's commands over the stored history (the work is in the `history`
+package)."""
 
 import argparse
 import sys
@@ -52,6 +53,34 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inbox(args: argparse.Namespace) -> int:
+    from history.inbox import inbox_lines, unanswered
+    from history.search import SearchInputError, parse_duration
+    from runtime.indices import make_client
+
+    config = config_of(args)
+    tenant = next(t for t in config.tenants if t.id == known_tenant(config, args.tenant))
+    teams = [t.id for t in tenant.response.teams]
+    if args.team is not None and args.team not in teams:
+        print(f"veille: tenant {tenant.id} has no team {args.team!r} "
+              f"(teams: {', '.join(teams) or 'none configured'})", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        since = parse_duration(args.since)
+    except SearchInputError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    client = make_client(config.elasticsearch)
+    try:
+        waiting = unanswered(client, config.elasticsearch, tenant, now, since, args.team)
+    finally:
+        client.close()
+    for line in inbox_lines(waiting, now):
+        sys.stdout.write(line)
+    return 0
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     import json
 
@@ -82,6 +111,12 @@ def add_history_commands(commands: Any) -> None:
     search.add_argument("--format", choices=["table", "csv", "json"], default="table")
     search.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     search.set_defaults(func=cmd_search)
+
+    inbox = commands.add_parser("inbox", help="a tenant's posts waiting for an answer, oldest 1st")
+    inbox.add_argument("--tenant", required=True)
+    inbox.add_argument("--team", help="only the posts of this team (tenants.response.teams)")
+    inbox.add_argument("--since", default="7d", help="look back this far (default 7d)")
+    inbox.set_defaults(func=cmd_inbox)
 
     api = commands.add_parser("api", help="the history HTTP API (per-tenant bearer tokens)")
     api_actions = api.add_subparsers(dest="action", required=True)

@@ -324,11 +324,15 @@ class AlertDetector:
 
 def replay_observations(observations: Iterable[Observation], rule_for: RuleFor) -> list[Transition]:
     """The live detector over time-ordered observations, the watermark being the latest event
-    time read (what the replay engine, alerts/replay/, computes faster)."""
+    time read (what the replay engine, alerts/replay/, computes faster). A mention whose date
+    is unknown (`published_at_known` False) is skipped: neither counted nor moving the
+    watermark, as in the live stage."""
     detector = AlertDetector(rule_for)
     watermark = -math.inf
     out: list[Transition] = []
     for obs in observations:
+        if not obs.published_at_known:
+            continue
         epoch = obs.published_at.timestamp()
         if epoch > watermark:
             watermark = epoch

@@ -38,6 +38,7 @@ class Counted(msgspec.Struct, gc=False):
     brands: tuple[str, ...]
     published_at: datetime
     sentiment: SentimentPart
+    published_at_known: bool = True  # False: published_at is the fetch time, never counted
     virality: ViralityPart = msgspec.field(default_factory=ViralityPart)
     author: AuthorPart = msgspec.field(default_factory=AuthorPart)
     cluster: ClusterPart | None = None
@@ -65,6 +66,7 @@ def from_enriched(mention: EnrichedMention) -> Observation:
         tenant=mention.tenant,
         brands=tuple(mention.brands),
         published_at=mention.published_at,
+        published_at_known=mention.published_at_known,
         sentiment=SentimentPart(mention.sentiment.score, mention.sentiment.label),
         virality=ViralityPart(mention.virality.score),
         author=AuthorPart(mention.author.followers),

@@ -56,10 +56,12 @@ Ints = npt.NDArray[np.int64]
 def replay_batch(
     observations: Sequence[Observation], rule_for: RuleFor, processes: int | None = None
 ) -> list[Transition]:
-    """Every transition the live detector would emit for these time-ordered observations."""
-    if not observations:
+    """Every transition the live detector would emit for these time-ordered observations
+    (those of unknown date left out, as the live stage does)."""
+    dated = [o for o in observations if o.published_at_known]
+    if not dated:
         return []
-    return _detect(columns_of(observations), rule_for, processes, len(observations))
+    return _detect(columns_of(dated), rule_for, processes, len(dated))
 
 
 def replay_bytes(

@@ -1,6 +1,7 @@
 """Columns: the fields the detector reads, one row per mention, as numpy arrays — decoded
 from JSON lines by forked processes sharing the file (alerts/replay/forked.py), or taken
-from observations in memory.
+from observations in memory. A mention whose date is unknown (`published_at_known` False)
+has no row: it is never counted, as in the live stage.
 Only the few mentions an incident cites are decoded whole again, from their bytes.
 """
 
@@ -32,6 +33,7 @@ class ReplayError(ValueError):
 
 
 def columns_of(observations: Sequence[Observation]) -> "Columns":
+    """Columns of observations as they are (replay_batch leaves out those of unknown date)."""
     return Columns([Part(observations)], lambda row: observations[row])
 
 
@@ -79,9 +81,12 @@ def _decode_share(data: Lines, share: tuple[int, int]) -> "Part":
     except (msgspec.ValidationError, msgspec.DecodeError):
         raise _bad_line(data, bytes(chunk), start) from None
     assert len(observations) == int(keep.sum()), "blank lines counted differently"
+    dated = np.fromiter(map(attrgetter("published_at_known"), observations), bool)
+    if not dated.all():  # an unknown date is the fetch time: never counted (live stage too)
+        observations = [observations[i] for i in np.flatnonzero(dated).tolist()]
     part = Part(observations)
-    part.line_start = line_starts[keep] + start
-    part.line_end = line_ends[keep] + start
+    part.line_start = (line_starts[keep] + start)[dated]
+    part.line_end = (line_ends[keep] + start)[dated]
     return part
 
 

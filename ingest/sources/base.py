@@ -46,7 +46,8 @@ class FeedItem:
     (`published_at` is then the fetch time). `lang_origin`/`lang_confidence`: how `lang` was
     decided (ingest.language). `reshared_by`: who reshared it, when it was read through a
     reshare (a Mastodon boost): its audience is the reach. `in_reply_to`: the native id of
-    the post it answers, at the same source."""
+    the post it answers, at the same source. `author_id`: the author's account id at the
+    source (X user id, Bluesky DID, Mastodon account id), where the source gives one."""
 
     native_id: str
     url: str | None
@@ -65,6 +66,7 @@ class FeedItem:
     lang_confidence: float | None = None
     reshared_by: Author | None = None
     in_reply_to: str | None = None
+    author_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -188,4 +188,5 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
             lang_confidence=language.confidence,
             engagement=Counts(post.like_count, post.repost_count, post.reply_count),
             in_reply_to=reply.parent.uri if reply else None,
+            author_id=post.author.did,
         )

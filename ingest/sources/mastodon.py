@@ -31,6 +31,7 @@ from schemas.mention import Author
 
 class Account(Shape):
     acct: str
+    id: str | None = None
     url: str | None = None
     display_name: str = ""
     followers_count: int | None = None
@@ -161,6 +162,7 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             author_followers=status.account.followers_count,
             engagement=Counts(status.favourites_count, status.reblogs_count, status.replies_count),
             reshared_by=Author(
+                id=booster.id,
                 handle=booster.handle(instance),
                 name=booster.display_name or None,
                 followers=booster.followers_count
@@ -170,4 +172,5 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             if booster
             else None,
             in_reply_to=status.in_reply_to_id,
+            author_id=status.account.id,
         )

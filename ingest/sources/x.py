@@ -172,4 +172,5 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
                 metrics.like_count, metrics.retweet_count + metrics.quote_count, metrics.reply_count
             ),
             in_reply_to=tweet.replied_to(),
+            author_id=tweet.author_id,
         )

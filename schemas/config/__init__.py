@@ -80,6 +80,10 @@ from schemas.config.oncall import (
     RestrictionSettings,
     ScheduleSettings,
 )
+from schemas.config.response import (
+    ResponseSettings,
+    TeamSettings,
+)
 from schemas.config.tenants import (
     BrandSettings,
     QuerySettings,
@@ -126,6 +130,7 @@ __all__ = [
     "QuietHoursSettings",
     "RedditSourceSettings",
     "ReplaySourceSettings",
+    "ResponseSettings",
     "RestrictionSettings",
     "RouteSettings",
     "RssSourceSettings",
@@ -137,6 +142,7 @@ __all__ = [
     "SmsChannelSettings",
     "SourceSettings",
     "StackSettings",
+    "TeamSettings",
     "TenantSettings",
     "VeilleConfig",
     "ViralitySettings",

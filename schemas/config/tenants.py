@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from schemas.config.alerts import DetectionOverrideSettings
 from schemas.config.base import SettingsModel, Slug, require_unique
 from schemas.config.oncall import OnCallSettings
+from schemas.config.response import ResponseSettings
 
 
 class QuerySettings(SettingsModel):
@@ -49,6 +50,14 @@ class TenantSettings(SettingsModel):
     )
     timezone: str = Field(
         default="Europe/Paris", description="IANA zone of the tenant's days and weeks (reports)"
+    )
+    brand_accounts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="the brand's own accounts: source kind (x, mastodon, bluesky, facebook, "
+        "…) → handles as ingest writes them (@name) or author ids; their replies answer posts",
+    )
+    response: ResponseSettings = Field(
+        default_factory=ResponseSettings, description="response delays and answering teams"
     )
     retention_days: Annotated[int, Field(ge=1)] = Field(
         default=400,

@@ -1,7 +1,7 @@
 """The real-shaped payload corpus (tests/fixtures/payloads/<source>/, origins in its README):
 each source polls every recorded response from a local HTTP server, and what veille kept is
 compared with what the payload holds (`<name>.expect.json`: item count, dead letters, and per
-item text, URL, author, date, language, engagement, reply relationship, reshare)."""
+item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare)."""
 
 import asyncio
 import json
@@ -53,6 +53,7 @@ def check(item: FeedItem, want: dict[str, Any]) -> None:
         "url": item.url,
         "title": item.title,
         "author_handle": item.author_handle,
+        "author_id": item.author_id,
         "author_name": item.author_name,
         "published_at": item.published_at.astimezone(UTC).isoformat(),
         "published_known": item.published_known,

@@ -26,13 +26,14 @@ T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
 def obs(
     minute: float, score: float = -0.7, brand: str = "b", ident: str | None = None,
     virality: float = 5.0, cluster: str | None = None, followers: int = 100,
+    dated: bool = True,
 ) -> Observation:  # fmt: skip
     at = T0 + timedelta(minutes=minute)
     return Observation(
         id=ident or f"{brand}-{minute}-{score}-{cluster}", tenant="t", brands=(brand,),
         published_at=at, sentiment=SentimentPart(score), virality=ViralityPart(virality),
         author=AuthorPart(followers), text=f"post {minute}", url=f"https://x.example/{minute}",
-        cluster=ClusterPart(cluster) if cluster else None,
+        cluster=ClusterPart(cluster) if cluster else None, published_at_known=dated,
     )  # fmt: skip
 
 
@@ -259,3 +260,20 @@ def test_a_post_dated_in_the_year_9999_costs_bounded_work() -> None:
     brand = replay_brand(stream, RULE)
     worked = sum(end - first for _, _, first, end in brand.spans())
     assert worked <= (3 + 8) * 7 * 24 * 60  # buckets of a minute: weeks, not millennia
+
+
+def test_mentions_of_unknown_date_never_count_as_a_burst_now() -> None:
+    """A source that gives no readable date: published_at is the fetch time. A backlog of
+    such posts read at once must not look like a wave (both engines skip them)."""
+    onset = 2 * 7 * 24 * 60 + 14 * 60
+    burst = wave(onset, 20, 1) + wave(onset + 20, 20, 3)
+    undated = [obs(o.published_at.timestamp() / 60 - T0.timestamp() / 60, -0.8,
+                   ident=o.id, dated=False) for o in burst]  # fmt: skip
+    assert opened(run(quiet_weeks(3) + burst))  # the same wave, dated, opens a crisis
+    assert opened(run(quiet_weeks(3) + undated)) == []
+    assert run(undated) == []  # nothing dated at all: nothing to judge
+    extra = [obs(m, -0.8, ident=f"u{m}", dated=False) for m in range(onset, onset + 40)]
+    with_undated = run(quiet_weeks(3) + burst + extra)  # interleaved: the cited stay right
+    assert [(t.event, t.incident) for t in with_undated] == [
+        (t.event, t.incident) for t in run(quiet_weeks(3) + burst)
+    ]
