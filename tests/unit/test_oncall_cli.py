@@ -14,7 +14,7 @@ from veille.cli import main
 def test_who_names_the_weekend_rotation_on_the_demo_saturday_night(
     repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml")
+    config = str(agency(repo_root))
     code = main(["--config", config, "oncall", "who", "--tenant", "agence-horizon",
                  "--at", "2026-11-21T22:00"])  # fmt: skip
     out = capsys.readouterr().out.splitlines()
@@ -30,8 +30,12 @@ def test_who_names_the_weekend_rotation_on_the_demo_saturday_night(
     assert "lun. 23/11/2026 09:30 : Karim Benali [couche semaine]" in capsys.readouterr().out
 
 
+def agency(repo_root: Path) -> Path:
+    return repo_root / "tests" / "fixtures" / "oncall-agency.yaml"
+
+
 def override_config(tmp_path: Path, repo_root: Path) -> Path:
-    data = yaml.safe_load((repo_root / "tests" / "fixtures" / "oncall-agency.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(agency(repo_root).read_text(encoding="utf-8"))
     horizon = data["tenants"][0]["oncall"]
     horizon["schedules"][0]["overrides"] = [
         {
@@ -70,7 +74,7 @@ def test_show_week_lists_every_slot_and_marks_overrides(
 def test_who_exits_1_when_a_schedule_has_nobody(
     repo_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["--config", str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml"), "oncall", "who",
+    code = main(["--config", str(agency(repo_root)), "oncall", "who",
                  "--tenant", "maison-lumen", "--at", "2026-10-01T12:00"])  # fmt: skip
     assert code == 1
     assert "personne d'astreinte" in capsys.readouterr().out
@@ -107,5 +111,15 @@ def test_export_writes_an_ical_that_imports_back(
 def test_bad_arguments_exit_2_with_a_clear_message(
     repo_root: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    assert main(["--config", str(repo_root / "tests" / "fixtures" / "oncall-agency.yaml"), "oncall", *argv]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                str(agency(repo_root)),
+                "oncall",
+                *argv,
+            ]
+        )
+        == 2
+    )
     assert message in capsys.readouterr().err
