@@ -282,9 +282,9 @@ def build_notify(
         NotifierInput, lambda _producer, _consumer: stage, listener=stage,
     )  # fmt: skip
     web = None
-    if settings.web.enabled and links is not None:
+    if settings.web.enabled:
         producer = DurableProducer(make_producer(config.kafka, f"{group_id(config, 'notify')}-web"))
-        app = make_app(notification_log, links, producer, topics, clock)
+        app = make_app(notification_log, links, producer, topics, clock, config.alerts)
         web = WebServer(app, settings.web.listen_host, settings.web.listen_port)
     return NotifyService(worker, dispatcher, sender, web, stop)
 
