@@ -81,8 +81,9 @@ def test_each_provider_callback_answers_in_veille(stack: EmbeddedStack, http: Lo
     url = f"http://127.0.0.1:{port}/callbacks"
     with workers(config, "notify", builders=notifier(clock)) as running:
         publish(config, slack_inc, pd_inc, og_inc)
-        wait_until(lambda: len(http.hits("/slack")) >= 3, timeout_s=60, what="the pages")
+        wait_until(lambda: http.hits("/slack"), timeout_s=60, what="the (grouped) page")
         stage = running.workers["notify"].stage
+        wait_until(lambda: len(stage.threads()) == 3, what="three threads")
 
         def status(incident_id: str) -> str:
             return next(t.status for t in stage.threads() if t.incident_id == incident_id)
