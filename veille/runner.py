@@ -25,6 +25,7 @@ from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import Dispatcher
 from alerts.notify.links import LinkSigner
 from alerts.notify.log import NotificationLog
+from alerts.notify.preflight import NotifierConfigError, check_notifier
 from alerts.notify.send import Clock, Sender
 from alerts.notify.stage import NotifierInput, NotifierStage
 from alerts.notify.web.app import make_app
@@ -54,6 +55,7 @@ from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
 from schemas.topics import Topics
+from veille.settings import ConfigError
 from veille.workers import WORKERS
 
 log = logging.getLogger(__name__)
@@ -254,6 +256,10 @@ def build_notify(
 ) -> NotifyService:
     """`veille alerts notify`: the notifier (alerts/notify/) and its incident page. `clock`:
     wall-clock time of escalation timers and links (the demo's runs faster)."""
+    try:
+        check_notifier(config.alerts, config.tenants)
+    except NotifierConfigError as exc:
+        raise ConfigError(f"veille alerts notify: {exc}") from None
     topics = Topics(config.kafka.topic_prefix)
     settings = config.alerts.notify
     client = make_client(config.elasticsearch)
@@ -276,9 +282,9 @@ def build_notify(
         NotifierInput, lambda _producer, _consumer: stage, listener=stage,
     )  # fmt: skip
     web = None
-    if settings.web.enabled and links is not None:
+    if settings.web.enabled:
         producer = DurableProducer(make_producer(config.kafka, f"{group_id(config, 'notify')}-web"))
-        app = make_app(notification_log, links, producer, topics, clock)
+        app = make_app(notification_log, links, producer, topics, clock, config.alerts)
         web = WebServer(app, settings.web.listen_host, settings.web.listen_port)
     return NotifyService(worker, dispatcher, sender, web, stop)
 

@@ -54,6 +54,8 @@ class Notification:
     """The escalation step (0 = first notification)."""
     also_notified: tuple[str, ...] = field(default_factory=tuple)
     """Names of the others paged for the same incident (shown on the page)."""
+    grouped: tuple[Incident, ...] = field(default_factory=tuple)
+    """The tenant's other incidents sent in this same message (alerts/notify/grouping.py)."""
 
 
 @dataclass(frozen=True)

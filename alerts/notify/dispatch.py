@@ -6,7 +6,9 @@ own thread sends each (alerts/notify/send.py) and puts a retry back on the sched
 backoff time — retry scheduling never sleeps in a queue. Sending waits for `open()`: the
 notifier opens it once it has read its input up to the end after an assignment, so an
 acknowledgement already on the topic is known before any escalation step it stops can fire.
-`run_due` does one round synchronously (tests with an injected clock).
+Triggers due together for one person on one channel are handed over, and sent, as one
+message (alerts/notify/grouping.py). `run_due` does one round synchronously (tests with an
+injected clock).
 """
 
 import heapq
@@ -16,13 +18,14 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from alerts.notify.grouping import message_groups
 from alerts.notify.records import NotificationRecord
 from alerts.notify.send import Clock, Sender
 
 log = logging.getLogger(__name__)
 
 LOG_RETRY = timedelta(seconds=2)
-Queued = NotificationRecord | None
+Queued = list[NotificationRecord] | None
 
 
 class Dispatcher:
@@ -33,7 +36,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._heap: list[tuple[datetime, str]] = []
         self._pending: dict[str, NotificationRecord] = {}
-        self._queues: dict[str, queue.Queue[NotificationRecord | None]] = {}
+        self._queues: dict[str, queue.Queue[Queued]] = {}
         self._threads: list[threading.Thread] = []
         self._open = threading.Event()
         self.delivered: list[NotificationRecord] = []
@@ -81,18 +84,20 @@ class Dispatcher:
 
     def run_due(self) -> list[NotificationRecord]:
         """Send every due record now, in this thread; return their outcomes."""
-        return [self._deliver(record) for record in self.due(self._clock())]
+        groups = message_groups(self.due(self._clock()))
+        return [outcome for group in groups for outcome in self._deliver(group)]
 
-    def _deliver(self, record: NotificationRecord) -> NotificationRecord:
+    def _deliver(self, group: list[NotificationRecord]) -> list[NotificationRecord]:
         try:
-            outcome = self._sender.deliver(record)
-        except Exception as exc:  # the log is unavailable: the same record, later
-            log.warning("notification %s: not recorded (%s); will retry", record.id, exc)
-            self.schedule([record.model_copy(update={"due_at": self._clock() + LOG_RETRY})])
-            return record
-        self.delivered.append(outcome)
-        self.schedule([outcome])  # a retry is `pending` again, at its backoff time
-        return outcome
+            outcomes = self._sender.deliver_group(group)
+        except Exception as exc:  # the log is unavailable: the same records, later
+            log.warning("notification %s: not recorded (%s); will retry", group[0].id, exc)
+            later = self._clock() + LOG_RETRY
+            self.schedule([record.model_copy(update={"due_at": later}) for record in group])
+            return group
+        self.delivered.extend(outcomes)
+        self.schedule(outcomes)  # a retry is `pending` again, at its backoff time
+        return outcomes
 
     def start(self, stop: threading.Event) -> None:
         thread = threading.Thread(target=self._timer, args=(stop,), name="notify-timer",
@@ -104,16 +109,14 @@ class Dispatcher:
         while not stop.wait(self._tick_s):
             if not self._open.is_set():
                 continue
-            for record in self.due(self._clock()):
-                self._queue(record.channel, stop).put(record)
+            for group in message_groups(self.due(self._clock())):
+                self._queue(group[0].channel, stop).put(group)
         for q in self._queues.values():
             q.put(None)
 
-    def _queue(
-        self, channel: str, stop: threading.Event
-    ) -> "queue.Queue[NotificationRecord | None]":
+    def _queue(self, channel: str, stop: threading.Event) -> "queue.Queue[Queued]":
         if channel not in self._queues:
-            q: queue.Queue[NotificationRecord | None] = queue.Queue()
+            q: queue.Queue[Queued] = queue.Queue()
             self._queues[channel] = q
             thread = threading.Thread(target=self._drain, args=(q, stop),
                                       name=f"notify-{channel}", daemon=True)  # fmt: skip
@@ -121,12 +124,12 @@ class Dispatcher:
             self._threads.append(thread)
         return self._queues[channel]
 
-    def _drain(self, q: "queue.Queue[NotificationRecord | None]", stop: threading.Event) -> None:
+    def _drain(self, q: "queue.Queue[Queued]", stop: threading.Event) -> None:
         while True:
-            record = q.get()
-            if record is None or stop.is_set():
+            group = q.get()
+            if group is None or stop.is_set():
                 return
-            self._deliver(record)
+            self._deliver(group)
 
     def join(self, timeout_s: float = 5.0) -> None:
         for thread in self._threads:

@@ -2,8 +2,8 @@
 
 Planned once, when the thread meets a route (opening, or an escalation of severity that a
 route of higher severity matches): a route with an `escalation` policy gives one record per
-step × recipient × channel, due `step.delay` after now (+ `group_wait_s` for the first
-step, so that a tenant's simultaneous incidents go out together), recipients resolved at the
+step × recipient × channel, due `step.delay` after the first step (`group_wait_s` from now,
+or the tenant's group already waiting: alerts/notify/grouping.py), recipients resolved at the
 step's due time from the tenant's own on-call; a route without one gives one record per
 channel. Quiet hours hold a record below `critical` until they end. Acknowledgement and
 resolution cancel every pending trigger (alerts/notify/stage.py) and tell each channel of
@@ -37,10 +37,12 @@ def plan_route(
     tenant: TenantSettings,
     settings: NotifySettings,
     now: datetime,
+    first: datetime | None = None,
 ) -> list[NotificationRecord]:
-    """Every notification one route gives the thread, from now on."""
+    """Every notification one route gives the thread, from now on. `first`: when the first
+    step is due (alerts/notify/grouping.py `group_start`); default now + group_wait_s."""
     severity = thread.incident.severity
-    first = now + timedelta(seconds=settings.group_wait_s)
+    first = first or now + timedelta(seconds=settings.group_wait_s)
     records: list[NotificationRecord] = []
 
     def add(channel: str, step: int, level: int, due: datetime, reason: str,

@@ -18,6 +18,7 @@ from alerts.notify.records import DeliveryRecord, NotificationRecord, PageThread
 from alerts.notify.retry import next_attempt
 from runtime import metrics
 from schemas.config import NotifySettings
+from schemas.incident import Incident
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,39 @@ class Sender:
         self.links: dict[str, str] = {}
         """The incident link sent in each notification (by id), in this process."""
 
-    def deliver(self, record: NotificationRecord) -> NotificationRecord:
-        """Send `record` (or cancel it) and return it as recorded; raises if the log fails."""
+    def deliver_group(self, records: list[NotificationRecord]) -> list[NotificationRecord]:
+        """Triggers due together for one person on one channel (alerts/notify/grouping.py), as
+        ONE message: the first of the still-open threads is sent with the others' incidents
+        in it, then each other is recorded as it went (sent, retried at the same time, or
+        failed) with a note naming that message. A crash between the two leaves the others
+        pending: they are sent again after the restart (the log says so). Outcomes in order."""
+        outcomes: list[NotificationRecord] = []
+        live: list[tuple[NotificationRecord, PageThread]] = []
+        for record in records:
+            thread = self._thread_of(record) if len(records) > 1 else None
+            if thread is None or thread.answered:
+                outcomes.append(self.deliver(record))  # alone, cancelled or failed
+            else:
+                live.append((record, thread))
+        if not live:
+            return outcomes
+        (leader, _), others = live[0], live[1:]
+        sent = self.deliver(leader, grouped=tuple(thread.incident for _, thread in others))
+        if sent.status == "cancelled":  # answered meanwhile: the others go on without it
+            return [*outcomes, sent, *self.deliver_group([r for r, _ in others])]
+        note = f"envoyée dans le même message que {leader.id}"
+        copied = {k: getattr(sent, k) for k in ("status", "due_at", "sent_at", "delivery",
+                                                 "last_error", "sending_since")}  # fmt: skip
+        return [*outcomes, sent, *(
+            self._save(record, **copied, attempts=record.attempts + 1, note=note)
+            for record, _ in others
+        )]  # fmt: skip
+
+    def deliver(
+        self, record: NotificationRecord, grouped: tuple[Incident, ...] = ()
+    ) -> NotificationRecord:
+        """Send `record` (or cancel it) and return it as recorded; raises if the log fails.
+        `grouped`: other incidents told in the same message."""
         now = self._clock()
         thread = self._thread_of(record) if record.incident_id else None
         if record.incident_id and thread is None:
@@ -54,7 +86,7 @@ class Sender:
         channel = self._channels.get(record.channel)
         if channel is None:
             return self._save(record, status="failed", note=f"canal inconnu {record.channel!r}")
-        notification = self._notification(record, thread, now)
+        notification = self._notification(record, thread, now, grouped)
         repeat = record.status == "sending"  # found so after a crash: the send may have happened
         sending = self._save(
             record, status="sending", sending_since=now, attempts=record.attempts + 1,
@@ -80,8 +112,9 @@ class Sender:
                           delivery=DeliveryRecord.of(delivery))  # fmt: skip
 
     def _notification(
-        self, record: NotificationRecord, thread: PageThread | None, now: datetime
-    ) -> Notification:
+        self, record: NotificationRecord, thread: PageThread | None, now: datetime,
+        grouped: tuple[Incident, ...],
+    ) -> Notification:  # fmt: skip
         link = None
         if self._links is not None and thread is not None and record.action == "trigger":
             link = self._links.link(record.tenant, thread.incident_id, record.id, now)
@@ -90,7 +123,7 @@ class Sender:
             id=record.id, action=record.action, tenant=record.tenant,
             recipient=record.recipient.recipient() if record.recipient else None,
             incident=thread.incident if thread else None, health=record.health, link=link,
-            reason=record.reason, step=record.step,
+            reason=record.reason, step=record.step, grouped=grouped,
         )  # fmt: skip
 
     def _save(self, record: NotificationRecord, **changes: object) -> NotificationRecord:

@@ -16,7 +16,7 @@ send of its partitions: escalation timers resume where they were.
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kafka import ConsumerRebalanceListener
 from kafka.structs import TopicPartition
@@ -24,6 +24,7 @@ from pydantic import RootModel
 
 from alerts.notify.contract import Action
 from alerts.notify.dispatch import Dispatcher
+from alerts.notify.grouping import group_start
 from alerts.notify.log import NotificationLog
 from alerts.notify.plan import plan_answer, plan_health, plan_route, plan_severity_change
 from alerts.notify.records import NotificationRecord, PageThread
@@ -168,7 +169,11 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
             for index, route in incident_routes(self._settings, incident):
                 if index in thread.routes:
                     continue
-                records += plan_route(thread, index, route, tenant, self._settings.notify, now)
+                wait = timedelta(seconds=self._settings.notify.group_wait_s)
+                first = group_start(self._dispatcher.pending(), incident.tenant, route.channels,
+                                    now, wait)  # fmt: skip
+                records += plan_route(thread, index, route, tenant, self._settings.notify, now,
+                                      first)  # fmt: skip
                 thread = thread.model_copy(update={
                     "routes": [*thread.routes, index],
                     "channels": list(dict.fromkeys([*thread.channels, *route.channels])),

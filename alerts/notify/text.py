@@ -31,6 +31,13 @@ def headline(notification: Notification) -> str:
     return line
 
 
+def grouped_line(incident: Incident) -> str:
+    """One of the other incidents of a grouped message."""
+    what = KIND[incident.kind]
+    return (f"[{incident.severity.upper()}] {what} {incident.tenant}/{incident.brand} : "
+            f"{safe_line(incident.summary, 200)} (incident {incident.id})")  # fmt: skip
+
+
 def page_text(notification: Notification, max_posts: int = 3) -> str:
     """The whole message: headline, why, the numbers, top posts, the incident link."""
     lines = [headline(notification)]
@@ -47,6 +54,8 @@ def page_text(notification: Notification, max_posts: int = 3) -> str:
         for ref in incident.top_mentions[:max_posts]:
             url = f"  <{safe_line(ref.url, 300)}>" if ref.url else ""
             lines.append(f"  · {safe_line(ref.text, 120)}{url}")
+    for other in notification.grouped:
+        lines.append(f"  + {grouped_line(other)}")
     if notification.also_notified:
         lines.append(f"  aussi prévenu(s) : {', '.join(notification.also_notified)}")
     if notification.link:

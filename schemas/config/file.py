@@ -72,10 +72,26 @@ class VeilleConfig(SettingsModel):
             for channel in route.channels:
                 if channel not in self.alerts.channels:
                     raise ValueError(f"alert route names unknown channel {channel!r}")
+            if route.escalation is not None:
+                self._check_escalation(route.tenant, route.escalation)
         for channel in self.alerts.notify.operator_channels:
             if channel not in self.alerts.channels:
                 raise ValueError(f"alerts.notify.operator_channels: unknown channel {channel!r}")
         return self
+
+    def _check_escalation(self, route_tenant: str, policy: str) -> None:
+        """A route's `escalation` is a policy of every tenant the route covers (planning a page
+        with an unknown policy would fail on every retry of the batch)."""
+        covered = self.tenants if route_tenant == "*" else [self.tenant(route_tenant)]
+        lacking = [
+            t.id for t in covered if policy not in {p.id for p in t.oncall.escalation_policies}
+        ]
+        if lacking:
+            raise ValueError(
+                f"alert route (tenant {route_tenant!r}) names escalation policy {policy!r}, "
+                f"which tenant(s) {', '.join(map(repr, lacking))} do not have "
+                "(tenants[].oncall.escalation_policies)"
+            )
 
     def tenant(self, tenant_id: str) -> TenantSettings:
         return next(t for t in self.tenants if t.id == tenant_id)

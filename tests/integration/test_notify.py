@@ -166,6 +166,32 @@ def test_a_crisis_reaches_the_receiver_as_an_exact_signed_webhook(
     assert http.hits("/b") == []  # tenant B's channel is never used for tenant A
 
 
+def test_five_brands_in_crisis_within_group_wait_reach_the_person_as_one_message(
+    stack: EmbeddedStack, http: LocalHttp
+) -> None:
+    clock = FakeClock(SATURDAY_NIGHT)
+    config = notify_config(stack, http, group_wait_s=3)
+    crises = [incident(brand=f"marque-{n}") for n in range(5)]
+    with workers(config, "notify", builders=notifier(clock)) as running:
+        publish(config, *crises[:2])
+        time.sleep(1.0)  # a later batch: the three others join the wait of the first two
+        publish(config, *crises[2:])
+        wait_until(lambda: http.hits("/a"), timeout_s=60, what="the grouped page")
+        stage = running.workers["notify"].stage
+        wait_until(lambda: len(stage.threads()) == 5, what="five threads")
+        time.sleep(1.5)  # any second message would be out by now
+        hits = http.hits("/a")
+    assert len(hits) == 1
+    data = body(hits[0])["data"]
+    told = [data["incident"]["id"], *(other["id"] for other in data["grouped"])]
+    assert sorted(told) == sorted(c.id for c in crises)
+    assert all(c.id in data["text"] for c in crises)
+    log = NotificationLog(make_client(config.elasticsearch), config.elasticsearch)
+    first = [r for c in crises for r in log.records_for("agence-horizon", c.id) if r.step == 0]
+    assert sorted(r.status for r in first) == ["sent"] * 5
+    assert sum("même message" in r.note for r in first) == 4
+
+
 def test_a_failing_channel_delivers_once_when_it_recovers_and_holds_no_one_else(
     stack: EmbeddedStack, http: LocalHttp
 ) -> None:

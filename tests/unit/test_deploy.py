@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from alerts.notify.preflight import NotifierConfigError, check_notifier
 from history.kibana import saved_objects
 from runtime.indices import incidents_alias, mention_index, mentions_alias, tenant_pattern
 from schemas.config import WebhookChannelSettings
@@ -40,12 +41,14 @@ SERVICES = {
     "veille-enrich",
     "veille-index",
     "veille-alerts",
+    "veille-notify",
 }
 WORKER_SERVICES = {
     "veille-ingest": (["veille", "ingest", "run"], "ingest"),
     "veille-enrich": (["veille", "enrich", "run"], "enrich"),
     "veille-index": (["veille", "enrich", "index"], "index"),
     "veille-alerts": (["veille", "alerts", "run"], "alerts"),
+    "veille-notify": (["veille", "alerts", "notify"], "notify"),
 }
 VEILLE_SERVICES = ["veille-setup", *sorted(WORKER_SERVICES)]
 
@@ -54,6 +57,8 @@ PLACEHOLDERS = {
     "ELASTIC_PASSWORD": "placeholder-elastic-password",
     "KIBANA_PASSWORD": "placeholder-kibana-password",
     "VEILLE_ONCALL_WEBHOOK_URL": "https://hooks.example.invalid/oncall",
+    "VEILLE_ONCALL_WEBHOOK_SECRET": "whsec_cGxhY2Vob2xkZXItc2lnbmluZy1rZXktMDEyMw==",
+    "VEILLE_LINK_SECRET": "placeholder-link-secret-0123456789",
 }
 SECRET_VARIABLES = set(PLACEHOLDERS)  # every variable the operator sets is a secret
 
@@ -176,7 +181,7 @@ def test_worker_services_run_their_worker(compose: dict[str, Any]) -> None:
         assert args.func is cli.cmd_worker
         workers[name] = args.worker
     assert workers == {name: worker for name, (_cmd, worker) in WORKER_SERVICES.items()}
-    assert set(workers.values()) == {"ingest", "enrich", "index", "alerts"}
+    assert set(workers.values()) == {"ingest", "enrich", "index", "alerts", "notify"}
 
 
 def test_startup_order(compose: dict[str, Any]) -> None:
@@ -435,3 +440,19 @@ def test_each_prod_tenants_data_view_is_its_alias_only() -> None:
         assert not any("*" in title for title in titles)
         pattern = tenant_pattern(config.elasticsearch, "mentions", tenant.id)
         assert fnmatch(mention_index(config.elasticsearch, tenant.id, month), pattern)
+
+
+def test_notify_service_gets_every_secret_its_routed_channels_need(
+    compose: dict[str, Any],
+) -> None:
+    env = {
+        k: _interpolate(v, PLACEHOLDERS)
+        for k, v in _environment(_service(compose, "veille-notify")).items()
+    }
+    config = load_config(PROD_CONFIG, environ=env)
+    check_notifier(config.alerts, config.tenants)  # what `veille alerts notify` checks at start
+    assert config.alerts.notify.web.link_secret is not None
+    without = {k: v for k, v in env.items() if not k.endswith("ONCALL_WEBHOOK__SECRET")}
+    unset = load_config(PROD_CONFIG, environ=without)
+    with pytest.raises(NotifierConfigError, match="ONCALL_WEBHOOK__SECRET"):
+        check_notifier(unset.alerts, unset.tenants)

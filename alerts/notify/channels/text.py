@@ -7,6 +7,7 @@ link is kept only if it is an http(s) URL.
 from dataclasses import dataclass
 
 from alerts.notify.contract import Notification
+from alerts.notify.text import grouped_line
 from runtime.display import safe_line
 from schemas.incident import Incident
 
@@ -91,6 +92,7 @@ def lines(notification: Notification) -> list[str]:
         body.append(ratio(incident))
     if notification.reason:
         body.append(f"Pourquoi vous : {safe_line(notification.reason)}")
+    body.extend(f"Aussi : {grouped_line(other)}" for other in notification.grouped)
     if notification.also_notified:
         others = ", ".join(safe_line(name) for name in notification.also_notified)
         body.append(f"Également prévenus : {others}")

@@ -6,7 +6,8 @@ crash), `webhook-timestamp` the send time, `webhook-signature` `v1,<HMAC-SHA256>
 
 Body: `{"type": "incident.trigger" | "incident.acknowledge" | "incident.resolve" |
 "source_health.info", "timestamp": ISO-8601, "data": {notification_id, action, tenant, step,
-recipient, reason, link, text, also_notified, incident, health}}`.
+recipient, reason, link, text, also_notified, incident, grouped, health}}`; `grouped`: the
+tenant's other incidents told in the same message (group_wait), each like `incident`.
 
 The URL and the secret come from the environment (`VEILLE__ALERTS__CHANNELS__<ID>__URL`,
 `…__SECRET`) and never appear in an error. Connection errors, 429 (with Retry-After) and
@@ -46,6 +47,7 @@ def webhook_body(notification: Notification, now: datetime) -> dict[str, Any]:
             "also_notified": list(notification.also_notified),
             "incident": None if notification.incident is None
             else notification.incident.model_dump(mode="json"),
+            "grouped": [other.model_dump(mode="json") for other in notification.grouped],
             "health": None if notification.health is None
             else notification.health.model_dump(mode="json"),
         },

@@ -6,7 +6,10 @@ GET  /i/{token}         the incident: what happened and why, ×baseline, top pos
 POST /i/{token}/answer  form `action` (acknowledge | resolve | not_a_crisis) and `by`: uses
                         the link, once (alerts/notify/links.py), and publishes the answer
                         (alerts/notify/responses.py); the notifier stops the escalation.
+POST /callbacks/{channel}  a provider's acknowledge / resolve (web/provider_callbacks.py)
 GET  /healthz
+
+The /i/ routes exist only with a link secret (`links`); the callbacks, with the channels'.
 """
 
 from collections.abc import Callable
@@ -20,7 +23,9 @@ from alerts.notify.links import LinkError, LinkSigner
 from alerts.notify.log import NotificationLog
 from alerts.notify.responses import make_response, publish_response
 from alerts.notify.web.page import incident_page, message_page
+from alerts.notify.web.provider_callbacks import add_callback_routes
 from runtime.kafka import DurableProducer
+from schemas.config import AlertsSettings
 from schemas.topics import Topics
 
 ANSWERED = {
@@ -32,16 +37,22 @@ ANSWERED = {
 
 def make_app(
     notification_log: NotificationLog,
-    links: LinkSigner,
+    links: LinkSigner | None,
     producer: DurableProducer,
     topics: Topics,
     clock: Callable[[], datetime],
+    alerts: AlertsSettings | None = None,
 ) -> FastAPI:
     app = FastAPI(title="veille — incidents", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
         return "ok"
+
+    if alerts is not None:
+        add_callback_routes(app, alerts, notification_log, producer, topics, clock)
+    if links is None:
+        return app
 
     @app.get("/i/{token}", response_class=HTMLResponse)
     def show(token: str) -> HTMLResponse:
