@@ -69,6 +69,7 @@ class LocalHttp:
 
             do_GET = _handle
             do_POST = _handle
+            do_PUT = _handle
 
             def log_message(self, *args: object) -> None:
                 return

@@ -133,6 +133,9 @@ def add_history_commands(commands: Any) -> None:
     from veille.kibana_cli import add_kibana_commands
 
     add_kibana_commands(commands)
+    from veille.tenants_cli import add_tenants_commands
+
+    add_tenants_commands(commands)
     from veille.report_cli import add_report_commands
 
     add_report_commands(commands)

@@ -50,6 +50,27 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from history.migration import MigrationError, migrate
+    from runtime.indices import make_client
+
+    config = config_of(args)
+    tenants = [known_tenant(config, args.tenant)] if args.tenant else [t.id for t in config.tenants]
+    client = make_client(config.elasticsearch)
+    try:
+        moves = migrate(client, config.elasticsearch, tenants, dry_run=args.dry_run)
+    except MigrationError as exc:
+        print(f"veille: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    verb = "would copy" if args.dry_run else "copied"
+    for done in moves:
+        print(f"{verb} {done.source} → {done.target}  ({done.documents} document(s))")
+    print(f"{verb} {len(moves)} index(es)", file=sys.stderr)
+    return 0
+
+
 def add_index_commands(commands: Any) -> None:
     index = commands.add_parser("index", help="retention and erasure of the history")
     actions = index.add_subparsers(dest="action", required=True)
@@ -64,3 +85,9 @@ def add_index_commands(commands: Any) -> None:
     erase.add_argument("--author", required=True, help="the author's handle, e.g. @someone")
     erase.add_argument("--dry-run", action="store_true", help="count them, remove nothing")
     erase.set_defaults(func=cmd_erase)
+    migrate = actions.add_parser(
+        "migrate", help="copy older-version indices into the current mapping version"
+    )
+    migrate.add_argument("--tenant", help="only this tenant (default: all)")
+    migrate.add_argument("--dry-run", action="store_true", help="list the copies, do none")
+    migrate.set_defaults(func=cmd_migrate)
