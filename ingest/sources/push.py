@@ -26,6 +26,7 @@ Answers (OpenAPI at /openapi.json; `veille schemas export` writes it too):
 """
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import math
@@ -135,11 +136,18 @@ class PushEndpoint:
         self._rate = TokenBucket(settings.rate_per_s, settings.burst)
 
     async def handle(self, tenant: str, request: Request) -> Accepted:
-        self._authenticate(tenant, request.headers.get("authorization", ""))
-        wait_s = self._rate.take(tenant)
-        if wait_s > 0:
-            retry = str(math.ceil(wait_s))
-            raise Refused(429, "rate limit: retry later", headers={"Retry-After": retry})
+        try:
+            self._authenticate(tenant, request.headers.get("authorization", ""))
+            wait_s = self._rate.take(tenant)
+            if wait_s > 0:
+                retry = str(math.ceil(wait_s))
+                raise Refused(429, "rate limit: retry later", headers={"Retry-After": retry})
+        except Refused:
+            # Read (and drop) the body first: a server that closes with unread bytes sends a
+            # TCP reset, and the client then never reads the 401 or 429.
+            with contextlib.suppress(Refused):
+                await self._body(request)
+            raise
         posts = self._posts(await self._body(request))
         items = [post_item(p, None) for p in posts]
         try:
