@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from veille.history_cli import config_of, known_tenant
+from veille.tenant_args import config_of, known_tenant
 
 
 def cmd_retention(args: argparse.Namespace) -> int:

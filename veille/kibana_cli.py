@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Any
 
-from veille.history_cli import config_of, known_tenant
+from veille.tenant_args import config_of, known_tenant
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from veille.history_cli import config_of, known_tenant
+from veille.tenant_args import config_of, known_tenant
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
