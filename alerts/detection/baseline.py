@@ -6,7 +6,10 @@ Learned online, one observation per hour (the hour's mean signal per bucket):
   are `slot_weeks` of them. A median shrugs off a one-off spike (a past crisis) yet learns a
   pattern that recurs (a daily 14:00 rush) within a few weeks;
 - per hour of the day: the median of the last `DAY_SAMPLES` days, the fallback while the
-  week is young (daily rhythms are learned within three days);
+  week is young (daily rhythms are learned within three days); and in place of the week's
+  median when it is `LEVEL_SHIFT` times as high (from `DAY_MIN_SAMPLES` days on): a brand
+  whose volume grows for good (a level shift) is back to its usual within four days, rather
+  than the weeks the slot's median would take — a weekend, a third below the week, is not;
 - over all hours: an exponentially weighted mean (about two days of memory) whose samples
   are capped at mean + 4·sd + 1, the fallback after `warmup_hours`;
 - `floor` before that, and as a minimum always.
@@ -31,6 +34,7 @@ SLOT_WEEKS = 5
 DAY_SAMPLES = 7
 DAY_MIN_SAMPLES = 3
 OVERALL_ALPHA = 0.02
+LEVEL_SHIFT = 2.0  # the hour of the day's median, this much above the week's, replaces it
 SILENCE_HORIZON_HOURS = 7 * SLOTS  # seven weeks: ≥ SLOT_WEEKS samples of every slot
 
 
@@ -113,9 +117,12 @@ class HourOfWeekBaseline:
     def expected(self, slot: int) -> float:
         """The usual signal per bucket in this hour of the week."""
         week = self._slots[slot]
-        if len(week.samples) >= self._slot_weeks:
-            return max(self._floor, week.value)
         day = self._hours[slot % 24]
+        if len(week.samples) >= self._slot_weeks:
+            usual = week.value
+            if len(day.samples) >= DAY_MIN_SAMPLES and day.value >= LEVEL_SHIFT * usual:
+                usual = day.value  # a level shift, learned within days
+            return max(self._floor, usual)
         if len(day.samples) >= DAY_MIN_SAMPLES:
             return max(self._floor, day.value)
         if self._overall.n >= self._warmup_hours:

@@ -29,7 +29,15 @@ from datetime import UTC, datetime
 from alerts.detection.baseline import HourOfWeekBaseline
 from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowView, in_event_order
 from alerts.detection.observation import Observation
-from alerts.detection.rules import is_negative, is_positive, may_go_viral, share, story_weight
+from alerts.detection.peaks import PeakHistory
+from alerts.detection.rules import (
+    is_negative,
+    is_positive,
+    may_go_viral,
+    peak_candidate,
+    share,
+    story_weight,
+)
 from schemas.config import DetectionSettings
 
 RuleFor = Callable[[str, str], DetectionSettings]
@@ -95,6 +103,7 @@ class BrandMonitor:
             rule.timezone, rule.baseline_slot_weeks, rule.baseline_warmup_hours,
             rule.baseline_floor,
         )  # fmt: skip
+        self._neg_peaks, self._pos_peaks = PeakHistory(), PeakHistory()
         self._hour: int | None = None  # the hour being accumulated for the baselines
         self._hour_neg = self._hour_pos = 0.0
         words = brand_words(brand)
@@ -211,14 +220,21 @@ class BrandMonitor:
         if crisis.open is None and viral is None and self._neg_sum < crisis.min_signal:
             crisis.idle()
         else:
-            out = crisis.evaluate(self._view(index, True, viral))
+            out = crisis.evaluate(self._peak_seen(self._view(index, True, viral), True))
         if not self._rule.opportunities or (
             opportunity.open is None and self._pos_sum < opportunity.min_signal
         ):
             opportunity.idle()
         else:
-            out = out + opportunity.evaluate(self._view(index, False, None))
+            view = self._peak_seen(self._view(index, False, None), False)
+            out = out + opportunity.evaluate(view)
         return out
+
+    def _peak_seen(self, view: WindowView, negative: bool) -> WindowView:
+        """File the window in its hour's peak (a window below `min_signal` adds nothing)."""
+        peaks = self._neg_peaks if negative else self._pos_peaks
+        peaks.add(float(peak_candidate(view.signal, view.expected, view.share, self._rule)))
+        return view
 
     def _view(self, index: int, negative: bool, viral: Ref | None) -> WindowView:
         window = self._window
@@ -243,6 +259,7 @@ class BrandMonitor:
             stories=sum(c.neg_stories if negative else c.pos_stories for c in window),
             share=float(share(count, total)),
             negative_share=float(share(neg_count, total)),
+            usual_peak=(self._neg_peaks if negative else self._pos_peaks).usual,
             viral=viral if negative else None,
             details=details,
         )
@@ -260,6 +277,8 @@ class BrandMonitor:
         self._pos_base.update(slot, self._hour_pos / self._per_hour)
         self._hour_neg = self._hour_pos = 0.0
         silence = hour - self._hour - 1  # hours without a closed mention: bounded work
+        self._neg_peaks.close_hour(silence)
+        self._pos_peaks.close_hour(silence)
         self._neg_base.learn_silence(self._hour + 1, silence)
         self._pos_base.learn_silence(self._hour + 1, silence)
         self._hour = hour

@@ -7,12 +7,15 @@ now vs the usual for that hour of the week, the top posts by virality, the main 
 the share of negative mentions.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from alerts.detection.rules import (
+    bursting,
+    cooling,
     elevated,
     escalates,
     min_signal,
@@ -20,6 +23,7 @@ from alerts.detection.rules import (
     reports_peak,
     rising,
     severity_level,
+    surprise,
     threshold,
 )
 from alerts.detection.terms import top_terms
@@ -74,6 +78,7 @@ class WindowView:
     stories: int
     share: float  # share of this polarity among all mentions
     negative_share: float
+    usual_peak: float  # the brand's usual peak surprise (alerts/detection/peaks.py)
     viral: Ref | None
     details: Callable[[], tuple[list[Ref], str]]
     """The window's mentions of this polarity, and the local hour its baseline is for
@@ -91,29 +96,42 @@ class IncidentTrack:
         self._brand_words = words
         self.min_signal = min_signal(rule)
         self.open: Incident | None = None
-        self._rising = 0
+        self._rising = 0  # bursting and accelerating windows in a row (the fast track)
+        self._sustained = 0  # elevated windows in a row (the sustained track)
+        self._sustained_needed = -(-rule.sustained_minutes // rule.bucket_minutes)
+        self._cool_until = -math.inf  # epoch s: the cool-down after the last resolution
+        self._last_peak = 0.0  # the last incident's reported peak, for the cool-down
         self._level = 0.0
         self._reported_peak = 0.0
         self._quiet_since: datetime | None = None
 
     def idle(self) -> None:
-        """A window that cannot fire (below `min_signal`, nothing open): the run is broken."""
-        self._rising = 0
+        """A window that cannot fire (below `min_signal`, nothing open): the runs are broken."""
+        self._rising = self._sustained = 0
 
     def evaluate(self, view: WindowView) -> list[Transition]:
         rule = self._rule
-        accelerating = bool(rising(view.signal, view.previous))
-        if elevated(view.signal, view.expected, view.share, rule) and accelerating:
-            self._rising += 1
+        if elevated(view.signal, view.expected, view.share, view.stories, rule):
+            self._sustained += 1
+            fast = bursting(view.signal, view.expected, view.usual_peak, rule) and rising(
+                view.signal, view.previous
+            )
+            self._rising = self._rising + 1 if fast else 0
         else:
-            self._rising = 0
+            self._rising = self._sustained = 0
         if self.open is None:
             return self._maybe_open(view)
         return self._follow(view)
 
     def _maybe_open(self, view: WindowView) -> list[Transition]:
         trigger: Trigger
-        if self._rising >= self._rule.rising_windows:
+        severity: Severity
+        rule = self._rule
+        if (
+            self._rising >= rule.rising_windows or self._sustained >= self._sustained_needed
+        ) and not cooling(
+            view.at.timestamp(), self._cool_until, view.signal, self._last_peak, rule
+        ):
             trigger = "negative_acceleration" if self.kind == "crisis" else "positive_acceleration"
             level = severity_level(view.signal, float(threshold(view.expected, self._rule)))
             severity = SEVERITIES[level]
@@ -158,10 +176,14 @@ class IncidentTrack:
         can_escalate = SEVERITIES.index(self.open.severity) < len(SEVERITIES) - 1
         return self._level, self._reported_peak, self._quiet_since, can_escalate
 
-    def carry_run(self, rising: int) -> None:
-        """Windows were skipped that could not open an incident: set the rising run they
-        leave (the replay engine evaluates only the windows that can change something)."""
-        self._rising = rising
+    def carry_run(self, rising: int, sustained: int) -> None:
+        """Windows were skipped that could not open an incident: set the runs they leave
+        (the replay engine evaluates only the windows that can change something)."""
+        self._rising, self._sustained = rising, sustained
+
+    def cooling_until(self) -> float:
+        """End (epoch s) of the cool-down after the last resolution (−inf: none)."""
+        return self._cool_until
 
     def skip_quiet_run(self, quiet_since: datetime | None) -> None:
         """Windows were skipped that changed nothing but the quiet run: set where it stands."""
@@ -173,8 +195,10 @@ class IncidentTrack:
             update={"status": "resolved", "resolved_at": at, "resolved_by": by, "updated_at": at}
         )
         self.open = None
-        self._rising = 0
+        self._rising = self._sustained = 0
         self._quiet_since = None
+        self._cool_until = at.timestamp() + 60.0 * self._rule.cooldown_minutes
+        self._last_peak = self._reported_peak
         return Transition("resolved", at, resolved)
 
     def _incident(
@@ -186,7 +210,8 @@ class IncidentTrack:
         times = view.signal / view.expected if view.expected else float("inf")
         summary = (
             f"{view.count} {polarity} mentions ({view.stories} stories) in "
-            f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {usual}; "
+            f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {usual}"
+            f"{_odds(float(surprise(view.signal, view.expected)))}; "
             f"{view.negative_share:.0%} negative"
         )
         if trigger == "viral_post" and view.viral is not None:
@@ -236,3 +261,13 @@ def _top_refs(refs: list[Ref], viral: Ref | None) -> list[Ref]:
             stories.add(ref.story)
             chosen.append(ref)
     return chosen
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _odds(bits: float) -> str:
+    """'; p < 10⁻⁶ under the usual rate' for a surprise of 6 or more (nothing below 1)."""
+    if bits < 1:
+        return ""
+    return f"; p < 10⁻{str(int(bits)).translate(_SUPERSCRIPTS)} under the usual rate"

@@ -69,23 +69,84 @@ def share(count: Value, total: Value) -> Value:
 
 
 def threshold(expected: Value, rule: DetectionSettings) -> Value:
-    """The signal from which a window is elevated, given its expected signal."""
+    """The signal from which a window is elevated (the sustained track), given its expected
+    signal: `ratio` × the usual, and never below `min_signal`."""
     result: Value = np.maximum(min_signal(rule), rule.ratio / rule.sensitivity * expected)
+    return result
+
+
+def burst_threshold(expected: Value, rule: DetectionSettings) -> Value:
+    """The signal from which a window is a burst (the fast track): `burst_ratio` × the usual."""
+    result: Value = np.maximum(min_signal(rule), rule.burst_ratio / rule.sensitivity * expected)
+    return result
+
+
+def surprise(signal: Value, expected: Value) -> Floats:
+    """How surprising `signal` is under a Poisson count of mean `expected`, as −log10 of a
+    bound on the tail P(X ≥ signal): the Chernoff bound e^{−D} with D = s·ln(s/λ) − s + λ
+    (0 when s ≤ λ). Scaled to the volume, as a ratio is not: 6 mentions where 0.5 are usual
+    (×12) is a p < 10⁻³ fluke, 60 where 5 are usual (×12 too) is p < 10⁻³⁷. np.log, never
+    math.log, so floats and arrays get the same bits. An array (0-d for floats)."""
+    rate = np.maximum(expected, 1e-9)
+    above = np.maximum(signal, rate)
+    bits: Floats = np.where(
+        signal > rate, (above * np.log(above / rate) - above + rate) / np.log(10.0), 0.0
+    )
+    return bits
+
+
+def surprising(signal: Value, expected: Value, rule: DetectionSettings) -> "bool | Bools":
+    """Beyond Poisson noise: p below 10^-`surprise_min` (lowered by `sensitivity`)."""
+    result: bool | Bools = surprise(signal, expected) >= rule.surprise_min / rule.sensitivity
     return result
 
 
 @overload
 def elevated(
-    signal: float, expected: float, polarity_share: float, rule: DetectionSettings
-) -> bool: ...
+    signal: float, expected: float, polarity_share: float, stories: float,
+    rule: DetectionSettings,
+) -> bool: ...  # fmt: skip
 @overload
 def elevated(
-    signal: Floats, expected: Floats, polarity_share: Floats, rule: DetectionSettings
-) -> Bools: ...
-def elevated(signal: Value, expected: Value, polarity_share: Value,
+    signal: Floats, expected: Floats, polarity_share: Floats, stories: Floats,
+    rule: DetectionSettings,
+) -> Bools: ...  # fmt: skip
+def elevated(signal: Value, expected: Value, polarity_share: Value, stories: Value,
              rule: DetectionSettings) -> "bool | Bools":  # fmt: skip
-    """Well above the usual for that hour of the week, and mostly of this polarity."""
-    return (signal >= threshold(expected, rule)) & (polarity_share >= rule.min_negative_share)
+    """Well above the usual for that hour of the week (`ratio` × and beyond Poisson noise),
+    mostly of this polarity, and of `min_stories` stories at least (one post, however viral,
+    is the viral trigger's, even among ordinary ones): what the sustained track counts."""
+    return (
+        (signal >= threshold(expected, rule))
+        & surprising(signal, expected, rule)
+        & (polarity_share >= rule.min_negative_share)
+        & (stories >= rule.min_stories)
+    )
+
+
+@overload
+def bursting(
+    signal: float, expected: float, usual_peak: float, rule: DetectionSettings
+) -> bool: ...
+@overload
+def bursting(
+    signal: Floats, expected: Floats, usual_peak: Floats, rule: DetectionSettings
+) -> Bools: ...
+def bursting(signal: Value, expected: Value, usual_peak: Value,
+             rule: DetectionSettings) -> "bool | Bools":  # fmt: skip
+    """An elevated window that is also `burst_ratio` × the usual, and at least as surprising
+    as the brand's usual peaks (alerts/detection/peaks.py): what the fast track counts (with
+    `rising`). A heavy-tailed stream's short spikes reach `ratio` often, and this rarely."""
+    return (signal >= burst_threshold(expected, rule)) & (surprise(signal, expected) >= usual_peak)
+
+
+def peak_candidate(signal: Value, expected: Value, polarity_share: Value,
+                   rule: DetectionSettings) -> Floats:  # fmt: skip
+    """What a window adds to its hour's peak (alerts/detection/peaks.py): its surprise, if
+    it could be elevated (above `min_signal`, mostly of this polarity), else 0."""
+    eligible = (signal >= min_signal(rule)) & (polarity_share >= rule.min_negative_share)
+    result: Floats = np.where(eligible, surprise(signal, expected), 0.0)
+    return result
 
 
 @overload
@@ -126,6 +187,15 @@ def near_baseline(signal: Value, expected: Value, rule: DetectionSettings) -> "b
     """Back to about the usual: what resolves an incident, after `resolve_after_minutes`."""
     calm: bool | Bools = signal <= np.maximum(1.5 * expected, min_signal(rule) / 2)
     return calm
+
+
+def cooling(
+    at_s: float, cool_until_s: float, signal: float, last_peak: float, rule: DetectionSettings
+) -> bool:
+    """Within `cooldown_minutes` of an incident's resolution, a new one opens only if it
+    beats the last one's peak by `escalate_factor` (a flare-up of the same story is not a
+    new page)."""
+    return at_s < cool_until_s and signal < last_peak * rule.escalate_factor
 
 
 def severity_level(signal: float, threshold_signal: float) -> int:

@@ -4,7 +4,8 @@ one hour at a time, would answer — for the replay engine (alerts/replay/batch.
 When the live monitor judges bucket t it has learned every hour before t's own (one sample
 an hour: the hour's signal per bucket) and asks `window_expected` for the window ending at t.
 In replay every sample is known up front, so each answer is computed from them directly: the
-median of the last SLOT_WEEKS samples of the hour's slot of the week, else of the last
+median of the last SLOT_WEEKS samples of the hour's slot of the week (or that of its hour of
+the day, after a level shift), else of the last
 DAY_SAMPLES of its hour of the day, else the overall mean, else the floor — with the same
 float operations in the same order, so the values are equal bit for bit (a test holds them
 equal, across daylight-saving changes).
@@ -16,6 +17,7 @@ import numpy.typing as npt
 from alerts.detection.baseline import (
     DAY_MIN_SAMPLES,
     DAY_SAMPLES,
+    LEVEL_SHIFT,
     SLOT_WEEKS,
     HourOfWeekBaseline,
     overall_means,
@@ -80,6 +82,7 @@ def _expected_by_lag(rule: DetectionSettings, slots: Ints, samples: Floats, span
         means = np.array([0.0, *overall_means(samples[:last].tolist(),
                                               rule.baseline_warmup_hours)])  # fmt: skip
         overall[use_overall] = np.maximum(floor, means[learned[use_overall]])
+    week = np.where((day_held >= DAY_MIN_SAMPLES) & (day >= LEVEL_SHIFT * week), day, week)
     result = np.where(use_week, np.maximum(floor, week),
                       np.where(use_day, np.maximum(floor, day), overall))  # fmt: skip
     return result.reshape(hours, spans)

@@ -30,13 +30,16 @@ from alerts.detection.baseline import SILENCE_HORIZON_HOURS, HourOfWeekBaseline
 from alerts.detection.detector import RuleFor, brand_words
 from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowView, in_event_order
 from alerts.detection.observation import Observation
+from alerts.detection.peaks import usual_peaks
 from alerts.detection.rules import (
+    bursting,
     elevated,
     escalates,
     is_negative,
     is_positive,
     may_go_viral,
     near_baseline,
+    peak_candidate,
     reports_peak,
     rising,
     share,
@@ -101,16 +104,41 @@ class _Series:
         self.viral_at[list(viral)] = True
         count = windows["neg_n" if name == "neg" else "pos_n"]
         polarity_share = share(count, windows["total"])
-        counts = elevated(self.signal, self.expected, polarity_share, rule) & rising(
-            self.signal, self.previous
+        self.share = polarity_share
+        high = elevated(self.signal, self.expected, polarity_share, windows[name + "_st"], rule)
+        self.usual_peak = self._usual_peaks(brand, polarity_share)
+        fast = (
+            high
+            & bursting(self.signal, self.expected, self.usual_peak, rule)
+            & rising(self.signal, self.previous)
         )
-        index = np.arange(size)
-        # the rising run `evaluate` counts, ending at each bucket, had nothing reset it before
-        # (a window that is not elevated breaks it: evaluated, or left below `min_signal` and
-        # `idle()`); a resolution resets it, which `Brand._track` accounts for
-        self.run = index - np.maximum.accumulate(np.where(counts, -1, index))
+        # the runs `evaluate` counts, ending at each bucket, had nothing reset them before (a
+        # window that is not elevated breaks both: evaluated, or left below `min_signal` and
+        # `idle()`); a resolution resets them, which `Brand._track` accounts for
+        self.run = _runs(fast)
+        self.sustained = _runs(high)
+        self.sustained_needed = -(-rule.sustained_minutes // rule.bucket_minutes)
         # where the closed track may open: a run long enough, or a viral post (crisis)
-        self.openers = np.flatnonzero((self.run >= rule.rising_windows) | self.viral_at)
+        self.openers = np.flatnonzero(
+            (self.run >= rule.rising_windows)
+            | (self.sustained >= self.sustained_needed)
+            | self.viral_at
+        )
+
+    def _usual_peaks(self, brand: "Brand", polarity_share: Floats) -> Floats:
+        """Per bucket: the usual peak once the hours before its own are learned."""
+        candidates = peak_candidate(self.signal, self.expected, polarity_share, brand.rule)
+        hour_peaks = np.maximum.reduceat(candidates, brand._hour_starts(brand.b0, brand.size))
+        hours = (brand.b0 + np.arange(brand.size)) // brand.per_hour - brand.b0 // brand.per_hour
+        result: Floats = usual_peaks(hour_peaks)[hours]
+        return result
+
+
+def _runs(counts: npt.NDArray[np.bool_]) -> Ints:
+    """At each bucket: how many buckets in a row, up to it, have `counts`."""
+    index = np.arange(len(counts))
+    result: Ints = index - np.maximum.accumulate(np.where(counts, -1, index))
+    return result
 
 
 class Brand:
@@ -273,7 +301,11 @@ class Brand:
             else:
                 t = self._next_opening(s, origin, t)
                 if t < self.size:
-                    track.carry_run(min(int(s.run[t - 1]), t - origin) if t > origin else 0)
+                    before = t - origin  # the runs count from `origin`
+                    track.carry_run(
+                        min(int(s.run[t - 1]), before) if before else 0,
+                        min(int(s.sustained[t - 1]), before) if before else 0,
+                    )
             if t >= self.size:
                 break
             out += track.evaluate(self._view(t, s))
@@ -289,7 +321,12 @@ class Brand:
         i = int(np.searchsorted(s.openers, start))
         while i < len(s.openers):
             t = int(s.openers[i])
-            if t in s.viral or min(int(s.run[t]), t - origin + 1) >= needed:
+            since = t - origin + 1
+            if (
+                t in s.viral
+                or min(int(s.run[t]), since) >= needed
+                or min(int(s.sustained[t]), since) >= s.sustained_needed
+            ):
                 return t
             i += 1
         return self.size
@@ -352,6 +389,7 @@ class Brand:
             stories=int(windows[s.name + "_st"][t]),
             share=float(share(count, total)),
             negative_share=float(share(neg_count, total)),
+            usual_peak=float(s.usual_peak[t]),
             viral=self._ref(viral_row) if viral_row is not None else None,
             details=details,
         )

@@ -30,10 +30,16 @@ class DetectionSettings(SettingsModel):
     Mentions fall into `bucket_minutes` buckets of event time; a bucket is final once the
     watermark passes its end plus `allowed_lateness_minutes`. At each final bucket the last
     `window_minutes` are compared with the brand's baseline for that hour of the week (in
-    `timezone`). An incident opens when the window is above `min_volume` and `ratio` × the
-    baseline, holds at least `min_negative_share` of negative mentions, and has been above
-    the window before it (accelerating) for `rising_windows` evaluations in a row.
-    `sensitivity` > 1 lowers both thresholds. Defaults measured by `make bench`.
+    `timezone`). A window is elevated when it is above `min_volume` and `ratio` × the
+    baseline, beyond Poisson noise (p < 10^-`surprise_min` under the usual rate), and holds
+    at least `min_negative_share` of negative mentions and `min_stories` stories. An
+    incident opens on a burst — elevated, `burst_ratio` × the baseline, above the window
+    before it (accelerating) for `rising_windows` evaluations in a row, and as surprising as
+    the brand's usual peaks (alerts/detection/peaks.py) — or on a sustained rise: elevated
+    for `sustained_minutes` in a row. Within `cooldown_minutes` of a resolution, a new
+    incident needs `escalate_factor` × the last one's peak. `sensitivity` > 1 lowers the
+    thresholds.
+    Defaults measured by `make bench` (bench_alerts_detection, bench_alerts_real).
     """
 
     timezone: str = "Europe/Paris"
@@ -43,8 +49,13 @@ class DetectionSettings(SettingsModel):
     sensitivity: Annotated[float, Field(gt=0, le=10)] = 1.0
     min_volume: Annotated[float, Field(gt=0)] = 4.5
     ratio: Annotated[float, Field(gt=1)] = 5.0
+    burst_ratio: Annotated[float, Field(gt=1)] = 8.0
+    surprise_min: Annotated[float, Field(ge=0)] = 3.0
+    sustained_minutes: Annotated[int, Field(ge=1)] = 30
+    cooldown_minutes: Annotated[int, Field(ge=0)] = 1440
     min_negative_share: Annotated[float, Field(ge=0, le=1)] = 0.6
-    rising_windows: Annotated[int, Field(ge=1, le=10)] = 2
+    min_stories: Annotated[int, Field(ge=1)] = 3
+    rising_windows: Annotated[int, Field(ge=1, le=10)] = 1
     escalate_factor: Annotated[float, Field(gt=1)] = 2.0
     resolve_after_minutes: Annotated[int, Field(ge=1)] = 60
     negative_score_max: Annotated[float, Field(ge=-1, le=0)] = -0.05

@@ -71,6 +71,9 @@ def test_equivalence_holds_for_other_rules_and_duplicates() -> None:
              "sensitivity": 2.0}),
         (8, {"rising_windows": 1, "ratio": 2, "escalate_factor": 1.2, "resolve_after_minutes": 5,
              "baseline_slot_weeks": 1}),  # many incidents, escalated and resolved quickly
+        (10, {"ratio": 2, "burst_ratio": 4, "surprise_min": 1, "sustained_minutes": 4,
+              "cooldown_minutes": 90, "escalate_factor": 1.2, "resolve_after_minutes": 5}),
+        # both tracks open incidents, and cool-downs hold some back
     ],
 )  # fmt: skip
 def test_equivalence_holds_for_windows_runs_and_resolutions_of_any_length(
@@ -88,9 +91,12 @@ def test_equivalence_holds_for_windows_runs_and_resolutions_of_any_length(
 def test_a_resolution_restarts_the_rising_run() -> None:
     # one negative post a minute, of signal 1 + virality/25; no baseline learned yet, so each
     # window expects the floor (1.0): a window of 1.2 to 1.5 is elevated yet near the baseline
-    rule = DetectionSettings(window_minutes=1, min_volume=1, ratio=1.2, rising_windows=2,
-                         resolve_after_minutes=1, opportunities=False, baseline_floor=1.0,
-                         baseline_slot_weeks=6, baseline_warmup_hours=1000)  # fmt: skip
+    # (no Poisson floor, no sustained track, no cool-down: the rising run alone)
+    rule = DetectionSettings(window_minutes=1, min_volume=1, ratio=1.2, burst_ratio=1.2,
+                         rising_windows=2, resolve_after_minutes=1, opportunities=False,
+                         baseline_floor=1.0, baseline_slot_weeks=6, baseline_warmup_hours=1000,
+                         surprise_min=0, sustained_minutes=60, cooldown_minutes=0,
+                         min_stories=1)  # fmt: skip
     viralities = [0, 50, 100, 5.25, 7.5, 80, 0, 7.5, 10, 11.25, 0]
     start = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     posts = [
