@@ -52,7 +52,7 @@ class DetectionSettings(SettingsModel):
     burst_ratio: Annotated[float, Field(gt=1)] = 8.0
     surprise_min: Annotated[float, Field(ge=0)] = 3.0
     sustained_minutes: Annotated[int, Field(ge=1)] = 30
-    cooldown_minutes: Annotated[int, Field(ge=0)] = 1440
+    cooldown_minutes: Annotated[int, Field(ge=0)] = 2880
     min_negative_share: Annotated[float, Field(ge=0, le=1)] = 0.6
     min_stories: Annotated[int, Field(ge=1)] = 3
     rising_windows: Annotated[int, Field(ge=1, le=10)] = 1

@@ -125,7 +125,7 @@ def test_a_level_shift_pages_once_then_becomes_the_usual() -> None:
 
 def test_a_flare_up_within_the_cool_down_is_the_same_incident() -> None:
     onset = 2 * 7 * DAY + 14 * 60
-    base = usual(2) + steady(2 * 7 * DAY, 2 * DAY, 5, "v")
+    base = usual(2) + steady(2 * 7 * DAY, 4 * DAY, 5, "v")
     first = steady(onset, 20, 250, "x")
     again = steady(onset + 4 * 60, 20, 250, "y")  # the same size, four hours later
     bigger = steady(onset + 4 * 60, 20, 1500, "z")  # six times the first one's peak
