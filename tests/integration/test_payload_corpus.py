@@ -1,7 +1,8 @@
 """The real-shaped payload corpus (tests/fixtures/payloads/<source>/, origins in its README):
 each source polls every recorded response from a local HTTP server, and what veille kept is
 compared with what the payload holds (`<name>.expect.json`: item count, dead letters, and per
-item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare)."""
+item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare).
+A recording of a look-up by id (`"observe": [ids]`) is read through the source's `observe`."""
 
 import asyncio
 import json
@@ -16,7 +17,7 @@ from ingest.http import SafeClient
 from ingest.matcher import Match
 from ingest.normalize import to_mention
 from ingest.sources import build_sources
-from ingest.sources.base import FeedItem, Fetched
+from ingest.sources.base import FeedItem, Fetched, Observing
 from schemas.config import AnySourceSettings, IngestSettings
 from tests.local_http import LocalHttp, Reply
 
@@ -39,6 +40,9 @@ def poll(expect: dict[str, Any], body: bytes, server: LocalHttp) -> Fetched:
     async def once() -> Fetched:
         client = SafeClient(IngestSettings(allow_networks=["127.0.0.1/32"]))
         try:
+            if "observe" in expect:  # a recording of a look-up by id (Observing.observe)
+                assert isinstance(source, Observing)
+                return Fetched(await source.observe(client, expect["observe"]), {})
             return await source.poll(client, {})
         finally:
             await client.aclose()
