@@ -2,11 +2,12 @@
 
 Documented endpoints (docs.joinmastodon.org/methods/): GET /api/v1/timelines/tag/:hashtag,
 GET /api/v1/accounts/:id/statuses (both return [Status]), GET /api/v2/search?type=statuses
-(returns {"statuses": [Status]}). Cursor {"min_id"}: the newest status id emitted; `min_id`
-pages forward from it, up to `max_pages` pages of `page_limit` per poll. The first poll (no
-cursor) takes the newest page only. Engagement: favourites/reblogs/replies counts; author
-followers from the account. Native id: the instance's status id (the mention id comes from
-the status URL, the same on every instance). `observe` reads GET /api/v1/statuses/:id.
+(returns {"statuses": [Status]}). Cursor {"min_id"}: the newest status id seen, read or
+dead-lettered (ingest.sources.dead_letters); `min_id` pages forward from it, up to
+`max_pages` pages of `page_limit` per poll. The first poll (no cursor) takes the newest page
+only. Engagement: favourites/reblogs/replies counts; author followers from the account.
+Native id: the instance's status id (the mention id comes from the status URL, the same on
+every instance). `observe` reads GET /api/v1/statuses/:id.
 
 A boost (`reblog` set) is the boosted status: its author, text, URL, counts and id; the
 booster is kept as `reshared_by` (its followers are the reach). Handles carry the instance
