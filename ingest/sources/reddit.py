@@ -3,7 +3,8 @@
 GET {base}/search.json?q=&sort=new&limit= or {base}/r/<sub>/new.json?limit= returns
 {"kind": "Listing", "data": {"after", "before", "children": [{"kind": "t3", "data": {id,
 name, title, selftext, author, permalink, created_utc, ups, num_comments, subreddit}}]}}.
-Cursor {"before": fullname of the newest post emitted}: only newer posts are asked for.
+Cursor {"before": fullname of the newest post seen, read or dead-lettered}: only newer
+posts are asked for.
 Rules honoured: the configured descriptive User-Agent (`platform:app:version (by /u/…)`),
 and the rate-limit headers — when `X-Ratelimit-Remaining` is below 1 the next poll waits
 `X-Ratelimit-Reset` seconds. `observe` reads /api/info.json?id=<fullnames>.
@@ -22,6 +23,7 @@ from ingest.http import SafeClient
 from ingest.language import resolve_language
 from ingest.sources.api import Shape, get_json, header_float, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
+from ingest.sources.dead_letters import once
 from schemas.config import RedditSourceSettings
 
 
@@ -46,6 +48,14 @@ class Post(Shape):
 
 
 _GONE = {"[deleted]", "[removed]"}
+
+
+def _newest(raw: list[dict[str, Any]]) -> str | None:
+    """The fullname of the page's newest post, read or dead-lettered (the cursor moves past
+    bad posts too: ingest.sources.dead_letters); the listing is newest first."""
+    named = [(d.get("created_utc"), d["name"]) for d in raw if isinstance(d.get("name"), str)]
+    dated = [(t, n) for t, n in named if isinstance(t, int | float)]
+    return max(dated)[1] if dated else (named[0][1] if named else None)
 
 
 class Child(Shape):
@@ -80,16 +90,16 @@ class RedditListing(ConfiguredSource[RedditSourceSettings]):
         listing, response = await get_json(
             client, s, url, Listing, params=params, headers={"User-Agent": s.user_agent}
         )
-        posts, rejected = parse_each(
-            Post, [c.data for c in listing.data.children if c.kind == "t3"], url
-        )
+        raw = [c.data for c in listing.data.children if c.kind == "t3"]
+        posts, rejected = parse_each(Post, raw, url)
         wait = None
         remaining = header_float(response, "X-Ratelimit-Remaining")
         if remaining is not None and remaining < 1:
             wait = header_float(response, "X-Ratelimit-Reset")
-        newest = max(posts, key=lambda p: p.created_utc, default=None)
-        new_cursor = {"before": newest.name} if newest else cursor
-        return Fetched([self._item(p) for p in posts], new_cursor, wait, rejected)
+        dead, remembered = once(cursor, rejected)
+        newest = _newest(raw) or cursor.get("before")
+        new_cursor = {**({"before": newest} if newest else {}), **remembered}
+        return Fetched([self._item(p) for p in posts], new_cursor, wait, dead)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         """Current counts through GET /api/info.json?id=t3_a,t3_b (100 a call)."""

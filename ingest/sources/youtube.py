@@ -5,7 +5,8 @@ GET {base}/youtube/v3/commentThreads?part=snippet&order=time&maxResults=100&key=
 "snippet": {"videoId", "totalReplyCount", "topLevelComment": {"id", "snippet":
 {"textOriginal", "authorDisplayName", "authorChannelId": {"value"}, "likeCount",
 "publishedAt"}}}}], "nextPageToken"?}. Newest first: each poll pages until it reaches
-comments published before the cursor {"since"} (the newest emitted), at most `max_pages`.
+comments published before the cursor {"since"} (the newest seen, read or dead-lettered; a
+thread served again is dead-lettered once: ingest.sources.dead_letters), at most `max_pages`.
 URL: https://www.youtube.com/watch?v=<video>&lc=<comment id>. `observe` reads
 commentThreads?id=<ids> (same shape) for the current like and reply counts.
 
@@ -21,8 +22,9 @@ from pydantic import Field
 
 from ingest.http import SafeClient
 from ingest.language import resolve_language
-from ingest.sources.api import Shape, get_json, parse_each
+from ingest.sources.api import Shape, get_json, parse_each, parse_time
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.dead_letters import once, raw_value
 from schemas.config import YouTubeSourceSettings
 
 
@@ -64,6 +66,15 @@ def _published(thread: Thread) -> datetime:
     return thread.snippet.top_level_comment.snippet.published_at
 
 
+def _raw_published(raw: Any) -> datetime | None:
+    """A raw thread's date, also when the thread is otherwise unreadable."""
+    value = raw_value(raw, "snippet", "topLevelComment", "snippet", "publishedAt")
+    try:
+        return parse_time(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class YouTubeComments(ConfiguredSource[YouTubeSourceSettings]):
     kind = "youtube"
 
@@ -85,22 +96,21 @@ class YouTubeComments(ConfiguredSource[YouTubeSourceSettings]):
             params["allThreadsRelatedToChannelId"] = s.channel_id or ""
         threads: list[Thread] = []
         rejected: list[tuple[str, bytes]] = []
+        stamps: list[datetime | None] = []  # every thread's, read or dead-lettered
         for _ in range(s.max_pages):
             page, _ = await get_json(client, s, url, CommentThreads, params=params)
             good, bad = parse_each(Thread, page.items, url)
             rejected.extend(bad)
             fresh = [t for t in good if since is None or _published(t) > since]
             threads.extend(fresh)
+            stamps.extend(_raw_published(t) for t in page.items)
             if not page.next_page_token or len(fresh) < len(good) or since is None:
                 break
             params["pageToken"] = page.next_page_token
-        stamps = [_published(t) for t in threads]
-        newest = max(stamps, default=since)
-        return Fetched(
-            [self._item(t) for t in threads],
-            {"since": newest.isoformat()} if newest else cursor,
-            rejected=rejected,
-        )
+        newest = max([t for t in [since, *stamps] if t], default=None)
+        dead, remembered = once(cursor, rejected)
+        position = {"since": newest.isoformat()} if newest else {}
+        return Fetched([self._item(t) for t in threads], {**position, **remembered}, rejected=dead)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         """Current counts through commentThreads?id=… (a thread's id is its top-level
