@@ -60,6 +60,11 @@ class Emitted:
     mention_json: str
 
 
+class StateStoreError(Exception):
+    """The local store cannot be written (its disk full, its file unwritable): the worker
+    stops, since it could not remember what it produced."""
+
+
 Seen = dict[str, tuple[tuple[int, int, int] | None, list[str]]]
 """Newly seen items of one source: native id → (engagement, mention ids)."""
 Change = tuple[str, dict[str, Any] | None, Seen, list[Emitted]]
@@ -70,15 +75,18 @@ class CursorStore:
     def __init__(self, path: str | Path | None) -> None:
         """`path` None: in memory (state lost at exit; the demo)."""
         target = ":memory:"
+        self.path = str(path) if path is not None else target
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             target = str(path)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
+        try:
+            self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # e.g. its disk full: said in one line at start
+            raise StateStoreError(f"{self.path}: {exc}") from exc
 
     @classmethod
     def for_prefix(cls, state_dir: str | None, topic_prefix: str) -> "CursorStore":
@@ -165,15 +173,20 @@ class CursorStore:
             ).fetchone()
         return int(row[0]) if row else None
 
-    def _transaction(self, write: Callable[[], None]) -> None:
+    def _transaction(self, write: Callable[[], object]) -> None:
+        """Raises StateStoreError when SQLite cannot write (e.g. the disk is full)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                write()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    write()
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"{self.path}: {exc}") from exc
 
     def _write(
         self,
@@ -204,10 +217,9 @@ class CursorStore:
         """Each source's latest health, for `veille ingest health` (one transaction)."""
         now = time.time()
         rows = [(source, snap.model_dump_json(), now) for source, snap in snapshots.items()]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
-            self._db.execute("COMMIT")
+        self._transaction(
+            lambda: self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
+        )
 
     def health(self) -> dict[str, SourceHealthSnapshot]:
         with self._lock:

@@ -21,7 +21,11 @@ Contract:
   polls only the sources the group gave this worker: `start_sources` / `stop_sources` are
   called from the membership thread and return once done; stopping cancels the sources'
   tasks and waits for their deliveries in flight, so each source has one poller at a time.
-  Without one (`run_once`, tests, the demo) every source is this worker's.
+  Without one (`run_once`, tests, the demo) every source is this worker's;
+- the local store cannot be written (its disk full: StateStoreError): the worker stops
+  cleanly — every source stopped, the group left — and `run` raises it. What was produced
+  is journaled already, so a restart (with room on the disk) replays it and resumes with
+  nothing lost.
 """
 
 import asyncio
@@ -33,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.assembler import BatchAssembler
-from ingest.cursors import CursorStore
+from ingest.cursors import CursorStore, StateStoreError
 from ingest.delivery import Batch, MentionSink
 from ingest.health import SourceHealth
 from ingest.http import FetchError, SafeClient
@@ -87,6 +91,7 @@ class IngestWorker:
         self._client: SafeClient | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._inflight: dict[str, set[asyncio.Future[int]]] = {}
+        self.failure: StateStoreError | None = None
         self.assembler = BatchAssembler(matcher, store, settings, event_time)
         self._sink = MentionSink(producer, topics, store, settings.produce_timeout_s, journal)
         self._store = store
@@ -106,6 +111,8 @@ class IngestWorker:
         finally:
             self.close()
             log.info("ingest: stopped")
+        if self.failure is not None:
+            raise self.failure
 
     def run_once(self) -> int:
         """Poll every due source once, concurrently; return how many mentions were produced."""
@@ -230,7 +237,10 @@ class IngestWorker:
         """Every 30 s: each source's health into the store, for `veille ingest health`."""
         while not self._stop.is_set():
             await asyncio.sleep(HEALTH_SAVE_S)
-            await asyncio.to_thread(self.save_health)
+            try:
+                await asyncio.to_thread(self.save_health)
+            except StateStoreError as exc:
+                self._state_failed(exc)
 
     async def _prune_loop(self) -> None:
         """Hourly: forget seen ids and emitted mentions older than `seen_retention_days`."""
@@ -290,6 +300,9 @@ class IngestWorker:
                 produced = 0
             else:
                 produced = await self._deliver(source.id, batch, fetched.cursor, cursor)
+        except StateStoreError as exc:
+            self._state_failed(exc)
+            return 0
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
             backoff = self.scheduler.kafka_failed(source)
             log.warning(
@@ -307,6 +320,13 @@ class IngestWorker:
         await self._publish(health.succeeded(batch.new_items, datetime.now(UTC)))
         health.export()
         return produced
+
+    def _state_failed(self, exc: StateStoreError) -> None:
+        if self.failure is None:
+            log.error("ingest: the state store cannot be written (%s): stopping; what was "
+                      "produced is journaled, a restart resumes from it", exc)  # fmt: skip
+        self.failure = exc
+        self._stop.set()
 
     async def _source_failed(
         self, source: Source, reason: str, retry_after_s: float | None
@@ -341,6 +361,9 @@ class IngestWorker:
         cursor = self._store.cursor(source.id)
         try:
             produced = await self._deliver(source.id, batch, cursor, cursor)
+        except StateStoreError as exc:
+            self._state_failed(exc)
+            return 0
         except Exception as exc:
             log.warning("ingest: %s: updates not produced, next round retries: %s", source.id, exc)
             return 0

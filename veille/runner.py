@@ -39,7 +39,7 @@ from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
 from enrich.stage import EnrichStage, make_clusters
 from enrich.warmup import ClusterWarmup, indexed_members
 from ingest.assembler import BatchAssembler
-from ingest.cursors import CursorStore
+from ingest.cursors import CursorStore, StateStoreError
 from ingest.delivery import MentionSink
 from ingest.intake import DirectIntake
 from ingest.matcher import BrandMatcher
@@ -87,8 +87,11 @@ def build_ingest(
     """Sources from `sources:` (or those given), queries compiled once (a malformed one
     fails here, with its position), cursors in `ingest.state_dir` (one file per prefix)."""
     matcher = BrandMatcher(config.tenants)
+    try:
+        store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    except StateStoreError as exc:  # e.g. its disk full: one line, exit 2
+        raise ConfigError(f"veille ingest run: the state store cannot be written: {exc}") from None
     producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
-    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
     topics = Topics(config.kafka.topic_prefix)
     polled = build_sources(config.sources) if sources is None else sources
     ensure_state_topic(config.kafka, config.ingest)
