@@ -147,7 +147,7 @@ class CursorStore:
         self,
         source: str,
         cursor: dict[str, Any] | None,
-        seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]],
+        seen: Seen,
         emitted: list[Emitted],
     ) -> None:
         """Atomically: the source's new cursor, its newly seen items, the emitted mentions."""
@@ -188,13 +188,8 @@ class CursorStore:
             except sqlite3.Error as exc:
                 raise StateStoreError(f"{self.path}: {exc}") from exc
 
-    def _write(
-        self,
-        source: str,
-        cursor: dict[str, Any] | None,
-        seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]],
-        emitted: list[Emitted],
-    ) -> None:
+    def _write(self, source: str, cursor: dict[str, Any] | None, seen: Seen,
+               emitted: list[Emitted]) -> None:  # fmt: skip
         now = time.time()
         if cursor is not None:
             self._db.execute(
