@@ -21,7 +21,7 @@ def delta(n: int, cursor: str) -> bytes:
     return StateDelta(
         source="news", cursor={"etag": cursor},
         seen=[(f"p{n}", (1, 2, 3), [f"m{n}"])],
-        emitted=[(f"m{n}", 1_700_000_000.0 + n, "news", '{"id": "m%d"}' % n)],
+        emitted=[(f"m{n}", 1_700_000_000.0 + n, "news", f'{{"id": "m{n}"}}')],
     ).model_dump_json().encode()  # fmt: skip
 
 
