@@ -9,8 +9,12 @@ channels; then write threads, new records and cancellations to the notification 
 batch's offsets after `handle` returns, so a `kill -9` at any point either finds the state
 durable or reads the events again; re-planning gives the same ids, so nothing is doubled.
 
-On an assignment (start, rebalance) the member loads the open threads and the records to
-send of its partitions: escalation timers resume where they were.
+On an assignment (start, rebalance, a member expired after a kill -9) the member loads the
+open threads and the records to send of its partitions: escalation timers resume where they
+were, and due steps go out once it has caught up (`tick`). Incidents and answers are keyed
+by tenant (schemas/topics.py), so one member owns all of a tenant's threads. An event for an
+incident not in memory is looked up in the log before a thread is opened: a thread written
+under another partition (topics keyed by incident id before) is adopted, never paged anew.
 """
 
 import logging
@@ -147,6 +151,11 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
         tenant = self._tenants.get(incident.tenant)
         with self._lock:
             thread = changed.get(incident.id) or self._threads.get(incident.id)
+        if thread is None and tenant is not None:
+            found = self._log.thread(incident.tenant, incident.id)
+            if found is not None and (found.topic, found.partition) != (topic, partition):
+                found = found.model_copy(update={"topic": topic, "partition": partition})
+            thread = found
         if thread is None:
             if event.event == "resolved" or tenant is None:
                 return []

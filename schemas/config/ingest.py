@@ -204,6 +204,11 @@ class IngestSettings(SettingsModel):
     silent_after_errors: Annotated[int, Field(ge=1)] = 5
     """Consecutive failed polls after which a `source_silent` event is produced."""
     seen_retention_days: Annotated[float, Field(gt=0)] = 30.0
+    """Seen ids and emitted mentions are forgotten after this; also the retention of the
+    `ingest.state` topic (ingest/statelog.py)."""
+    state_partitions: Annotated[int, Field(ge=1)] = 12
+    """Partitions of the `ingest.state` topic, created once: the most ingest workers that
+    share the sources (each source belongs to one partition, each partition to one worker)."""
     engagement_horizon_h: Annotated[float, Field(ge=0)] = 24.0
     """Posts younger than this are re-observed (engagement updates); 0 disables."""
     reobserve_interval_s: Annotated[float, Field(gt=0)] = 900.0
