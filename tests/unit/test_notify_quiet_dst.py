@@ -17,8 +17,8 @@ CHAT = RouteSettings(tenant="a", channels=["chat"], quiet_hours=NIGHT)
 NOW = NotifySettings(group_wait_s=0)
 
 
-def utc(*fields: int) -> datetime:
-    return datetime(*fields, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def planned(severity: str, now: datetime) -> datetime:
