@@ -137,3 +137,17 @@ def test_links_are_signed_and_expire() -> None:
         signer.verify(forged, SAT_2330_PARIS)
     with pytest.raises(LinkError):
         LinkSigner("other", "http://x", timedelta(hours=1)).verify(token, SAT_2330_PARIS)
+
+
+def test_a_grouped_link_names_every_incident_and_is_used_once_per_incident() -> None:
+    signer = LinkSigner("secret", "http://x", timedelta(hours=1))
+    single = signer.verify(signer.token("a", "i1", "n1", SAT_2330_PARIS), SAT_2330_PARIS)
+    assert single.incidents == ("i1",) and single.use_id("i1") == "n1"  # as before
+    token = signer.token("a", "i1", "n1", SAT_2330_PARIS, others=("i2", "i3"))
+    claims = signer.verify(token, SAT_2330_PARIS)
+    assert claims.incidents == ("i1", "i2", "i3")
+    assert [claims.use_id(i) for i in claims.incidents] == ["n1:i1", "n1:i2", "n1:i3"]
+    signature = token.split(".")[1]
+    widened = signer.token("a", "i1", "n1", SAT_2330_PARIS, others=("i2", "i3", "b-i9"))
+    with pytest.raises(LinkError, match="signature"):  # the list is signed: no incident added
+        signer.verify(f"{widened.split('.')[0]}.{signature}", SAT_2330_PARIS)
