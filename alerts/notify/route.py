@@ -5,7 +5,12 @@ planner resolves people from the incident's own tenant: a page for tenant A neve
 tenant B's schedule or channels, unless a '*' route names a channel for every tenant.
 """
 
-from schemas.config import AlertsSettings, RouteSettings
+from schemas.config import (
+    AlertsSettings,
+    EmailChannelSettings,
+    RouteSettings,
+    SmsChannelSettings,
+)
 from schemas.incident import Incident
 
 
@@ -37,3 +42,13 @@ def health_channels(settings: AlertsSettings, tenant: str) -> list[str]:
         return chosen
 
     return of("source_health") or list(settings.notify.operator_channels) or of("incident")
+
+
+def person_channels(settings: AlertsSettings) -> set[str]:
+    """The channels that write to a person (e-mail, SMS), not to a shared place: the end of
+    a page thread (acknowledged, resolved, worse) is told to each person paged there."""
+    return {
+        name
+        for name, channel in settings.channels.items()
+        if isinstance(channel, EmailChannelSettings | SmsChannelSettings)
+    }

@@ -260,12 +260,14 @@ def test_a_crisis_reaches_every_provider_and_its_answers_follow(
         assert (
             cli(["--config", str(config_path), "incidents", "ack", crisis.id, "--by", "Alice"]) == 0
         )
-        wait_until(lambda: len(events(http)) == 2 and len(opsgenie_calls(http)) == 2,
-                   timeout_s=30, what="the acknowledgement at PagerDuty and Opsgenie")  # fmt: skip
+        wait_until(lambda: len(events(http)) == 2 and len(opsgenie_calls(http)) == 2
+                   and len(smtp.mailbox.messages) == 2, timeout_s=30,
+                   what="the acknowledgement at PagerDuty, Opsgenie and by e-mail")  # fmt: skip
         clock.advance(minutes=20)  # level 2 (Bob) was due after 15 minutes
         publish(config, crisis.model_copy(update={"status": "resolved"}), event="resolved")
-        wait_until(lambda: len(events(http)) == 3 and len(opsgenie_calls(http)) == 3,
-                   timeout_s=30, what="the resolution at PagerDuty and Opsgenie")  # fmt: skip
+        wait_until(lambda: len(events(http)) == 3 and len(opsgenie_calls(http)) == 3
+                   and len(smtp.mailbox.messages) == 3, timeout_s=30,
+                   what="the resolution at PagerDuty, Opsgenie and by e-mail")  # fmt: skip
         stage = running.workers["notify"].stage
         wait_until(lambda: all(t.status == "resolved" for t in stage.threads()),
                    what="the thread resolved")  # fmt: skip
@@ -283,3 +285,42 @@ def test_a_crisis_reaches_every_provider_and_its_answers_follow(
     hooks = [body(hit)["type"] for hit in http.hits("/a")]
     assert hooks == ["incident.trigger", "incident.acknowledge", "incident.resolve"]  # no Bob
     assert http.hits("/b") == []  # tenant B's channel is never used for tenant A
+    mails = [(envelope.rcpt_tos, message["Subject"], message["References"])
+             for envelope, message in smtp.mailbox.messages]  # fmt: skip
+    thread = f"<incident.{crisis.id}@agence.example>"  # one e-mail thread, to the one paged
+    assert mails == [
+        (["alice@agence-horizon.example"], f"[{tag}] Crise — {BRAND} (agence-horizon)", thread)
+        for tag in ("MAJEUR", "PRIS EN CHARGE", "RÉSOLU")
+    ]
+
+
+def test_warning_major_critical_is_one_page_thread_on_every_provider(
+    stack: EmbeddedStack, http: LocalHttp, smtp: SmtpServer
+) -> None:
+    """An open incident that grows worse stays one alert: PagerDuty's dedup_key and
+    Opsgenie's alias stay the incident id, the severity follows, and the person paged by
+    e-mail is told in the same e-mail thread."""
+    clock = FakeClock(SATURDAY_NIGHT)
+    config = provider_config(stack, http, smtp)
+    crisis = major_crisis().model_copy(update={"severity": "warning"})
+    accept(http, crisis)
+    with workers(config, "notify", builders=notifier(clock)) as running:
+        for n, severity in enumerate(("warning", "major", "critical"), start=1):
+            worse = crisis.model_copy(update={"severity": severity})
+            publish(config, worse, event="opened" if n == 1 else "escalated")
+            wait_until(lambda n=n: len(events(http)) == n and len(smtp.mailbox.messages) == n
+                       and len(opsgenie_calls(http)) == n, timeout_s=60,
+                       what=f"the {severity} page")  # fmt: skip
+        stage = running.workers["notify"].stage
+        assert [t.incident_id for t in stage.threads()] == [crisis.id]  # one thread
+    told = [(e["event_action"], e["dedup_key"], e["payload"]["severity"]) for e in events(http)]
+    assert told == [("trigger", crisis.id, "warning"), ("trigger", crisis.id, "error"),
+                    ("trigger", crisis.id, "critical")]  # fmt: skip
+    assert [(c[2]["alias"], c[2]["priority"]) for c in opsgenie_calls(http)] == [
+        (crisis.id, "P3"), (crisis.id, "P2"), (crisis.id, "P1")
+    ]  # fmt: skip
+    mails = [(envelope.rcpt_tos, message["Subject"].split("]")[0], message["References"])
+             for envelope, message in smtp.mailbox.messages]  # fmt: skip
+    assert mails == [(["alice@agence-horizon.example"], f"[{tag}",
+                      f"<incident.{crisis.id}@agence.example>")
+                     for tag in ("VIGILANCE", "MAJEUR", "CRITIQUE")]  # fmt: skip

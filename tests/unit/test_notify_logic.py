@@ -7,11 +7,11 @@ import pytest
 
 from alerts.notify.contract import ChannelError
 from alerts.notify.links import LinkError, LinkSigner
-from alerts.notify.plan import plan_route
+from alerts.notify.plan import notified_people, plan_answer, plan_route, plan_severity_change
 from alerts.notify.quiet_hours import release_at
-from alerts.notify.records import PageThread
+from alerts.notify.records import PageThread, notification_id
 from alerts.notify.retry import next_attempt
-from alerts.notify.route import health_channels, incident_routes
+from alerts.notify.route import health_channels, incident_routes, person_channels
 from schemas.config import AlertsSettings, NotifySettings, QuietHoursSettings, TenantSettings
 from schemas.incident import Incident
 
@@ -151,3 +151,33 @@ def test_a_grouped_link_names_every_incident_and_is_used_once_per_incident() -> 
     widened = signer.token("a", "i1", "n1", SAT_2330_PARIS, others=("i2", "i3", "b-i9"))
     with pytest.raises(LinkError, match="signature"):  # the list is signed: no incident added
         signer.verify(f"{widened.split('.')[0]}.{signature}", SAT_2330_PARIS)
+
+
+def test_answers_and_worse_severity_reach_each_person_paged_on_a_personal_channel() -> None:
+    """E-mail and SMS write to a person: an acknowledgement, a resolution or a rise of
+    severity goes to each person a trigger was sent to there (once each), while a shared
+    channel (chat, PagerDuty) is told once; the ids of the shared ones are those of before."""
+    settings = AlertsSettings.model_validate({
+        "channels": {"mail": {"type": "email"}, "chat": {"type": "console"}},
+        "routes": [{"tenant": "a", "channels": ["mail", "chat"], "escalation": "pol"}],
+    })  # fmt: skip
+    assert person_channels(settings) == {"mail"}
+    paged = thread(incident("major")).model_copy(update={"channels": ["mail", "chat"]})
+    plan = plan_route(paged, 0, settings.routes[0], tenant("a"), NotifySettings(group_wait_s=0),
+                      SAT_2330_PARIS)  # fmt: skip
+    sent = [r.model_copy(update={"status": "sent", "sent_at": r.due_at}) for r in plan[:4]]
+    notified = notified_people([*sent, *plan[4:]], person_channels(settings))
+    assert {c: [p.id for p in people] for c, people in notified.items()} == {
+        "mail": ["a-p1", "a-p2"]
+    }  # sent only: a-p1 and a-p2 once each, not the pending repeat round
+    acked = plan_answer(paged, "acknowledge", "Léa", SAT_2330_PARIS, notified)
+    assert [(r.channel, r.recipient.id if r.recipient else None) for r in acked] == [
+        ("mail", "a-p1"), ("mail", "a-p2"), ("chat", None)
+    ]  # fmt: skip
+    assert acked[2].id == notification_id("i1", "acknowledge", "chat")
+    worse = paged.model_copy(update={"incident": paged.incident.model_copy(
+        update={"severity": "critical"})})  # fmt: skip
+    told = plan_severity_change(worse, worse.channels, "major", SAT_2330_PARIS, notified)
+    assert [r.recipient.id if r.recipient else None for r in told] == ["a-p1", "a-p2", None]
+    assert told[2].id == notification_id("i1", "severity", "critical", "chat")
+    assert all(r.reason == "aggravation : major → critical" for r in told)
