@@ -17,7 +17,7 @@ from alerts.notify.channels import EmailChannel
 from alerts.notify.contract import ChannelError
 from schemas.config import EmailChannelSettings
 from tests.helpers import free_port
-from tests.notifications import LINK, assert_neutralised, notification
+from tests.notifications import LINK, assert_neutralised, health, notification
 from tests.smtp import PASSWORD, USER, SmtpServer, running_smtp, throwaway_ca
 
 pytestmark = pytest.mark.integration
@@ -135,3 +135,18 @@ def test_a_failing_email_channel_leaks_no_password(
     logs = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")]
     for text in [str(error), "".join(traceback.format_exception(error)), *logs]:
         assert secret not in text
+
+
+def test_a_notice_to_no_one_goes_to_the_channels_team_addresses(starttls: SmtpServer) -> None:
+    """A source-health notice (or a route without escalation) has no recipient: it goes to
+    the channel's `to`; without one it fails, not recoverable, and says what to set."""
+    team = ["astreinte@agence.example", "ops@agence.example"]
+    notice = notification(recipient=None, incident=None, health=health(), link=None)
+    delivery = EmailChannel("mail", starttls.settings(to=team)).send(notice)
+    assert delivery.status == 250
+    [(envelope, message)] = starttls.mailbox.messages
+    assert envelope.rcpt_tos == team and message["To"] == ", ".join(team)
+    assert message["Subject"] == "[SOURCE MUETTE] rss-presse"
+    with pytest.raises(ChannelError, match="set the channel's `to`") as caught:
+        EmailChannel("mail", starttls.settings()).send(notice)
+    assert not caught.value.recoverable
