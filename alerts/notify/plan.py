@@ -108,13 +108,25 @@ def _told(
 
 
 def plan_severity_change(
-    thread: PageThread, channels: list[str], old: str, now: datetime, notified: Notified
-) -> list[NotificationRecord]:
+    thread: PageThread, routes: Sequence[RouteSettings], old: str, now: datetime,
+    notified: Notified,
+) -> list[NotificationRecord]:  # fmt: skip
     """An open thread whose severity rose: one update per channel already in the thread
-    (the same page thread, not a new incident)."""
+    (the same page thread, not a new incident). `routes`: the thread's routes; below
+    `critical`, an update waits for the end of the quiet hours unless a route of its channel
+    has none then."""
     new = thread.incident.severity
     key = f"severity\x1f{new}"  # the ids of before: (incident, "severity", new, channel)
-    return _told(thread, channels, notified, "trigger", key, f"aggravation : {old} → {new}", now)
+    told = _told(thread, thread.channels, notified, "trigger", key,
+                 f"aggravation : {old} → {new}", now)  # fmt: skip
+    held = []
+    for record in told:
+        due, note = min(
+            (_held(route, new, now) for route in routes if record.channel in route.channels),
+            default=(now, ""),
+        )
+        held.append(record.model_copy(update={"due_at": due, "note": note}))
+    return held
 
 
 def plan_answer(

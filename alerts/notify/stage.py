@@ -172,8 +172,8 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
                 thread = thread.model_copy(update={"status": "resolved"})
         elif thread.status == "open" and tenant is not None:
             if SEVERITY_RANK[incident.severity] > SEVERITY_RANK[old] and thread.routes:
-                records += plan_severity_change(thread, thread.channels, old, now,
-                                                self._notified(thread))  # fmt: skip
+                routes = [self._settings.routes[i] for i in thread.routes]
+                records += plan_severity_change(thread, routes, old, now, self._notified(thread))
             for index, route in incident_routes(self._settings, incident):
                 if index in thread.routes:
                     continue

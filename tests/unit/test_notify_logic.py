@@ -177,7 +177,7 @@ def test_answers_and_worse_severity_reach_each_person_paged_on_a_personal_channe
     assert acked[2].id == notification_id("i1", "acknowledge", "chat")
     worse = paged.model_copy(update={"incident": paged.incident.model_copy(
         update={"severity": "critical"})})  # fmt: skip
-    told = plan_severity_change(worse, worse.channels, "major", SAT_2330_PARIS, notified)
+    told = plan_severity_change(worse, settings.routes, "major", SAT_2330_PARIS, notified)
     assert [r.recipient.id if r.recipient else None for r in told] == ["a-p1", "a-p2", None]
     assert told[2].id == notification_id("i1", "severity", "critical", "chat")
     assert all(r.reason == "aggravation : major → critical" for r in told)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from alerts.notify.plan import plan_route
+from alerts.notify.plan import plan_route, plan_severity_change
 from alerts.notify.quiet_hours import release_at
 from schemas.config import NotifySettings, QuietHoursSettings, RouteSettings
 from tests.unit.test_notify_logic import incident, tenant, thread
@@ -80,3 +80,15 @@ def test_an_end_in_the_skipped_hour_releases_at_the_jump_not_after_it() -> None:
     # Autumn: quiet until 02:30 ends at the first 02:30 (CEST); the repeated 02:10 is not quiet.
     assert release_at(early, utc(2027, 10, 31, 0, 10)) == utc(2027, 10, 31, 0, 30)
     assert release_at(early, utc(2027, 10, 31, 1, 10)) == utc(2027, 10, 31, 1, 10)
+
+
+def test_a_worse_severity_in_the_night_waits_unless_critical() -> None:
+    """A warning thread on the quiet chat route grows worse at 03:30 CEST on the spring
+    night: `major` is told at 07:00 CEST (05:00 UTC), `critical` at once."""
+    night = utc(2027, 3, 28, 1, 30)
+    for severity, due in (("major", SPRING_END), ("critical", night)):
+        worse = incident(severity).model_copy(update={"opened_at": night, "updated_at": night})
+        paged = thread(worse).model_copy(update={"channels": ["chat"], "routes": [0]})
+        [told] = plan_severity_change(paged, [CHAT], "warning", night, {})
+        assert told.due_at == due
+        assert ("heures calmes" in told.note) is (severity == "major")

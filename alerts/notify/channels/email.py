@@ -3,13 +3,13 @@
 Contract: one message to `Recipient.email` (a notification to no one in particular — a
 source-health notice, a route without escalation: to the channel's `to`), From the
 configured sender, sent over STARTTLS (or implicit TLS) with the server's certificate
-verified, authenticated if a username is set. `Message-ID` is derived from the notification id (a resend carries the same one, which
-some mail systems drop, but SMTP cannot promise it: the channel does not de-duplicate);
-`References` names the incident, so its pages, acknowledgement and resolution thread
-together. Post texts are display-safe in both parts and HTML-escaped in the HTML one.
-The Delivery holds the server's final reply (250 and its queue id). A 4xx reply, a
-timeout or a dropped connection is recoverable; a 5xx reply, a refused login or recipient,
-or a certificate that does not verify is not.
+verified, authenticated if a username is set. `Message-ID` is derived from the notification
+id (a resend carries the same one, which some mail systems drop, but SMTP cannot promise it:
+the channel does not de-duplicate); `References` names the incident, so its pages,
+acknowledgement and resolution thread together. Post texts are display-safe in both parts
+and HTML-escaped in the HTML one. The Delivery holds the server's final reply (250 and its
+queue id). A 4xx reply, a timeout or a dropped connection is recoverable; a 5xx reply, a
+refused login or recipient, or a certificate that does not verify is not.
 """
 
 import re
