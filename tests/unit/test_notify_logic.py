@@ -181,3 +181,19 @@ def test_answers_and_worse_severity_reach_each_person_paged_on_a_personal_channe
     assert [r.recipient.id if r.recipient else None for r in told] == ["a-p1", "a-p2", None]
     assert told[2].id == notification_id("i1", "severity", "critical", "chat")
     assert all(r.reason == "aggravation : major → critical" for r in told)
+
+
+def test_source_health_goes_to_a_channel_that_does_not_page_by_default() -> None:
+    def routes(*channels: str) -> AlertsSettings:
+        return AlertsSettings.model_validate({
+            "channels": {"pd": {"type": "pagerduty"}, "og": {"type": "opsgenie"},
+                         "chat": {"type": "slack"}, "mail": {"type": "email"}},
+            "routes": [{"tenant": "a", "channels": list(channels)}],
+        })  # fmt: skip
+
+    assert health_channels(routes("pd", "chat", "og", "mail"), "a") == ["chat", "mail"]
+    assert health_channels(routes("pd"), "a") == ["pd"]  # rather than a blind weekend
+    explicit = routes("pd", "chat").model_copy(
+        update={"notify": NotifySettings(operator_channels=["pd"])}
+    )
+    assert health_channels(explicit, "a") == ["pd"]  # as configured
