@@ -72,7 +72,7 @@ def provider_config(stack: EmbeddedStack, http: LocalHttp, smtp: SmtpServer) -> 
                "timeout_s": 2},
         "slack": {"type": "slack", "webhook_url": http.base + SLACK_PATH, "timeout_s": 2},
         "mail": {**smtp.settings().model_dump(mode="json", exclude_none=True),
-                 "type": "email", "password": PASSWORD},
+                 "type": "email", "password": PASSWORD, "to": ["ops@agence-horizon.example"]},
     }  # fmt: skip
     raw["alerts"]["routes"][0]["channels"] = ["hook_a", "pd", "og", "slack", "mail"]
     return VeilleConfig.model_validate(raw)
