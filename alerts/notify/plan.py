@@ -25,10 +25,10 @@ from schemas.config import NotifySettings, RouteSettings, TenantSettings
 from schemas.health import SourceHealthEvent
 
 
-def _held(route: RouteSettings, severity: str, due: datetime) -> tuple[datetime, str]:
+def _held(route: RouteSettings, severity: str, due: datetime, zone: str) -> tuple[datetime, str]:
     if route.quiet_hours is None or severity == "critical":
         return due, ""
-    released = release_at(route.quiet_hours, due)
+    released = release_at(route.quiet_hours, due, zone)
     if released == due:
         return due, ""
     return released, f"retenue (heures calmes) jusqu'à {released:%Y-%m-%d %H:%M} UTC"
@@ -51,7 +51,7 @@ def plan_route(
 
     def add(channel: str, step: int, level: int, due: datetime, reason: str,
             recipient: RecipientRecord | None) -> None:  # fmt: skip
-        released, note = _held(route, severity, due)
+        released, note = _held(route, severity, due, tenant.timezone)
         records.append(NotificationRecord(
             id=notification_id(thread.incident_id, "trigger", index, step,
                                 recipient.id if recipient else "", channel),
@@ -109,12 +109,12 @@ def _told(
 
 def plan_severity_change(
     thread: PageThread, routes: Sequence[RouteSettings], old: str, now: datetime,
-    notified: Notified,
+    notified: Notified, zone: str,
 ) -> list[NotificationRecord]:  # fmt: skip
     """An open thread whose severity rose: one update per channel already in the thread
     (the same page thread, not a new incident). `routes`: the thread's routes; below
-    `critical`, an update waits for the end of the quiet hours unless a route of its channel
-    has none then."""
+    `critical`, an update waits for the end of the quiet hours (in the tenant's `zone`
+    unless they name theirs) unless a route of its channel has none then."""
     new = thread.incident.severity
     key = f"severity\x1f{new}"  # the ids of before: (incident, "severity", new, channel)
     told = _told(thread, thread.channels, notified, "trigger", key,
@@ -122,7 +122,7 @@ def plan_severity_change(
     held = []
     for record in told:
         due, note = min(
-            (_held(route, new, now) for route in routes if record.channel in route.channels),
+            (_held(route, new, now, zone) for route in routes if record.channel in route.channels),
             default=(now, ""),
         )
         held.append(record.model_copy(update={"due_at": due, "note": note}))

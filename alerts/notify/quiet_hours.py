@@ -1,4 +1,5 @@
-"""Quiet hours: when a notification below `critical` may go out (tenant's local time).
+"""Quiet hours: when a notification below `critical` may go out (tenant's local time, or
+the zone the quiet hours name).
 
 The quiet hours' edges are wall-clock times in their zone and follow the one daylight-saving
 rule of the on-call schedules (alerts/notify/oncall/wallclock.py): an edge happens the first
@@ -22,9 +23,10 @@ def _quiet(start: time, end: time, local: time) -> bool:
     return local >= start or local < end  # crosses midnight
 
 
-def release_at(hours: QuietHoursSettings, due: datetime) -> datetime:
-    """`due` itself outside the quiet hours; inside, the instant they end (see the module)."""
-    zone = ZoneInfo(hours.timezone)
+def release_at(hours: QuietHoursSettings, due: datetime, tenant_zone: str) -> datetime:
+    """`due` itself outside the quiet hours; inside, the instant they end (see the module).
+    The hours are in their own `timezone`, else in the tenant's (`tenant_zone`)."""
+    zone = ZoneInfo(hours.timezone or tenant_zone)
     local = wall_clock(due, zone)
     if not _quiet(hours.start, hours.end, local.time()):
         return due

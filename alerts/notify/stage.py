@@ -173,7 +173,8 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
         elif thread.status == "open" and tenant is not None:
             if SEVERITY_RANK[incident.severity] > SEVERITY_RANK[old] and thread.routes:
                 routes = [self._settings.routes[i] for i in thread.routes]
-                records += plan_severity_change(thread, routes, old, now, self._notified(thread))
+                records += plan_severity_change(thread, routes, old, now, self._notified(thread),
+                                                tenant.timezone)  # fmt: skip
             for index, route in incident_routes(self._settings, incident):
                 if index in thread.routes:
                     continue

@@ -47,11 +47,20 @@ def thread(inc: Incident) -> PageThread:
 
 def test_quiet_hours_hold_until_their_end_in_local_time() -> None:
     hours = QuietHoursSettings(start=time(22), end=time(8), timezone="Europe/Paris")
-    assert release_at(hours, SAT_2330_PARIS) == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    paris = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    assert release_at(hours, SAT_2330_PARIS, "America/Montreal") == paris  # named: Paris
     noon = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
-    assert release_at(hours, noon) == noon
+    assert release_at(hours, noon, "Europe/Paris") == noon
     summer = datetime(2026, 7, 1, 21, 30, tzinfo=UTC)  # 23:30 CEST → 08:00 CEST = 06:00 UTC
-    assert release_at(hours, summer) == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+    assert release_at(hours, summer, "Europe/Paris") == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+    tenants = QuietHoursSettings(start=time(22), end=time(8))  # no zone: the tenant's own
+    montreal = datetime(2026, 11, 22, 3, 30, tzinfo=UTC)  # 22:30 in Montreal (UTC-5)
+    assert release_at(tenants, montreal, "America/Montreal") == datetime(
+        2026, 11, 22, 13, 0, tzinfo=UTC
+    )  # 08:00 there
+    assert release_at(tenants, montreal, "Europe/Paris") == datetime(
+        2026, 11, 22, 7, 0, tzinfo=UTC
+    )  # the same instant is 04:30 in Paris: 08:00 CET
 
 
 def quiet_route(severities: list[str] | None = None) -> AlertsSettings:
@@ -177,7 +186,7 @@ def test_answers_and_worse_severity_reach_each_person_paged_on_a_personal_channe
     assert acked[2].id == notification_id("i1", "acknowledge", "chat")
     worse = paged.model_copy(update={"incident": paged.incident.model_copy(
         update={"severity": "critical"})})  # fmt: skip
-    told = plan_severity_change(worse, settings.routes, "major", SAT_2330_PARIS, notified)
+    told = plan_severity_change(worse, settings.routes, "major", SAT_2330_PARIS, notified, "UTC")
     assert [r.recipient.id if r.recipient else None for r in told] == ["a-p1", "a-p2", None]
     assert told[2].id == notification_id("i1", "severity", "critical", "chat")
     assert all(r.reason == "aggravation : major → critical" for r in told)
@@ -197,3 +206,13 @@ def test_source_health_goes_to_a_channel_that_does_not_page_by_default() -> None
         update={"notify": NotifySettings(operator_channels=["pd"])}
     )
     assert health_channels(explicit, "a") == ["pd"]  # as configured
+
+
+def test_quiet_hours_without_a_zone_are_each_tenants_own_night() -> None:
+    route = quiet_route().routes[1]  # chat, quiet 22:00–08:00, no zone named
+    at = datetime(2026, 11, 22, 3, 30, tzinfo=UTC)  # 22:30 in Montreal, 04:30 in Paris
+    for zone, released in (("America/Montreal", 13), ("Europe/Paris", 7)):
+        there = tenant("a").model_copy(update={"timezone": zone})
+        [record] = plan_route(thread(incident("warning")), 1, route, there,
+                              NotifySettings(group_wait_s=0), at)  # fmt: skip
+        assert record.due_at == datetime(2026, 11, 22, released, 0, tzinfo=UTC), zone

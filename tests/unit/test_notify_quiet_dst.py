@@ -65,7 +65,7 @@ def test_the_nights_are_an_hour_shorter_and_an_hour_longer_in_utc() -> None:
     for start, end in ((utc(2027, 3, 27, 21), SPRING_END), (utc(2027, 10, 30, 20), AUTUMN_END)):
         due = start
         while due < end:  # every minute of the night is held to the same instant
-            assert release_at(NIGHT, due) == end, due
+            assert release_at(NIGHT, due, "UTC") == end, due  # the hours name their zone
             due += minute
 
 
@@ -75,11 +75,11 @@ def test_an_end_in_the_skipped_hour_releases_at_the_jump_not_after_it() -> None:
     due after it, which the local clock (03:10) already lets through."""
     early = QuietHoursSettings(start=time(22), end=time(2, 30), timezone="Europe/Paris")
     before_jump, after_jump = utc(2027, 3, 28, 0, 50), utc(2027, 3, 28, 1, 10)
-    assert release_at(early, after_jump) == after_jump
-    assert release_at(early, before_jump) == utc(2027, 3, 28, 1, 0)
+    assert release_at(early, after_jump, "UTC") == after_jump
+    assert release_at(early, before_jump, "UTC") == utc(2027, 3, 28, 1, 0)
     # Autumn: quiet until 02:30 ends at the first 02:30 (CEST); the repeated 02:10 is not quiet.
-    assert release_at(early, utc(2027, 10, 31, 0, 10)) == utc(2027, 10, 31, 0, 30)
-    assert release_at(early, utc(2027, 10, 31, 1, 10)) == utc(2027, 10, 31, 1, 10)
+    assert release_at(early, utc(2027, 10, 31, 0, 10), "UTC") == utc(2027, 10, 31, 0, 30)
+    assert release_at(early, utc(2027, 10, 31, 1, 10), "UTC") == utc(2027, 10, 31, 1, 10)
 
 
 def test_a_worse_severity_in_the_night_waits_unless_critical() -> None:
@@ -89,6 +89,6 @@ def test_a_worse_severity_in_the_night_waits_unless_critical() -> None:
     for severity, due in (("major", SPRING_END), ("critical", night)):
         worse = incident(severity).model_copy(update={"opened_at": night, "updated_at": night})
         paged = thread(worse).model_copy(update={"channels": ["chat"], "routes": [0]})
-        [told] = plan_severity_change(paged, [CHAT], "warning", night, {})
+        [told] = plan_severity_change(paged, [CHAT], "warning", night, {}, "Europe/Paris")
         assert told.due_at == due
         assert ("heures calmes" in told.note) is (severity == "major")
