@@ -130,9 +130,12 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
                 cancelled += gone
             else:
                 planned += self._on_health(item, topic, partition, now)
-        self._log.save_threads(changed.values())  # answered first: nothing fires after a crash
-        self._log.save(cancelled)
+        # Records before threads: a crash in between replays the batch onto a thread not yet
+        # answered, which plans the same ids again (an acknowledgement's notices included);
+        # nothing is sent meanwhile, the dispatcher waits until the inputs are read (tick).
         stored = self._log.create(planned)
+        self._log.save(cancelled)
+        self._log.save_threads(changed.values())
         self._dispatcher.cancel(r.id for r in cancelled)
         self._dispatcher.schedule(stored)
         return []
