@@ -59,5 +59,6 @@ def page_text(notification: Notification, max_posts: int = 3) -> str:
     if notification.also_notified:
         lines.append(f"  aussi prévenu(s) : {', '.join(notification.also_notified)}")
     if notification.link:
-        lines.append(f"  acquitter / résoudre : {notification.link}")
+        every = f" (les {len(notification.grouped) + 1} incidents)" if notification.grouped else ""
+        lines.append(f"  acquitter / résoudre{every} : {notification.link}")
     return "\n".join(lines)
