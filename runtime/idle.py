@@ -7,9 +7,13 @@ alone would poll back to back).
 
 With an `OffsetWatch` (a PLAINTEXT listener, runtime/offset_watch.py), the wait ends as soon
 as the watch sees records past the consumer's position: the first record after a quiet spell
-waits about `worker.offset_watch_interval_ms` for its poll. The wait then has no ceiling of
-its own (the loop polls anyway every `worker.poll_timeout_ms`); without a watch, the ceiling
-is `worker.idle_poll_interval_ms`.
+waits about `worker.offset_watch_interval_ms` for its poll. The pauses then grow up to
+`WATCHED_CEILING_S` (a poll now and then in case the watch missed something); without a
+watch, the ceiling is `worker.idle_poll_interval_ms`.
+
+The pacing spans the loop's calls: `poll_due` says whether the next poll may happen now,
+so that returning to the loop (every `worker.poll_timeout_ms`, for ticks and readiness) does
+not cost a poll of its own.
 """
 
 import threading
@@ -20,6 +24,8 @@ from schemas.config import WorkerSettings
 
 FIRST_WAIT_S = 0.002
 """The wait after the first empty poll in a row."""
+WATCHED_CEILING_S = 5.0
+"""The longest pause between polls of a worker with a watch."""
 
 
 class Watch(Protocol):
@@ -35,13 +41,19 @@ class IdleWait:
         self, settings: WorkerSettings, stop: threading.Event, watch: Watch | None
     ) -> None:
         self._watch = watch
-        ceiling_ms = settings.idle_poll_interval_ms if watch is None else float("inf")
-        self._ceiling_s = ceiling_ms / 1000
+        unwatched_s = settings.idle_poll_interval_ms / 1000
+        self._ceiling_s = unwatched_s if watch is None else max(unwatched_s, WATCHED_CEILING_S)
         self._stop = stop
         self._empty = 0
+        self._polled_at = float("-inf")
 
     def after_poll(self, got_records: bool) -> None:
         self._empty = 0 if got_records else self._empty + 1
+        self._polled_at = time.monotonic()
+
+    def poll_due(self) -> bool:
+        """Whether the pause since the last poll is over (or records brought it to none)."""
+        return time.monotonic() >= self._polled_at + self.pause_s()
 
     def pause_s(self) -> float:
         """The wait before the next poll: none after records, then growing to the ceiling
@@ -52,9 +64,9 @@ class IdleWait:
         return min(self._ceiling_s, doubled)
 
     def wait(self, until: float) -> bool:
-        """Wait before the next poll, never past monotonic `until`, less if the watch sees
-        records arrive (the pause then starts again from nothing). True if `stop` was set."""
-        left = min(self.pause_s(), until - time.monotonic())
+        """Wait until the next poll is due, never past monotonic `until`, less if the watch
+        sees records arrive (the pause then drops to none). True if `stop` was set."""
+        left = min(self._polled_at + self.pause_s(), until) - time.monotonic()
         if left <= 0:
             return self._stop.is_set()
         if self._watch is None:

@@ -16,6 +16,7 @@ paced (runtime/idle.py).
 """
 
 import contextlib
+import logging
 import socket
 import struct
 import threading
@@ -27,6 +28,8 @@ from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
 from schemas.config import KafkaSettings, WorkerSettings
+
+log = logging.getLogger(__name__)
 
 LIST_OFFSETS, VERSION, LATEST = 2, 1, -1
 TIMEOUT_S = 0.2
@@ -112,7 +115,11 @@ class OffsetWatcher:
                 while not self._waiting:
                     self._changed.wait()
                 waiting = list(self._waiting)
-            latest = self._ask(waiting)
+            try:
+                latest = self._ask(waiting)
+            except Exception as exc:  # never let the thread die: waits would time out only
+                log.warning("offset watch: round failed, workers fall back to paced polls: %r", exc)
+                latest = {}
             for waiter in waiting:
                 moved = any(latest.get(tp, -1) > past for tp, past in waiter.past.items())
                 if moved or waiter.stop.is_set():

@@ -253,12 +253,13 @@ class StreamWorker(Generic[T]):
             return _records(self._consumer.poll(timeout_ms=timeout_ms))
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
-            records = _records(self._consumer.poll(timeout_ms=0))
-            self._idle.after_poll(bool(records))
-            if records or time.monotonic() >= deadline or not group_settled(self._consumer):
-                return records
-            if self._idle.wait(deadline):
-                return records
+            if self._idle.poll_due():
+                records = _records(self._consumer.poll(timeout_ms=0))
+                self._idle.after_poll(bool(records))
+                if records or not group_settled(self._consumer):
+                    return records
+            if time.monotonic() >= deadline or self._idle.wait(deadline):
+                return []
 
     def _retry_later(self, what: str, exc: Exception) -> None:
         self.stats.retries += 1

@@ -90,7 +90,8 @@ class WorkerSettings(SettingsModel):
     partition leaders for the latest offsets (a small ListOffsets request, far cheaper than a
     poll) and polls at once if they moved. The first record after a quiet spell then waits
     about this long for its poll; the waits between polls grow as above but past
-    `idle_poll_interval_ms`, to `poll_timeout_ms`. 0: never ask (paced polls only)."""
+    `idle_poll_interval_ms` (runtime/idle.py: `WATCHED_CEILING_S`). 0: never ask (paced
+    polls only)."""
     retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
     """Wait before retrying a batch after a transient failure; doubled at each retry."""
     retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0

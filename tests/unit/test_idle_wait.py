@@ -7,7 +7,7 @@ import time
 
 from kafka.structs import TopicPartition
 
-from runtime.idle import FIRST_WAIT_S, IdleWait
+from runtime.idle import FIRST_WAIT_S, WATCHED_CEILING_S, IdleWait
 from runtime.offset_watch import latest_offsets, list_offsets_request
 from schemas.config import WorkerSettings
 
@@ -50,12 +50,23 @@ def test_records_bring_back_to_back_polls() -> None:
     assert idle.pause_s() == FIRST_WAIT_S
 
 
-def test_with_a_watch_the_wait_has_no_ceiling_but_the_deadline() -> None:
+def test_with_a_watch_the_pauses_grow_past_the_idle_interval() -> None:
     watch = _Watch(wake=False)
     idle = IdleWait(WorkerSettings(idle_poll_interval_ms=150), threading.Event(), watch)
-    _pauses(idle, 40)
-    assert idle.pause_s() > 1000
+    assert max(_pauses(idle, 40)) == WATCHED_CEILING_S  # a poll every few seconds at most
+    assert not idle.poll_due()  # just polled: the loop's next turn does not poll again
     assert idle.wait(until=0.0) is False and not watch.waits  # the deadline is past: no wait
+
+
+def test_a_poll_is_due_once_the_pause_is_over() -> None:
+    idle = IdleWait(WorkerSettings(), threading.Event(), None)
+    assert idle.poll_due()  # never polled
+    idle.after_poll(False)
+    assert not idle.poll_due()  # FIRST_WAIT_S to go
+    assert idle.wait(until=time.monotonic() + 10) is False  # waits out the pause only
+    assert idle.poll_due()
+    idle.after_poll(True)
+    assert idle.poll_due()  # records: poll again at once
 
 
 def test_a_wake_from_the_watch_restarts_the_pacing() -> None:
@@ -64,7 +75,7 @@ def test_a_wake_from_the_watch_restarts_the_pacing() -> None:
     _pauses(idle, 8)
     assert idle.wait(until=time.monotonic() + 0.5) is False
     assert 0 < watch.waits[0] <= 0.5
-    assert idle.pause_s() == 0.0  # records on their way: poll at once
+    assert idle.pause_s() == 0.0 and idle.poll_due()  # records on their way: poll at once
 
 
 def test_a_stopped_worker_ends_its_wait() -> None:
