@@ -11,9 +11,9 @@ waits about `worker.offset_watch_interval_ms` for its poll. The pauses then grow
 `WATCHED_CEILING_S` (a poll now and then in case the watch missed something); without a
 watch, the ceiling is `worker.idle_poll_interval_ms`.
 
-The pacing spans the loop's calls: `poll_due` says whether the next poll may happen now,
-so that returning to the loop (every `worker.poll_timeout_ms`, for ticks and readiness) does
-not cost a poll of its own.
+With a watch the pacing spans the loop's turns: `poll_due` says whether the next poll may
+happen now, so that returning to the loop (every `worker.poll_timeout_ms`, for ticks and
+readiness) does not cost a poll of its own.
 """
 
 import threading
@@ -52,8 +52,11 @@ class IdleWait:
         self._polled_at = time.monotonic()
 
     def poll_due(self) -> bool:
-        """Whether the pause since the last poll is over (or records brought it to none)."""
-        return time.monotonic() >= self._polled_at + self.pause_s()
+        """Whether the loop may poll now: at each of its turns without a watch (kafka-python
+        returns a fetch's answer at the poll after the one that sent it, so that poll often
+        brings what arrived during the pause); with one, once the pause since the last poll
+        is over or records brought it to none."""
+        return self._watch is None or time.monotonic() >= self._polled_at + self.pause_s()
 
     def pause_s(self) -> float:
         """The wait before the next poll: none after records, then growing to the ceiling

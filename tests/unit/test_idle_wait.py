@@ -59,14 +59,17 @@ def test_with_a_watch_the_pauses_grow_past_the_idle_interval() -> None:
 
 
 def test_a_poll_is_due_once_the_pause_is_over() -> None:
-    idle = IdleWait(WorkerSettings(), threading.Event(), None)
+    idle = IdleWait(WorkerSettings(), threading.Event(), _Watch(wake=False))
     assert idle.poll_due()  # never polled
     idle.after_poll(False)
     assert not idle.poll_due()  # FIRST_WAIT_S to go
-    assert idle.wait(until=time.monotonic() + 10) is False  # waits out the pause only
+    time.sleep(2 * FIRST_WAIT_S)
     assert idle.poll_due()
     idle.after_poll(True)
     assert idle.poll_due()  # records: poll again at once
+    unwatched = IdleWait(WorkerSettings(), threading.Event(), None)
+    unwatched.after_poll(False)
+    assert unwatched.poll_due()  # each turn of the loop polls; `wait` paces the rest
 
 
 def test_a_wake_from_the_watch_restarts_the_pacing() -> None:
