@@ -52,6 +52,7 @@ from ingest.worker import IngestWorker
 from runtime.deadletter import DeadLetterQueue
 from runtime.indices import ensure_templates, make_client
 from runtime.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from runtime.offset_watch import offset_watch
 from runtime.stream import StreamWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
@@ -161,7 +162,7 @@ def _stream_worker(
     consumer = make_consumer(config.kafka, group_id(config, name), input_topics, listener)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
-        stop,
+        stop, offset_watch(consumer, config.kafka, config.worker),
     )  # fmt: skip
 
 
