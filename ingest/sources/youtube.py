@@ -60,7 +60,7 @@ class ThreadSnippet(Shape):
 
 
 class Replies(Shape):
-    comments: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Thread(Shape):
