@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from history.kibana import RECORDS, saved_objects
+from history.kibana import saved_objects
+from history.kibana_lens import RECORDS
 from runtime.indices import incidents_alias, mentions_alias
 from runtime.indices.templates import mappings
 from schemas.config import BrandSettings, TenantSettings, VeilleConfig
