@@ -4,13 +4,13 @@ are put in place.
 Contract: four component templates per index prefix — `<prefix>analysis` (the `folded`
 normalizer: lowercase + asciifolding, for handles, brands and terms), `<prefix>mentions-
 mappings`, `<prefix>incidents-mappings` and `<prefix>responses-mappings` (`dynamic:
-strict`: a field the schema does not have is refused, and the document dead-lettered with the reason) — and, per tenant and
-family, one composable index template `<prefix><family>-<tenant>` on the tenant's pattern
-only, composed of them, carrying the replicas setting and the tenant's read alias, at
-priority `PRIORITY` (above the built-in templates, 100). Patterns of two tenants never
-overlap (see names.py), so their templates never compete. Putting them again is harmless.
-A mapping change bumps the JSON file's `version`, which is part of every new concrete
-index name (see `veille index migrate`).
+strict`: a field the schema does not have is refused, and the document dead-lettered with
+the reason) — and, per tenant and family, one composable index template
+`<prefix><family>-<tenant>` on the tenant's pattern only, composed of them, carrying the
+replicas setting and the tenant's read alias, at priority `PRIORITY` (above the built-in
+templates, 100). Patterns of two tenants never overlap (see names.py), so their templates
+never compete. Putting them again is harmless. A mapping change bumps the JSON file's
+`version`, which is part of every new concrete index name (see `veille index migrate`).
 """
 
 import json
