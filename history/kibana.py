@@ -1,5 +1,6 @@
 """Kibana saved objects for one tenant (`veille kibana export`): data views on the tenant's
-read aliases, two saved searches, Lens panels, and a dashboard holding them.
+read aliases (mentions, incidents, response times), two saved searches, Lens panels, and a
+dashboard holding them.
 
 Contract:
 - Every id is `<prefix><tenant>.<object>` (e.g. `veille-agence-horizon.volume`): ids are
@@ -32,10 +33,13 @@ from history.kibana_lens import (
     terms,
     xy,
 )
-from runtime.indices import incidents_alias, mentions_alias
+from runtime.indices import incidents_alias, mentions_alias, responses_alias
 from schemas.config import ElasticsearchSettings, TenantSettings
 
 NEGATIVE = 'sentiment.label : "negative"'
+WEEK_FIGURES = 'kind : "week"'
+"""The response watch's weekly figures (schemas/reply_record.py): computed once, by nearest
+rank, so the panel reads numbers and needs no percentiles aggregation (noida-db has none)."""
 POSITIVE = 'sentiment.label : "positive"'
 
 
@@ -156,6 +160,20 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
             xy("line", "t", "n", extra_layers=(annotations,)),
             extra_refs=(ref("index-pattern", incidents, "xy-visualization-layer-incidents"),),
         ),
+        lens(
+            ids("reply-times"),
+            ids("responses"),
+            "Temps de première réponse par équipe (médiane, p90, secondes)",
+            "lnsXY",
+            {
+                "w": date_histogram("week_start"),
+                "team": terms("team", 10, "m"),
+                "m": maximum("median_seconds", "Médiane"),
+                "p": maximum("p90_seconds", "p90"),
+            },
+            xy("line", "w", ["m", "p"], "team"),
+            kql=WEEK_FIGURES,
+        ),
     ]
 
 
@@ -230,6 +248,12 @@ def saved_objects(settings: ElasticsearchSettings, tenant: TenantSettings) -> li
             incidents_alias(settings, tenant.id),
             f"Incidents — {tenant.name}",
             "opened_at",
+        ),
+        data_view(
+            ids("responses"),
+            responses_alias(settings, tenant.id),
+            f"Temps de réponse — {tenant.name}",
+            "week_start",
         ),
     ]
     children = [*panels(ids, tenant), *searches(ids)]

@@ -163,7 +163,7 @@ def lens(
 def xy(
     series: str,
     x: str,
-    y: str,
+    y: str | list[str],
     split: str | None = None,
     extra_layers: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def xy(
         "layerType": "data",
         "seriesType": series,
         "xAccessor": x,
-        "accessors": [y],
+        "accessors": [y] if isinstance(y, str) else y,
     }
     if split:
         layer["splitAccessor"] = split
