@@ -65,6 +65,8 @@ class TickResult:
     replies: int
     weeks: list[WeekReplyTimes]
     pending: list[Pending]
+    overdue: int = 0
+    """Posts past their due time and still unanswered (notified before or not)."""
 
 
 class ResponseWatch:
@@ -90,7 +92,7 @@ class ResponseWatch:
                              self._zone, now)  # fmt: skip
             self._write([(w.id, w.week_start, w.model_dump(mode="json")) for w in weeks], "index")
         overdue = [w for w in waiting if w.overdue(now)]
-        return TickResult(len(replies), weeks, self._pending(overdue, now))
+        return TickResult(len(replies), weeks, self._pending(overdue, now), len(overdue))
 
     def delivered(self, pending: Pending) -> None:
         """Marks the list sent: its notices are created (one already there is kept)."""

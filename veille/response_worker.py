@@ -40,7 +40,8 @@ class ResponseWatchService:
     clock: Clock = _system_clock
     sent: int = 0
     failed_ticks: int = 0
-    last: dict[str, int] = field(default_factory=dict)
+    overdue: dict[str, int] = field(default_factory=dict)
+    """Per tenant, the overdue posts found at the last tick (the demo's console shows it)."""
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -57,7 +58,7 @@ class ResponseWatchService:
                     if self._send(pending):
                         watch.delivered(pending)
                         sent += 1
-                self.last[watch.tenant.id] = len(result.pending)
+                self.overdue[watch.tenant.id] = result.overdue
             except Exception:
                 self.failed_ticks += 1
                 log.exception("response watch of tenant %s failed; next tick retries",

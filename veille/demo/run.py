@@ -3,11 +3,14 @@
 Shows live progress and who is on call on Saturday night (the weekend rotation, Paris
 time); the page prints when it fires, with its signed incident link; nobody acknowledges,
 so level 2 is paged; then the demo presses the link's "acknowledge" itself and the rest of
-the escalation stops. The notifier runs on the demo's clock (the weekend in a minute or
-two), which stops once the weekend is replayed. Each run has its own topics, groups and
-indices (`demo-<run>.` prefixes), so a second run pages again; production keeps its
-idempotence. Without `--once` the workers keep running until Ctrl-C; with `--once` it exits
-when every post has gone through, 0 only if the crisis was paged.
+the escalation stops. Before the crisis, the customers' requests nobody answers pile up:
+the progress line counts them ("sans réponse"), and the advisers get each overdue one as
+a note (`veille response watch`, on the same clock), never a page until the crisis. The
+notifier runs on the demo's clock (the weekend in a minute or two), which stops once the
+weekend is replayed. Each run has its own topics, groups and indices (`demo-<run>.`
+prefixes), so a second run pages again; production keeps its idempotence. Without
+`--once` the workers keep running until Ctrl-C; with `--once` it exits when every post
+has gone through, 0 only if the crisis was paged.
 
 The weekend is a fixed one (November 2026) fetched at today's date: `demo_config` lifts the
 event-time floor (`event_time.max_age_days`) for the demo only, so it keeps replaying in
@@ -29,6 +32,7 @@ from runtime.indices import mentions_alias
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
+from veille.response_worker import build_response_watch
 from veille.runner import RunningWorkers, build_notify, prepare, start_workers, stop_on_signals
 from veille.stack import EmbeddedStack
 
@@ -191,6 +195,7 @@ class Progress:
             f"[{self._clock.now():%a %H:%M} UTC] ingested {ingested}"
             f" · enriched {enrich.enriched_total} ({rate:.0f}/s) · negative {share:.0%}"
             f" · indexed {self.stage('index').indexed_total}"
+            f" · sans réponse {self._running.workers['response'].overdue.get(DEMO_TENANT, 0)}"
             f" · open incidents {self.stage('alerts').open_incidents()}",
             file=self._out, flush=True,
         )  # fmt: skip
@@ -233,9 +238,10 @@ def run_demo(
 
     notify_clock = EventClock(event_time, WEEKEND_START, clock.speed)
     try:
-        running = start_workers(
-            config, builders={"notify": lambda c, stop: build_notify(c, stop, notify_clock.now)}
-        )
+        running = start_workers(config, builders={
+            "notify": lambda c, stop: build_notify(c, stop, notify_clock.now),
+            "response": lambda c, stop: build_response_watch(c, stop, notify_clock.now),
+        })  # fmt: skip
     except BaseException:  # a worker that cannot be built must not leave the stack running
         server.stop()
         if started_stack:
