@@ -42,13 +42,20 @@ def overdue_id(post_id: str, team: str | None, due_at: str) -> str:
     return digest.hexdigest()[:32]
 
 
-class FirstReply(WireModel):
+class _Record(WireModel):
+    """What every response-time record has (see the module docstring for `id` and `week`)."""
+
     schema_version: Literal[1] = REPLY_RECORD_SCHEMA_VERSION
-    kind: Literal["post"] = "post"
-    id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the answered post's mention id")
+    id: str = Field(pattern=r"^[0-9a-f]{32}$")
     tenant: str = Field(min_length=1)
     team: str | None
     week: str = Field(pattern=r"^\d{4}-W\d{2}$")
+
+
+class FirstReply(_Record):
+    """One answered post; `id` is the post's mention id."""
+
+    kind: Literal["post"] = "post"
     brands: list[str]
     intent: IntentLabel
     source_kind: str
@@ -61,13 +68,8 @@ class FirstReply(WireModel):
     on_time: bool = Field(description="answered_at <= due_at")
 
 
-class WeekReplyTimes(WireModel):
-    schema_version: Literal[1] = REPLY_RECORD_SCHEMA_VERSION
+class WeekReplyTimes(_Record):
     kind: Literal["week"] = "week"
-    id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    tenant: str = Field(min_length=1)
-    team: str | None
-    week: str = Field(pattern=r"^\d{4}-W\d{2}$")
     week_start: UtcDatetime = Field(description="Monday 00:00 of the week, tenant's zone")
     answered: NonNegativeInt
     answered_on_time: NonNegativeInt
@@ -76,13 +78,8 @@ class WeekReplyTimes(WireModel):
     computed_at: UtcDatetime
 
 
-class OverdueNotice(WireModel):
-    schema_version: Literal[1] = REPLY_RECORD_SCHEMA_VERSION
+class OverdueNotice(_Record):
     kind: Literal["overdue"] = "overdue"
-    id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    tenant: str = Field(min_length=1)
-    team: str | None
-    week: str = Field(pattern=r"^\d{4}-W\d{2}$")
     post_id: str
     brands: list[str]
     intent: IntentLabel

@@ -26,12 +26,18 @@ from schemas.config import IntentModelSettings, SentimentModelSettings
 WORDS = ["mon", "colis", "bravo", "merci", "annonce", "panne", "vol", "quand", "nul", "top"]
 
 
-def _encoder(directory: Path) -> None:
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", *WORDS])}
+def _tokenizer(directory: Path, words: list[str]) -> dict[str, int]:
+    """A word-level tokenizer of `words`, saved to `directory`; its vocabulary."""
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", *words])}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]",
                             unk_token="[UNK]").save_pretrained(directory)  # fmt: skip
+    return vocab
+
+
+def _encoder(directory: Path) -> None:
+    vocab = _tokenizer(directory, WORDS)
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
@@ -96,11 +102,7 @@ def test_intent_can_be_switched_off(settings: SentimentModelSettings) -> None:
 
 def _intent_classifier(directory: Path, labels: list[str]) -> None:
     """A tiny sequence-classification model of its own vocabulary and labels."""
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", *WORDS, "extra"])}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]",
-                            unk_token="[UNK]").save_pretrained(directory)  # fmt: skip
+    vocab = _tokenizer(directory, [*WORDS, "extra"])  # not the encoder's vocabulary
     torch.manual_seed(1)
     config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
