@@ -14,8 +14,10 @@ A tick, at `now`:
    A crash between send and record sends it again (the notification id is the same, so
    a channel that de-duplicates drops the copy). A team without channels, and posts of no
    team, are never notified (the inbox shows them).
-An overdue post pages (`page`) only when an incident of kind crisis is open for one of its
-brands; otherwise the message is a notice that pages nobody.
+An overdue post pages (`page`) only when it belongs to an open crisis: an incident of kind
+crisis open for one of its brands that cites it, or that it was published in (from the
+incident's opening minus its window on); otherwise — a request left unanswered since the
+day before, say — the message is a notice that pages nobody.
 """
 
 import hashlib
@@ -38,6 +40,7 @@ from runtime.indices import (
     responses_alias,
 )
 from schemas.config import ElasticsearchSettings, TenantSettings
+from schemas.incident import Incident
 from schemas.reply_record import (
     FirstReply,
     OverdueDigest,
@@ -125,11 +128,20 @@ class ResponseWatch:
         alias = responses_alias(self._settings, self.tenant.id)
         return [FirstReply.model_validate(s) for s in self._search(alias, query, MAX_WEEK_REPLIES)]
 
-    def _open_crises(self) -> dict[str, str]:
-        """brand → id of its open crisis."""
+    def _open_crises(self) -> list[Incident]:
         query = {"bool": {"filter": [{"term": {"status": "open"}}, {"term": {"kind": "crisis"}}]}}
         found = self._search(incidents_alias(self._settings, self.tenant.id), query, 1000)
-        return {s["brand"]: s["id"] for s in sorted(found, key=lambda s: s["opened_at"])}
+        return sorted((Incident.model_validate(s) for s in found), key=lambda i: i.opened_at)
+
+    @staticmethod
+    def _crisis_of(w: Waiting, crises: list[Incident]) -> str | None:
+        """The open crisis the post belongs to (see the module docstring), if any."""
+        for crisis in crises:
+            since = crisis.opened_at - timedelta(minutes=crisis.window_minutes)
+            cited = any(m.id == w.post.id for m in crisis.top_mentions)
+            if crisis.brand in w.post.brands and (cited or w.post.published_at >= since):
+                return crisis.id
+        return None
 
     def _notified(self, ids: list[str]) -> set[str]:
         alias = responses_alias(self._settings, self.tenant.id)
@@ -143,8 +155,7 @@ class ResponseWatch:
         crises = self._open_crises()
         notices = {}
         for w in told:
-            crisis = next((crises[b] for b in w.post.brands if b in crises), None)
-            notices[w.post.id] = (w, overdue_notice(w, self._zone, now, crisis))
+            notices[w.post.id] = (w, overdue_notice(w, self._zone, now, self._crisis_of(w, crises)))
         done = self._notified([n.id for _, n in notices.values()])
         groups: dict[tuple[str | None, str | None], list[tuple[Waiting, OverdueNotice]]] = {}
         for w, notice in notices.values():

@@ -40,6 +40,7 @@ class ResponseWatchService:
     clock: Clock = _system_clock
     sent: int = 0
     failed_ticks: int = 0
+    ticks: int = 0
     overdue: dict[str, int] = field(default_factory=dict)
     """Per tenant, the overdue posts found at the last tick (the demo's console shows it)."""
 
@@ -64,6 +65,7 @@ class ResponseWatchService:
                 log.exception("response watch of tenant %s failed; next tick retries",
                               watch.tenant.id)  # fmt: skip
         self.sent += sent
+        self.ticks += 1
         return sent
 
     def _send(self, pending: Pending) -> bool:

@@ -144,11 +144,15 @@ def test_an_overdue_post_of_an_open_crisis_pages(watched: VeilleConfig, http: Lo
     service.tick()
     crisis_post = post("Air Volaris toujours aucune réponse pour mon vol annulé", ago(1.5),
                        native_id="g")  # fmt: skip
-    store(watched, [crisis_post])
+    yesterday = post("Air Volaris ma carte d'embarquement ne s'affiche pas", ago(20),
+                     native_id="y")  # overdue, but from before the crisis  # fmt: skip
+    store(watched, [crisis_post, yesterday])
     incident = stored_incident(watched, [crisis_post], ago(1))
-    assert service.tick() == 1
-    last = _lists(http, "advisers")[-1]
-    assert last["type"] == "response_overdue.trigger"
-    assert last["data"]["action"] == "trigger"
-    assert last["data"]["overdue"]["crisis"] == incident.id
-    assert _texts(last) == ["Air Volaris toujours aucune réponse pour mon vol annulé"]
+    assert service.tick() == 2
+    page, note = sorted(_lists(http, "advisers")[-2:], key=lambda b: b["type"], reverse=True)
+    assert page["type"] == "response_overdue.trigger"
+    assert page["data"]["action"] == "trigger"
+    assert page["data"]["overdue"]["crisis"] == incident.id
+    assert _texts(page) == ["Air Volaris toujours aucune réponse pour mon vol annulé"]
+    assert note["type"] == "response_overdue.info" and note["data"]["overdue"]["crisis"] is None
+    assert _texts(note) == ["Air Volaris ma carte d'embarquement ne s'affiche pas"]

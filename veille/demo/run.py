@@ -255,6 +255,8 @@ def run_demo(
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
     drain_deadline: float | None = None
     announced = False
+    watch = running.workers["response"]
+    watched_at_drain = 0
     ticks = 0
     try:
         with stop_on_signals(running.stop_event):
@@ -268,8 +270,10 @@ def run_demo(
                         announced = True
                         clock.freeze()
                         notify_clock.freeze()
+                        watched_at_drain = watch.ticks
                         _what_to_open(config, escalation, out)
-                    if once and (escalation.stopped or not escalation.pages()):
+                    told = watch.ticks > watched_at_drain + 1  # a whole look after the drain
+                    if once and told and (escalation.stopped or not escalation.pages()):
                         break
                 elif server.finished():
                     drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S
