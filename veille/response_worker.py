@@ -40,13 +40,16 @@ class ResponseWatchService:
     clock: Clock = _system_clock
     sent: int = 0
     failed_ticks: int = 0
+    paused: Callable[[], bool] = lambda: False
+    """While true, no tick (the demo: while it waits on an escalation at 12,000× speed)."""
     ticks: int = 0
     overdue: dict[str, int] = field(default_factory=dict)
     """Per tenant, the overdue posts found at the last tick (the demo's console shows it)."""
 
     def run(self) -> None:
         while not self.stop_event.is_set():
-            self.tick()
+            if not self.paused():
+                self.tick()
             self.stop_event.wait(self.interval_s)
 
     def tick(self) -> int:

@@ -19,6 +19,7 @@ the years ahead; the future-skew bound stays, and no production config is change
 
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,8 @@ from veille.stack import EmbeddedStack
 DEMO_BRAND = "air-volaris"
 DEMO_TENANT = "agence-horizon"
 DRAIN_TIMEOUT_S = 120.0
+WATCH_WAIT_S = 30.0
+"""Real seconds the demo waits, once replayed, for the response watch's look at what waits."""
 ACK_AFTER_S = 1.0
 """Real seconds the demo waits after level 2 is paged before it presses acknowledge."""
 
@@ -121,6 +124,10 @@ class Escalation:
         self.stopped = False
         self.opened_at: dict[str, datetime] = {}
         """When each incident of the demo brand opened (event time), by id."""
+
+    def escalating(self) -> bool:
+        """From the demo brand's first incident until the acknowledgement stopped it."""
+        return bool(self.opened_at) and not self.stopped
 
     def pages(self) -> list[Any]:
         """The demo brand's pages sent so far."""
@@ -250,13 +257,19 @@ def run_demo(
     started.append(running)
     progress = Progress(running, clock, out)
     escalation = Escalation(running, out, notify_clock)
+    # the escalation's timing has about a real second of margin at the test's speed: the
+    # watch's searches must not slow the notifier's writes meanwhile (it resumes after the
+    # ack, or once the weekend is replayed and the clocks are frozen)
+    drained = threading.Event()
+    running.workers["response"].paused = lambda: escalation.escalating() and not drained.is_set()
     _who_is_on_call(config, out)
     print(f"replaying {len(posts)} posts from {WEEKEND_START:%A %H:%M} UTC; crisis brewing "
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
     drain_deadline: float | None = None
     announced = False
     watch = running.workers["response"]
-    watched_at_drain = 0
+    watched_at_drain, drained_at = 0, 0.0
+    pile_shown = False
     ticks = 0
     try:
         with stop_on_signals(running.stop_event):
@@ -268,11 +281,19 @@ def run_demo(
                 if _drained(running, server, posts[-1].published_at.timestamp()):
                     if not announced:
                         announced = True
+                        drained.set()
                         clock.freeze()
                         notify_clock.freeze()
-                        watched_at_drain = watch.ticks
+                        watched_at_drain, drained_at = watch.ticks, time.monotonic()
                         _what_to_open(config, escalation, out)
-                    told = watch.ticks > watched_at_drain + 1  # a whole look after the drain
+                    told = (watch.ticks > watched_at_drain + 1  # a whole look after the drain
+                            or time.monotonic() - drained_at > WATCH_WAIT_S)  # fmt: skip
+                    if told and not pile_shown:
+                        pile_shown = True
+                        waiting = watch.overdue.get(DEMO_TENANT, 0)
+                        print(f"  what waits for an answer: {waiting} post(s) past their due "
+                              f"time (veille inbox --tenant {DEMO_TENANT})", file=out,
+                              flush=True)  # fmt: skip
                     if once and told and (escalation.stopped or not escalation.pages()):
                         break
                 elif server.finished():
