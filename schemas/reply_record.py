@@ -52,16 +52,21 @@ class _Record(WireModel):
     week: str = Field(pattern=r"^\d{4}-W\d{2}$")
 
 
-class FirstReply(_Record):
-    """One answered post; `id` is the post's mention id."""
+class _PostRecord(_Record):
+    """A record about one post that needed an answer."""
 
-    kind: Literal["post"] = "post"
     brands: list[str]
     intent: IntentLabel
     source_kind: str
     url: str | None = None
     published_at: UtcDatetime
     due_at: UtcDatetime
+
+
+class FirstReply(_PostRecord):
+    """One answered post; `id` is the post's mention id."""
+
+    kind: Literal["post"] = "post"
     answered_at: UtcDatetime = Field(description="publication of the first brand reply")
     reply_id: str = Field(description="mention id of the first brand reply")
     reply_seconds: NonNegativeFloat = Field(description="first-reply time, in seconds")
@@ -78,15 +83,9 @@ class WeekReplyTimes(_Record):
     computed_at: UtcDatetime
 
 
-class OverdueNotice(_Record):
+class OverdueNotice(_PostRecord):
     kind: Literal["overdue"] = "overdue"
     post_id: str
-    brands: list[str]
-    intent: IntentLabel
-    source_kind: str
-    url: str | None = None
-    published_at: UtcDatetime
-    due_at: UtcDatetime
     notified_at: UtcDatetime
     crisis: str | None = Field(default=None, description="the open incident it belongs to")
 
