@@ -1,5 +1,6 @@
 """Kibana saved objects for one tenant (`veille kibana export`): data views on the tenant's
-read aliases, two saved searches, Lens panels, and a dashboard holding them.
+read aliases (mentions, incidents, response times), two saved searches, Lens panels, and a
+dashboard holding them.
 
 Contract:
 - Every id is `<prefix><tenant>.<object>` (e.g. `veille-agence-horizon.volume`): ids are
@@ -9,9 +10,7 @@ Contract:
   model versions of its type), so Kibana imports it without guessing.
 - The data views' titles are the tenant's aliases: nothing here can reach another tenant's
   index. Every field a panel uses is a field of `runtime/indices/templates/*.json`
-  (tests/unit/test_kibana_objects.py checks each against the mappings and its type).
-- The parts (object envelope, references, Lens columns and layouts) are
-  history/kibana_parts.py; this module assembles one tenant's objects from them.
+  (`FIELDS_USED` lists them; tests check each against the mappings and the panel's needs).
 - Net sentiment is the formula of docs/history.md, as a Lens formula.
 """
 
@@ -20,24 +19,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from history.kibana_parts import (
-    NEGATIVE,
-    NET_SENTIMENT,
+from history.kibana_lens import (
     count,
     data_view,
     date_histogram,
     formula,
     lens,
     maximum,
-    reference,
+    ref,
     saved_object,
     saved_search,
     table,
     terms,
     xy,
 )
-from runtime.indices import incidents_alias, mentions_alias
+from runtime.indices import incidents_alias, mentions_alias, responses_alias
 from schemas.config import ElasticsearchSettings, TenantSettings
+
+NEGATIVE = 'sentiment.label : "negative"'
+WEEK_FIGURES = 'kind : "week"'
+"""The response watch's weekly figures (schemas/reply_record.py): computed once, by nearest
+rank, so the panel reads numbers and needs no percentiles aggregation (noida-db has none)."""
+POSITIVE = 'sentiment.label : "positive"'
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class Ids:
 
     def __call__(self, name: str) -> str:
         return f"{self.prefix}{self.tenant}.{name}"
+
+
+NET_SENTIMENT = (
+    f"100 * (count(kql='{POSITIVE}') - count(kql='{NEGATIVE}')) / "
+    f"(count(kql='{POSITIVE}') + count(kql='{NEGATIVE}'))"
+)
 
 
 def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
@@ -149,7 +158,21 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
                 "n": count(kql=NEGATIVE, label="Mentions négatives"),
             },
             xy("line", "t", "n", extra_layers=(annotations,)),
-            extra_refs=(reference("index-pattern", incidents, "xy-visualization-layer-incidents"),),
+            extra_refs=(ref("index-pattern", incidents, "xy-visualization-layer-incidents"),),
+        ),
+        lens(
+            ids("reply-times"),
+            ids("responses"),
+            "Temps de première réponse par équipe (médiane, p90, secondes)",
+            "lnsXY",
+            {
+                "w": date_histogram("week_start"),
+                "team": terms("team", 10, "m"),
+                "m": maximum("median_seconds", "Médiane"),
+                "p": maximum("p90_seconds", "p90"),
+            },
+            xy("line", "w", ["m", "p"], "team"),
+            kql=WEEK_FIGURES,
         ),
     ]
 
@@ -190,7 +213,7 @@ def dashboard(ids: Ids, tenant: TenantSettings, children: list[dict[str, Any]]) 
                 "gridData": {"x": 24 * (i % 2), "y": 15 * (i // 2), "w": 24, "h": 15, "i": key},
             }
         )
-        refs.append(reference(child["type"], child["id"], f"{key}:panel_{key}"))
+        refs.append(ref(child["type"], child["id"], f"{key}:panel_{key}"))
     attributes = {
         "title": f"Veille — {tenant.name}",
         "description": f"Mentions de {tenant.name} ({tenant.id}), fuseau {tenant.timezone}",
@@ -225,6 +248,12 @@ def saved_objects(settings: ElasticsearchSettings, tenant: TenantSettings) -> li
             incidents_alias(settings, tenant.id),
             f"Incidents — {tenant.name}",
             "opened_at",
+        ),
+        data_view(
+            ids("responses"),
+            responses_alias(settings, tenant.id),
+            f"Temps de réponse — {tenant.name}",
+            "week_start",
         ),
     ]
     children = [*panels(ids, tenant), *searches(ids)]

@@ -6,6 +6,7 @@ index    mentions.enriched → Elasticsearch           (group <prefix>veille-ind
 alerts   mentions.enriched + alerts.commands → alerts.incidents (group <prefix>veille-alerts)
 notify   alerts.incidents + alerts.responses + ingest.health → pages, the incident page
          (group <prefix>veille-notify)
+response the index → first-reply records, overdue lists to the teams (veille/response_worker.py)
 """
 
 import logging
@@ -58,6 +59,7 @@ from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
 from schemas.topics import Topics
+from veille.response_worker import build_response_watch
 from veille.settings import ConfigError
 from veille.workers import WORKERS
 
@@ -314,6 +316,7 @@ BUILDERS: dict[str, Builder] = {
     "alerts": build_alerts,
     "notify": build_notify,
     "push": build_push,
+    "response": build_response_watch,
 }
 
 

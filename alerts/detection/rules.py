@@ -128,6 +128,12 @@ def near_baseline(signal: Value, expected: Value, rule: DetectionSettings) -> "b
     return calm
 
 
+def service_outage(service_count: int, count: int, rule: DetectionSettings) -> bool:
+    """An accelerating crisis is a service outage: most of its window's negative mentions
+    are service requests (at least `service_outage_share`)."""
+    return count > 0 and service_count >= rule.service_outage_share * count
+
+
 def severity_level(signal: float, threshold_signal: float) -> int:
     """Severity at opening (index into SEVERITIES): by how many times the threshold is met."""
     ratio = signal / threshold_signal

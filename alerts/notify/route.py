@@ -1,5 +1,6 @@
 """Route: which of `alerts.routes` an incident or a source-health notice takes.
 
+A `service_outage` incident takes only the routes that name it in `triggers`.
 A route only ever names its own tenant's policy (checked at load), and the escalation
 planner resolves people from the incident's own tenant: a page for tenant A never uses
 tenant B's schedule or channels, unless a '*' route names a channel for every tenant.
@@ -31,7 +32,17 @@ def incident_routes(
         and (not route.brands or incident.brand in route.brands)
         and (not route.kinds or incident.kind in route.kinds)
         and (not route.severities or incident.severity in route.severities)
+        and takes_trigger(route, incident)
     ]
+
+
+def takes_trigger(route: RouteSettings, incident: Incident) -> bool:
+    """A route without `triggers` takes every trigger but `service_outage`: a wave of
+    service requests goes only to the routes naming it (the service team's channel), never
+    to the crisis on-call by default."""
+    if route.triggers:
+        return incident.trigger in route.triggers
+    return incident.trigger != "service_outage"
 
 
 def health_channels(settings: AlertsSettings, tenant: str) -> list[str]:

@@ -195,6 +195,9 @@ class Brand:
             "total": np.bincount(local[inside], minlength=size)[:size].astype(np.float64),
             "neg_n": np.bincount(local[inside & neg], minlength=size)[:size].astype(np.float64),
             "pos_n": np.bincount(local[inside & pos], minlength=size)[:size].astype(np.float64),
+            "svc_n": np.bincount(local[inside & neg & c.service[rows]], minlength=size)[
+                :size
+            ].astype(np.float64),
         }
         for name, mask in (("neg", neg & inside), ("pos", pos & inside)):
             signal, stories = self._stories(local[mask], c.stories[rows[mask]], weights[mask], size)
@@ -354,6 +357,7 @@ class Brand:
             negative_share=float(share(neg_count, total)),
             viral=self._ref(viral_row) if viral_row is not None else None,
             details=details,
+            service_count=int(windows["svc_n"][t]) if negative else 0,
         )
 
     def _refs(self, t: int, polarity: npt.NDArray[np.bool_]) -> list[Ref]:

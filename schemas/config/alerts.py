@@ -22,6 +22,7 @@ from schemas.config.channels import (
     SmsChannelSettings,
 )
 from schemas.config.notify import NotifySettings, QuietHoursSettings
+from schemas.incident import Trigger
 
 
 class DetectionSettings(SettingsModel):
@@ -33,7 +34,9 @@ class DetectionSettings(SettingsModel):
     `timezone`). An incident opens when the window is above `min_volume` and `ratio` × the
     baseline, holds at least `min_negative_share` of negative mentions, and has been above
     the window before it (accelerating) for `rising_windows` evaluations in a row.
-    `sensitivity` > 1 lowers both thresholds. Defaults measured by `make bench`.
+    `sensitivity` > 1 lowers both thresholds. Defaults measured by `make bench`. A crisis so
+    opened whose window's negative mentions are at least `service_outage_share` service
+    requests (intent `service_request`) has the trigger `service_outage`.
     """
 
     timezone: str = "Europe/Paris"
@@ -55,6 +58,7 @@ class DetectionSettings(SettingsModel):
     baseline_slot_weeks: Annotated[int, Field(ge=1)] = 2
     baseline_warmup_hours: Annotated[int, Field(ge=1)] = 24
     baseline_floor: Annotated[float, Field(gt=0)] = 0.05
+    service_outage_share: Annotated[float, Field(gt=0, le=1)] = 0.6
 
     @model_validator(mode="after")
     def _window_holds_buckets(self) -> "DetectionSettings":
@@ -144,6 +148,11 @@ class RouteSettings(SettingsModel):
     events: list[RouteEvent] = Field(default_factory=lambda: list[RouteEvent](["incident"]))
     kinds: list[Literal["crisis", "opportunity"]] = Field(default_factory=list)
     severities: list[Literal["warning", "major", "critical"]] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(
+        default_factory=list,
+        description="empty: every trigger but service_outage, which goes only to the routes"
+        " naming it (the service team's channel, not the crisis on-call)",
+    )
     channels: list[str] = Field(min_length=1)
     escalation: str | None = None
     quiet_hours: QuietHoursSettings | None = None

@@ -75,6 +75,11 @@ class RedditSourceSettings(SourceSettings):
     base_url: HttpUrlStr = "https://www.reddit.com"
     search: str | None = None
     subreddit: str | None = None
+    comments: bool = Field(
+        default=False,
+        description="subreddit mode: read its newest comments (replies, the brand's answers"
+        " among them) instead of its newest posts",
+    )
     user_agent: str = Field(pattern=r"^\S+:\S+:\S+ \(by /u/\S+\)$")
     limit: Annotated[int, Field(ge=1, le=100)] = 100
     lang: str | None = None
@@ -83,6 +88,8 @@ class RedditSourceSettings(SourceSettings):
     def _one_listing(self) -> "RedditSourceSettings":
         if (self.search is None) == (self.subreddit is None):
             raise ValueError("set exactly one of search, subreddit")
+        if self.comments and self.subreddit is None:
+            raise ValueError("comments reads a subreddit: set subreddit")
         return self
 
 

@@ -27,7 +27,13 @@ from pydantic import BaseModel, SecretStr
 
 from alerts.notify.preflight import NotifierConfigError, check_notifier
 from history.kibana import saved_objects
-from runtime.indices import incidents_alias, mention_index, mentions_alias, tenant_pattern
+from runtime.indices import (
+    incidents_alias,
+    mention_index,
+    mentions_alias,
+    responses_alias,
+    tenant_pattern,
+)
 from schemas.config import VeilleConfig, WebhookChannelSettings
 from veille import cli
 from veille.runner import BUILDERS
@@ -552,6 +558,7 @@ def test_each_prod_tenants_data_view_is_its_alias_only() -> None:
         assert titles == {
             mentions_alias(config.elasticsearch, tenant.id),
             incidents_alias(config.elasticsearch, tenant.id),
+            responses_alias(config.elasticsearch, tenant.id),
         }
         assert not any("*" in title for title in titles)
         pattern = tenant_pattern(config.elasticsearch, "mentions", tenant.id)

@@ -5,9 +5,11 @@ crash), `webhook-timestamp` the send time, `webhook-signature` `v1,<HMAC-SHA256>
 `id.timestamp.body` with the channel's secret.
 
 Body: `{"type": "incident.trigger" | "incident.acknowledge" | "incident.resolve" |
-"source_health.info", "timestamp": ISO-8601, "data": {notification_id, action, tenant, step,
-recipient, reason, link, text, also_notified, incident, grouped, health}}`; `grouped`: the
-tenant's other incidents told in the same message (group_wait), each like `incident`.
+"source_health.info" | "response_overdue.info" | "response_overdue.trigger", "timestamp":
+ISO-8601, "data": {notification_id, action, tenant, step, recipient, reason, link, text,
+also_notified, incident, grouped, health, overdue}}`; `grouped`: the tenant's other incidents
+told in the same message (group_wait), each like `incident`; `overdue`: a team's posts past
+their due time (schemas.reply_record.OverdueDigest).
 
 The URL and the secret come from the environment (`VEILLE__ALERTS__CHANNELS__<ID>__URL`,
 `…__SECRET`) and never appear in an error, the Delivery or a log line (the request goes
@@ -31,7 +33,11 @@ from schemas.config import WebhookChannelSettings
 
 
 def webhook_body(notification: Notification, now: datetime) -> dict[str, Any]:
-    kind = "source_health" if notification.health is not None else "incident"
+    kind = "incident"
+    if notification.health is not None:
+        kind = "source_health"
+    elif notification.overdue is not None:
+        kind = "response_overdue"
     recipient = notification.recipient
     return {
         "type": f"{kind}.{notification.action}",
@@ -53,6 +59,8 @@ def webhook_body(notification: Notification, now: datetime) -> dict[str, Any]:
             "grouped": [other.model_dump(mode="json") for other in notification.grouped],
             "health": None if notification.health is None
             else notification.health.model_dump(mode="json"),
+            "overdue": None if notification.overdue is None
+            else notification.overdue.model_dump(mode="json"),
         },
     }  # fmt: skip
 

@@ -1,6 +1,6 @@
-"""The parts Kibana saved objects are made of (history/kibana.py assembles one tenant's):
-the object envelope with the Kibana 8.15 migration versions of its type, references, data
-views, saved searches, and Lens panels with their columns and layouts."""
+"""Building blocks of Kibana saved objects (8.15 model): the object envelope, data views,
+saved searches, Lens columns and one-layer Lens panels. history/kibana.py composes a tenant's
+objects from them."""
 
 import json
 from typing import Any
@@ -13,8 +13,6 @@ TYPE_MIGRATION = {
     "dashboard": "8.10.0",
 }
 RECORDS = "___records___"
-NEGATIVE = 'sentiment.label : "negative"'
-POSITIVE = 'sentiment.label : "positive"'
 
 
 def saved_object(
@@ -30,7 +28,7 @@ def saved_object(
     }
 
 
-def reference(kind: str, object_id: str, name: str) -> dict[str, str]:
+def ref(kind: str, object_id: str, name: str) -> dict[str, str]:
     return {"type": kind, "id": object_id, "name": name}
 
 
@@ -60,7 +58,7 @@ def saved_search(
         "search",
         object_id,
         attributes,
-        [reference("index-pattern", view, "kibanaSavedObjectMeta.searchSourceJSON.index")],
+        [ref("index-pattern", view, "kibanaSavedObjectMeta.searchSourceJSON.index")],
     )
 
 
@@ -137,12 +135,6 @@ def formula(text: str, label: str) -> dict[str, Any]:
     }
 
 
-NET_SENTIMENT = (
-    f"100 * (count(kql='{POSITIVE}') - count(kql='{NEGATIVE}')) / "
-    f"(count(kql='{POSITIVE}') + count(kql='{NEGATIVE}'))"
-)
-
-
 def lens(
     object_id: str,
     view: str,
@@ -164,14 +156,14 @@ def lens(
         "adHocDataViews": {},
     }
     attributes = {"title": title, "visualizationType": kind, "state": state}
-    refs = [reference("index-pattern", view, "indexpattern-datasource-layer-layer"), *extra_refs]
+    refs = [ref("index-pattern", view, "indexpattern-datasource-layer-layer"), *extra_refs]
     return saved_object("lens", object_id, attributes, refs)
 
 
 def xy(
     series: str,
     x: str,
-    y: str,
+    y: str | list[str],
     split: str | None = None,
     extra_layers: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
@@ -180,7 +172,7 @@ def xy(
         "layerType": "data",
         "seriesType": series,
         "xAccessor": x,
-        "accessors": [y],
+        "accessors": [y] if isinstance(y, str) else y,
     }
     if split:
         layer["splitAccessor"] = split
