@@ -24,6 +24,7 @@ from schemas.config import VeilleConfig
 from schemas.topics import Topics
 from veille import cli
 from veille.runner import group_id
+from veille.workers import WORKERS
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 CORE = {"Namespace", "ConfigMap", "Deployment", "Service", "Job", "ServiceAccount", "Role",
@@ -109,7 +110,7 @@ def test_each_stage_is_a_deployment_with_probes_and_metrics_running_a_real_comma
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     workers = {worker for (_, worker) in commands}
-    assert workers == {"ingest", "push", "enrich", "index", "alerts", "notify"}
+    assert workers == {*WORKERS, "push"}  # every worker of `veille run`, and the push API
 
 
 def test_inference_pods_go_to_gpu_nodes() -> None:
