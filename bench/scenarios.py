@@ -299,7 +299,11 @@ def enriched_line(o: Observation, tenant: str = "scenario") -> bytes:
         "language": "fr",
         "enriched_at": at,
         "cluster": {"id": o.cluster.id, "size": 1} if o.cluster is not None else None,
-    }
+        "intent": None if o.intent is None else {
+            "label": o.intent.label, "probabilities": {o.intent.label: 1.0},
+            "model": "scenario", "model_version": "1",
+        },
+    }  # fmt: skip
     return _ENCODER.encode(record)
 
 

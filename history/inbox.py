@@ -21,12 +21,11 @@ from schemas.enriched import EnrichedMention
 MAY_NEED_ANSWER = ["service_request", "question", "complaint"]
 
 
-def unanswered(
+def waiting_in(
     client: Elasticsearch, settings: ElasticsearchSettings, tenant: TenantSettings,
-    now: datetime, since: timedelta, team: str | None = None,
+    now: datetime, since: timedelta,
 ) -> list[Waiting]:  # fmt: skip
-    """The tenant's posts of the last `since` that wait for an answer at `now`, oldest first;
-    with `team`, only those of that team."""
+    """Every post of the last `since` that needs an answer, answered or not, oldest first."""
     where = MentionFilter.checked(
         tenant.id,
         now - since,
@@ -36,8 +35,17 @@ def unanswered(
     )
     mentions = (EnrichedMention.model_validate(s)
                 for s in iterate(client, settings, where, None))  # fmt: skip
-    waiting = waiting_posts(mentions, tenant.brand_accounts, tenant.response,
-                            ZoneInfo(tenant.timezone))  # fmt: skip
+    return waiting_posts(mentions, tenant.brand_accounts, tenant.response,
+                         ZoneInfo(tenant.timezone))  # fmt: skip
+
+
+def unanswered(
+    client: Elasticsearch, settings: ElasticsearchSettings, tenant: TenantSettings,
+    now: datetime, since: timedelta, team: str | None = None,
+) -> list[Waiting]:  # fmt: skip
+    """The tenant's posts of the last `since` that wait for an answer at `now`, oldest first;
+    with `team`, only those of that team."""
+    waiting = waiting_in(client, settings, tenant, now, since)
     return [w for w in waiting if w.first_reply is None and (team is None or w.team == team)]
 
 

@@ -1,5 +1,6 @@
 """Kibana saved objects for one tenant (`veille kibana export`): data views on the tenant's
-read aliases, two saved searches, Lens panels, and a dashboard holding them.
+read aliases (mentions, incidents, response times), two saved searches, Lens panels, and a
+dashboard holding them.
 
 Contract:
 - Every id is `<prefix><tenant>.<object>` (e.g. `veille-agence-horizon.volume`): ids are
@@ -18,18 +19,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.indices import incidents_alias, mentions_alias
+from history.kibana_lens import (
+    count,
+    data_view,
+    date_histogram,
+    formula,
+    lens,
+    maximum,
+    ref,
+    saved_object,
+    saved_search,
+    table,
+    terms,
+    xy,
+)
+from runtime.indices import incidents_alias, mentions_alias, responses_alias
 from schemas.config import ElasticsearchSettings, TenantSettings
 
-CORE_MIGRATION = "8.8.0"
-TYPE_MIGRATION = {
-    "index-pattern": "8.0.0",
-    "search": "8.0.0",
-    "lens": "8.9.0",
-    "dashboard": "8.10.0",
-}
-RECORDS = "___records___"
 NEGATIVE = 'sentiment.label : "negative"'
+WEEK_FIGURES = 'kind : "week"'
+"""The response watch's weekly figures (schemas/reply_record.py): computed once, by nearest
+rank, so the panel reads numbers and needs no percentiles aggregation (noida-db has none)."""
 POSITIVE = 'sentiment.label : "positive"'
 
 
@@ -44,182 +54,10 @@ class Ids:
         return f"{self.prefix}{self.tenant}.{name}"
 
 
-def _object(
-    kind: str, object_id: str, attributes: dict[str, Any], references: list[dict[str, str]]
-) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "id": object_id,
-        "attributes": attributes,
-        "references": references,
-        "coreMigrationVersion": CORE_MIGRATION,
-        "typeMigrationVersion": TYPE_MIGRATION[kind],
-    }
-
-
-def _ref(kind: str, object_id: str, name: str) -> dict[str, str]:
-    return {"type": kind, "id": object_id, "name": name}
-
-
-def data_view(object_id: str, title: str, name: str, time_field: str) -> dict[str, Any]:
-    return _object(
-        "index-pattern", object_id, {"title": title, "name": name, "timeFieldName": time_field}, []
-    )
-
-
-def saved_search(
-    object_id: str, view: str, title: str, kql: str, sort: list[list[str]], since: str
-) -> dict[str, Any]:
-    source = {
-        "query": {"query": kql, "language": "kuery"},
-        "filter": [],
-        "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index",
-    }
-    attributes = {
-        "title": title,
-        "columns": ["author.handle", "brands", "sentiment.label", "virality.score", "text", "url"],
-        "sort": sort,
-        "timeRestore": True,
-        "timeRange": {"from": since, "to": "now"},
-        "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(source)},
-    }
-    return _object(
-        "search",
-        object_id,
-        attributes,
-        [_ref("index-pattern", view, "kibanaSavedObjectMeta.searchSourceJSON.index")],
-    )
-
-
-# -- Lens columns -------------------------------------------------------------------------
-
-
-def date_histogram(field: str) -> dict[str, Any]:
-    return {
-        "label": field,
-        "dataType": "date",
-        "operationType": "date_histogram",
-        "sourceField": field,
-        "isBucketed": True,
-        "scale": "interval",
-        "params": {"interval": "auto", "includeEmptyRows": True},
-    }
-
-
-def terms(field: str, size: int, order_by: str, include: list[str] | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "size": size,
-        "orderBy": {"type": "column", "columnId": order_by},
-        "orderDirection": "desc",
-        "otherBucket": False,
-        "missingBucket": False,
-    }
-    if include is not None:
-        params |= {"include": include, "includeIsRegex": False}
-    return {
-        "label": field,
-        "dataType": "string",
-        "operationType": "terms",
-        "sourceField": field,
-        "isBucketed": True,
-        "scale": "ordinal",
-        "params": params,
-    }
-
-
-def count(label: str = "Mentions", kql: str | None = None) -> dict[str, Any]:
-    column = {
-        "label": label,
-        "dataType": "number",
-        "operationType": "count",
-        "sourceField": RECORDS,
-        "isBucketed": False,
-        "scale": "ratio",
-    }
-    if kql:
-        column["filter"] = {"query": kql, "language": "kuery"}
-    return column
-
-
-def maximum(field: str, label: str) -> dict[str, Any]:
-    return {
-        "label": label,
-        "dataType": "number",
-        "operationType": "max",
-        "sourceField": field,
-        "isBucketed": False,
-        "scale": "ratio",
-    }
-
-
-def formula(text: str, label: str) -> dict[str, Any]:
-    return {
-        "label": label,
-        "dataType": "number",
-        "operationType": "formula",
-        "isBucketed": False,
-        "scale": "ratio",
-        "references": [],
-        "params": {"formula": text, "isFormulaBroken": False},
-    }
-
-
 NET_SENTIMENT = (
     f"100 * (count(kql='{POSITIVE}') - count(kql='{NEGATIVE}')) / "
     f"(count(kql='{POSITIVE}') + count(kql='{NEGATIVE}'))"
 )
-
-
-def lens(
-    object_id: str,
-    view: str,
-    title: str,
-    kind: str,
-    columns: dict[str, dict[str, Any]],
-    visualization: dict[str, Any],
-    kql: str = "",
-    extra_refs: tuple[dict[str, str], ...] = (),
-) -> dict[str, Any]:
-    """A Lens panel of one form-based layer (`layer`) over the data view `view`."""
-    layer = {"columns": columns, "columnOrder": list(columns), "incompleteColumns": {}}
-    state = {
-        "datasourceStates": {"formBased": {"layers": {"layer": layer}}},
-        "visualization": visualization,
-        "query": {"query": kql, "language": "kuery"},
-        "filters": [],
-        "internalReferences": [],
-        "adHocDataViews": {},
-    }
-    attributes = {"title": title, "visualizationType": kind, "state": state}
-    refs = [_ref("index-pattern", view, "indexpattern-datasource-layer-layer"), *extra_refs]
-    return _object("lens", object_id, attributes, refs)
-
-
-def _xy(
-    series: str,
-    x: str,
-    y: str,
-    split: str | None = None,
-    extra_layers: tuple[dict[str, Any], ...] = (),
-) -> dict[str, Any]:
-    layer: dict[str, Any] = {
-        "layerId": "layer",
-        "layerType": "data",
-        "seriesType": series,
-        "xAccessor": x,
-        "accessors": [y],
-    }
-    if split:
-        layer["splitAccessor"] = split
-    return {
-        "preferredSeriesType": series,
-        "legend": {"isVisible": True, "position": "right"},
-        "layers": [layer, *extra_layers],
-    }
-
-
-def _table(columns: list[str]) -> dict[str, Any]:
-    return {"layerId": "layer", "layerType": "data", "columns": [{"columnId": c} for c in columns]}
 
 
 def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
@@ -258,7 +96,7 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
                 "s": terms("sentiment.label", 3, "n"),
                 "n": count(),
             },
-            _xy("bar_stacked", "t", "n", "s"),
+            xy("bar_stacked", "t", "n", "s"),
         ),
         lens(
             ids("share-of-voice"),
@@ -295,7 +133,7 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
             "Auteurs les plus actifs",
             "lnsDatatable",
             {"a": terms("author.handle", 10, "n"), "n": count()},
-            _table(["a", "n"]),
+            table(["a", "n"]),
         ),
         lens(
             ids("top-negative-stories"),
@@ -307,7 +145,7 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
                 "v": maximum("virality.score", "Viralité"),
                 "n": count(),
             },
-            _table(["s", "v", "n"]),
+            table(["s", "v", "n"]),
             kql=NEGATIVE,
         ),
         lens(
@@ -319,8 +157,22 @@ def panels(ids: Ids, tenant: TenantSettings) -> list[dict[str, Any]]:
                 "t": date_histogram("published_at"),
                 "n": count(kql=NEGATIVE, label="Mentions négatives"),
             },
-            _xy("line", "t", "n", extra_layers=(annotations,)),
-            extra_refs=(_ref("index-pattern", incidents, "xy-visualization-layer-incidents"),),
+            xy("line", "t", "n", extra_layers=(annotations,)),
+            extra_refs=(ref("index-pattern", incidents, "xy-visualization-layer-incidents"),),
+        ),
+        lens(
+            ids("reply-times"),
+            ids("responses"),
+            "Temps de première réponse par équipe (médiane, p90, secondes)",
+            "lnsXY",
+            {
+                "w": date_histogram("week_start"),
+                "team": terms("team", 10, "m"),
+                "m": maximum("median_seconds", "Médiane"),
+                "p": maximum("p90_seconds", "p90"),
+            },
+            xy("line", "w", ["m", "p"], "team"),
+            kql=WEEK_FIGURES,
         ),
     ]
 
@@ -361,7 +213,7 @@ def dashboard(ids: Ids, tenant: TenantSettings, children: list[dict[str, Any]]) 
                 "gridData": {"x": 24 * (i % 2), "y": 15 * (i // 2), "w": 24, "h": 15, "i": key},
             }
         )
-        refs.append(_ref(child["type"], child["id"], f"{key}:panel_{key}"))
+        refs.append(ref(child["type"], child["id"], f"{key}:panel_{key}"))
     attributes = {
         "title": f"Veille — {tenant.name}",
         "description": f"Mentions de {tenant.name} ({tenant.id}), fuseau {tenant.timezone}",
@@ -378,7 +230,7 @@ def dashboard(ids: Ids, tenant: TenantSettings, children: list[dict[str, Any]]) 
             )
         },
     }
-    return _object("dashboard", ids("dashboard"), attributes, refs)
+    return saved_object("dashboard", ids("dashboard"), attributes, refs)
 
 
 def saved_objects(settings: ElasticsearchSettings, tenant: TenantSettings) -> list[dict[str, Any]]:
@@ -396,6 +248,12 @@ def saved_objects(settings: ElasticsearchSettings, tenant: TenantSettings) -> li
             incidents_alias(settings, tenant.id),
             f"Incidents — {tenant.name}",
             "opened_at",
+        ),
+        data_view(
+            ids("responses"),
+            responses_alias(settings, tenant.id),
+            f"Temps de réponse — {tenant.name}",
+            "week_start",
         ),
     ]
     children = [*panels(ids, tenant), *searches(ids)]

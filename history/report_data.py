@@ -7,6 +7,9 @@ share of voice sets them against its `competitor` brands. Net sentiment is docs/
 formula. Per incident:
 time to detect = `opened_at` − the earliest post it cites; time to resolve = `resolved_at` −
 `opened_at`; time to acknowledge is not recorded by veille yet (None: "non suivi").
+First-reply times per team: the response watch's week records of that ISO week
+(schemas/reply_record.py: median and p90 by nearest rank, computed by the watch), read from
+the tenant's responses alias; none when the watch has not run.
 """
 
 import re
@@ -20,9 +23,10 @@ from elasticsearch import Elasticsearch
 from history import aggregations
 from history.aggregations import VolumeBucket
 from history.search import MentionFilter
-from runtime.indices import incidents_alias
+from runtime.indices import incidents_alias, responses_alias
 from runtime.indices.names import parse_monthly
 from schemas.config import ElasticsearchSettings, TenantSettings
+from schemas.reply_record import WeekReplyTimes
 
 _WEEK = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
 
@@ -71,6 +75,7 @@ class WeeklyFigures:
     share_of_voice: dict[str, float]
     stories: list[dict[str, Any]]
     incidents: list[IncidentTimes] = field(default_factory=list)
+    reply_times: list[WeekReplyTimes] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -120,6 +125,20 @@ def incidents(
     return [incident_times(h["_source"]) for h in hits]
 
 
+def reply_times(
+    client: Elasticsearch, settings: ElasticsearchSettings, tenant: str, week: str
+) -> list[WeekReplyTimes]:
+    alias = responses_alias(settings, tenant)
+    if not client.indices.exists_alias(name=alias):
+        return []
+    query = {"bool": {"filter": [{"term": {"kind": "week"}}, {"term": {"week": week}}]}}
+    hits = client.search(index=alias, size=200, query=query)["hits"]["hits"]
+    if any(parse_monthly(settings, "responses", tenant, h["_index"]) is None for h in hits):
+        raise RuntimeError(f"a response record read for {tenant} returned another tenant's index")
+    found = [WeekReplyTimes.model_validate(h["_source"]) for h in hits]
+    return sorted(found, key=lambda w: w.team or "")
+
+
 def weekly_figures(
     client: Elasticsearch,
     settings: ElasticsearchSettings,
@@ -145,4 +164,5 @@ def weekly_figures(
         aggregations.share_of_voice(client, settings, everyone, brands),
         aggregations.top_stories(client, settings, where, size=5),
         incidents(client, settings, tenant.id, start, end),
+        reply_times(client, settings, tenant.id, name),
     )

@@ -133,6 +133,12 @@ def render_html(figures: WeeklyFigures) -> str:
         for s in figures.stories
     )
     incident_rows = "".join(_incident_row(t, zone) for t in figures.incidents)
+    reply_rows = "".join(
+        f"<tr><td>{escape(w.team or '(aucune)')}</td><td>{w.answered}</td>"
+        f"<td>{w.answered_on_time}</td><td>{fr_duration(timedelta(seconds=w.median_seconds))}</td>"
+        f"<td>{fr_duration(timedelta(seconds=w.p90_seconds))}</td></tr>"
+        for w in figures.reply_times
+    )
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Rapport hebdomadaire {escape(figures.tenant.name)} {figures.week}</title><style>{CSS}</style></head><body>
 <h1>{escape(figures.tenant.name)} — semaine {figures.week}</h1>
@@ -150,6 +156,9 @@ def render_html(figures: WeeklyFigures) -> str:
 <h2>Incidents</h2>
 <table id="incident-list"><tr><th>ouvert</th><th>marque</th><th>gravité</th><th>résumé</th><th>détection</th><th>prise en charge</th><th>résolution</th></tr>{incident_rows or '<tr><td colspan="7">aucun incident</td></tr>'}</table>
 <p class="muted">Détection : de la première publication citée à l'ouverture de l'incident. Prise en charge : {NOT_TRACKED} (veille n'enregistre pas encore les acquittements). Résolution : de l'ouverture à la résolution.</p>
+<h2>Temps de première réponse</h2>
+<table id="reply-times"><tr><th>équipe</th><th>posts répondus</th><th>dans le délai</th><th>médiane</th><th>p90</th></tr>{reply_rows or '<tr><td colspan="5">aucune réponse enregistrée</td></tr>'}</table>
+<p class="muted">De la publication du post à la première réponse d'un compte de la marque, par équipe, pour les posts publiés cette semaine ; médiane et p90 au rang le plus proche.</p>
 </body></html>"""  # noqa: E501
 
 

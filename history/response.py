@@ -102,7 +102,7 @@ def waiting_posts(
                 first[answered.id] = reply
     out = [
         Waiting(p, answer_due(p.published_at, rules, zone),
-                rules.team_of(p.intent.label) if p.intent else None, first.get(p.id))
+                rules.team_of(p.intent.label, p.queries) if p.intent else None, first.get(p.id))
         for p in posts if needs_answer(p, accounts)
     ]  # fmt: skip
     return sorted(out, key=lambda w: (w.post.published_at, w.post.id))
@@ -136,20 +136,27 @@ class ReplyTimes:
     p90: timedelta
 
 
+def iso_week(at: datetime, zone: ZoneInfo) -> str:
+    """The ISO week of `at` in `zone`, e.g. 2026-W45."""
+    year, week, _ = at.astimezone(zone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def reply_times(waiting: Iterable[Waiting], zone: ZoneInfo) -> list[ReplyTimes]:
     """Median and p90 first-reply time per (team, week) of the answered posts, by week then
     team; unanswered posts are not counted (the inbox lists them)."""
     groups: dict[tuple[str, str | None], list[timedelta]] = defaultdict(list)
     for w in waiting:
         if w.reply_time is not None:
-            year, week, _ = w.post.published_at.astimezone(zone).isocalendar()
-            groups[(f"{year}-W{week:02d}", w.team)].append(w.reply_time)
+            groups[(iso_week(w.post.published_at, zone), w.team)].append(w.reply_time)
     return [
-        ReplyTimes(team, week, len(times), _rank(times, 0.5), _rank(times, 0.9))
+        ReplyTimes(team, week, len(times), nearest_rank(times, 0.5), nearest_rank(times, 0.9))
         for (week, team), times in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
     ]
 
 
-def _rank(times: list[timedelta], q: float) -> timedelta:
+def nearest_rank(times: list[timedelta], q: float) -> timedelta:
+    """The `q` quantile by nearest rank (the smallest value with at least q of all at or
+    below it); `times` must not be empty."""
     ordered = sorted(times)
     return ordered[max(math.ceil(q * len(ordered)), 1) - 1]

@@ -8,7 +8,9 @@ matcher (ingest) matches exact folded words. Differences stated:
   also finds the posts *by* that author (`author.handle`, case- and accent-insensitive);
 - `rembours*` is a prefix of the indexed (stemmed) words; a `*` inside a quoted phrase other
   than on its last word cannot be searched: QueryError with its position;
-- `lang:fr` finds `fr` and `fr-*`; `source:x` a source's id or kind, as in ingest.
+- `lang:fr` finds `fr` and `fr-*`; `source:x` a source's id or kind, as in ingest;
+- a search also knows `intent:service_request` (the indexed `intent.label`), and may be made
+  of filters only (`intent:question lang:fr`): parse(query, search=True).
 """
 
 from typing import Any
@@ -31,7 +33,7 @@ TEXT_FIELDS = ("text", "title")
 
 def to_elasticsearch(query: str) -> dict[str, Any]:
     """The Elasticsearch query for a brand query; QueryError (with position) if it is invalid."""
-    return _node(query, parse(query))
+    return _node(query, parse(query, search=True))
 
 
 def _any(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,6 +52,8 @@ def _node(query: str, node: Node) -> dict[str, Any]:
     if isinstance(node, Phrase):
         return _phrase(query, node)
     if isinstance(node, Field):
+        if node.name == "intent":
+            return {"term": {"intent.label": node.value}}
         if node.name == "lang":
             return _any([{"term": {"lang": node.value}}, {"prefix": {"lang": f"{node.value}-"}}])
         return _any([{"term": {"source": node.value}}, {"term": {"source_kind": node.value}}])

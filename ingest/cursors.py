@@ -1,28 +1,29 @@
-"""CursorStore: what the ingest worker must remember across restarts, in one local SQLite file.
+"""CursorStore: what the ingest worker remembers, in one local SQLite file — a cache of the
+ingest state log (ingest/statelog.py), which is what a source's next owner reads.
 
 Per source: its cursor (ETag/Last-Modified, since_id, pagination cursor…) and the native ids
 it has already turned into mentions (with their engagement and mention ids, for updates).
 Per mention id: the emitted mention, so a post reached again through another source is not
-re-emitted, and recent posts can be re-observed.
+re-emitted, and recent posts can be re-observed. Per state-log partition: the offset up to
+which the log was applied here.
 
-Why a local store rather than a compacted Kafka topic: ingest is one process per
-configuration (deploy/README.md: keep one `veille-ingest`), the state is read on every poll
-(a seen-check per item), and it must be committed atomically with the cursor *after* the
-producer flush. SQLite gives that in one transaction, with no broker feature to rely on
-(the embedded noida-db needs a retention on every topic and does not compact) and no topic
-to re-read at start. The price: the file must live on a volume (`ingest.state_dir`); losing
-it re-emits recent items once, which the deterministic mention ids absorb downstream.
+Why a local store in front of the log: the state is read on every poll (a seen-check per
+item) and must be committed atomically with the cursor *after* the producer flush; SQLite
+gives that in one transaction. Since sources are shared among ingest workers (ingest/
+ownership.py), the file is no longer the truth: every commit is first journaled on the
+state topic, and a worker that gains a source applies the log's records for it (`apply`)
+before polling it. Losing the file costs one replay of the log, nothing more.
 
-Contract: `commit` is the only write and is atomic; nothing is remembered for a batch that
-was not produced. Files are named after the topic prefix, so deployments (and tests)
-sharing a directory never share state.
+Contract: `commit` and `apply` are the only writes and each is atomic; nothing is remembered
+for a batch that was not produced. Files are named after the topic prefix, so deployments
+(and tests) sharing a directory never share state.
 """
 
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS seen (source TEXT NOT NULL, native_id TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS emitted (id TEXT PRIMARY KEY, published_at REAL NOT NULL,
                                     source TEXT NOT NULL, mention TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS emitted_published ON emitted (published_at);
+CREATE TABLE IF NOT EXISTS applied (partition INTEGER PRIMARY KEY, next_offset INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS health (source TEXT PRIMARY KEY, snapshot TEXT NOT NULL,
                                    updated_at REAL NOT NULL);
 """
@@ -58,19 +60,33 @@ class Emitted:
     mention_json: str
 
 
+class StateStoreError(Exception):
+    """The local store cannot be written (its disk full, its file unwritable): the worker
+    stops, since it could not remember what it produced."""
+
+
+Seen = dict[str, tuple[tuple[int, int, int] | None, list[str]]]
+"""Newly seen items of one source: native id → (engagement, mention ids)."""
+Change = tuple[str, dict[str, Any] | None, Seen, list[Emitted]]
+"""One commit: source, cursor (None: unchanged), seen items, emitted mentions."""
+
+
 class CursorStore:
     def __init__(self, path: str | Path | None) -> None:
         """`path` None: in memory (state lost at exit; the demo)."""
         target = ":memory:"
+        self.path = str(path) if path is not None else target
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             target = str(path)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
+        try:
+            self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # e.g. its disk full: said in one line at start
+            raise StateStoreError(f"{self.path}: {exc}") from exc
 
     @classmethod
     def for_prefix(cls, state_dir: str | None, topic_prefix: str) -> "CursorStore":
@@ -131,43 +147,74 @@ class CursorStore:
         self,
         source: str,
         cursor: dict[str, Any] | None,
-        seen: dict[str, tuple[tuple[int, int, int] | None, list[str]]],
+        seen: Seen,
         emitted: list[Emitted],
     ) -> None:
         """Atomically: the source's new cursor, its newly seen items, the emitted mentions."""
-        now = time.time()
+        self._transaction(lambda: self._write(source, cursor, seen, emitted))
+
+    def apply(self, changes: list[Change], partition: int, next_offset: int) -> None:
+        """Atomically: state-log records (in log order: a later one wins) and the offset up
+        to which `partition` of the log is now applied."""
+
+        def write() -> None:
+            for change in changes:
+                self._write(*change)
+            self._db.execute("INSERT OR REPLACE INTO applied VALUES (?, ?)",
+                             (partition, next_offset))  # fmt: skip
+
+        self._transaction(write)
+
+    def applied_offset(self, partition: int) -> int | None:
+        """The next state-log offset of `partition` to apply here (None: never applied)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(
+                "SELECT next_offset FROM applied WHERE partition = ?", (partition,)
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def _transaction(self, write: Callable[[], object]) -> None:
+        """Raises StateStoreError when SQLite cannot write (e.g. the disk is full)."""
+        with self._lock:
             try:
-                if cursor is not None:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
-                        (source, json.dumps(cursor), now),
-                    )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (source, nid, now, json.dumps(e) if e else None, json.dumps(m))
-                        for nid, (e, m) in seen.items()
-                    ],
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?)",
-                    [(e.id, e.published_at, e.source, e.mention_json) for e in emitted],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    write()
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"{self.path}: {exc}") from exc
+
+    def _write(self, source: str, cursor: dict[str, Any] | None, seen: Seen,
+               emitted: list[Emitted]) -> None:  # fmt: skip
+        now = time.time()
+        if cursor is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
+                (source, json.dumps(cursor), now),
+            )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
+            [
+                (source, nid, now, json.dumps(e) if e else None, json.dumps(m))
+                for nid, (e, m) in seen.items()
+            ],
+        )
+        self._db.executemany(
+            "INSERT OR REPLACE INTO emitted VALUES (?, ?, ?, ?)",
+            [(e.id, e.published_at, e.source, e.mention_json) for e in emitted],
+        )
 
     def save_health(self, snapshots: dict[str, SourceHealthSnapshot]) -> None:
         """Each source's latest health, for `veille ingest health` (one transaction)."""
         now = time.time()
         rows = [(source, snap.model_dump_json(), now) for source, snap in snapshots.items()]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
-            self._db.execute("COMMIT")
+        self._transaction(
+            lambda: self._db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?)", rows)
+        )
 
     def health(self) -> dict[str, SourceHealthSnapshot]:
         with self._lock:

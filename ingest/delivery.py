@@ -2,9 +2,12 @@
 
 Contract: `deliver` sends the batch's new mentions (those no other source emitted yet),
 engagement updates and dead letters, flushes (acks=all, at most `produce_timeout_s`), and
-only then commits cursor, seen ids and emitted mentions. The cross-source check, the flush
-and the commit run under one lock, so two sources reaching one post emit it once. Any
-failure raises before the commit: the batch is fetched again later, nothing is lost.
+only then commits cursor, seen ids and emitted mentions: first to the state log (with a
+journal, ingest/statelog.py: durable before the local commit), then to the local store. The
+cross-source check, the flush and the commit run under one lock, so two sources of one
+worker reaching one post emit it once (sources polled by different workers may each emit
+it: the same id, which the index absorbs). Any failure raises before the commit: the batch
+is fetched again later, nothing is lost.
 """
 
 import logging
@@ -16,6 +19,7 @@ from typing import Any
 
 from ingest.cursors import CursorStore, Emitted
 from ingest.sources.base import FeedItem
+from ingest.statelog import StateJournal
 from runtime.kafka import DurableProducer
 from schemas.deadletter import DeadLetter
 from schemas.health import SourceHealthEvent
@@ -41,9 +45,15 @@ class Batch:
 
 class MentionSink:
     def __init__(
-        self, producer: DurableProducer, topics: Topics, store: CursorStore, timeout_s: float
+        self,
+        producer: DurableProducer,
+        topics: Topics,
+        store: CursorStore,
+        timeout_s: float,
+        journal: StateJournal | None = None,
     ) -> None:
         self._producer = producer
+        self._journal = journal
         self._topics = topics
         self._store = store
         self._timeout_s = timeout_s
@@ -62,8 +72,17 @@ class MentionSink:
                 for m in new + batch.updates
             ]
             if emitted or batch.seen or cursor != previous_cursor:
+                if self._journal is not None:
+                    self._journal.record(source_id, cursor, batch.seen, emitted)
                 self._store.commit(source_id, cursor, batch.seen, emitted)
             return len(new) + len(batch.updates)
+
+    def checkpoint(self, sources: list[str]) -> int:
+        """Re-journal the cursors of `sources` when due (StateJournal.checkpoint)."""
+        if self._journal is None:
+            return 0
+        with self._lock:
+            return self._journal.checkpoint(self._store, sources)
 
     def produce(
         self,

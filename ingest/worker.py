@@ -16,25 +16,37 @@ Contract:
   scheduler's backoff; its health is tracked (ingest/health.py), and `source_silent` /
   `source_recovered` events go to the health topic (ingest.health);
 - every `ingest.reobserve_interval_s`, Observing sources look their recent posts up by id;
-  changed engagement is produced as updates of the same mention ids (ingest/reobserve.py).
+  changed engagement is produced as updates of the same mention ids (ingest/reobserve.py);
+- with a SourceOwnership (ingest/ownership.py; `veille ingest run` always has one), `run`
+  polls only the sources the group gave this worker: `start_sources` / `stop_sources` are
+  called from the membership thread and return once done; stopping cancels the sources'
+  tasks and waits for their deliveries in flight, so each source has one poller at a time.
+  Without one (`run_once`, tests, the demo) every source is this worker's;
+- the local store cannot be written (its disk full: StateStoreError): the worker stops
+  cleanly — every source stopped, the group left — and `run` raises it. What was produced
+  is journaled already, so a restart (with room on the disk) replays it and resumes with
+  nothing lost.
 """
 
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ingest.assembler import BatchAssembler
-from ingest.cursors import CursorStore
-from ingest.delivery import MentionSink
+from ingest.cursors import CursorStore, StateStoreError
+from ingest.delivery import Batch, MentionSink
 from ingest.health import SourceHealth
 from ingest.http import FetchError, SafeClient
 from ingest.matcher import BrandMatcher
+from ingest.ownership import SourceOwnership
 from ingest.reobserve import observe, recent_native_ids
 from ingest.scheduler import PollScheduler
 from ingest.sources.base import Source, SourceError
+from ingest.statelog import StateJournal
 from runtime.kafka import DurableProducer
 from schemas.config import EventTimeSettings, IngestSettings
 from schemas.health import SourceHealthEvent
@@ -67,10 +79,21 @@ class IngestWorker:
         settings: IngestSettings,
         event_time: EventTimeSettings,
         stop: threading.Event,
+        ownership: SourceOwnership | None = None,
+        journal: StateJournal | None = None,
     ) -> None:
+        """`journal`: every commit also to the state log; `ownership`: poll only the
+        sources the group assigns (ingest/ownership.py)."""
         self._sources = list(sources)
+        self._by_id = {s.id: s for s in sources}
+        self._ownership = ownership
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: SafeClient | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._inflight: dict[str, set[asyncio.Future[int]]] = {}
+        self.failure: StateStoreError | None = None
         self.assembler = BatchAssembler(matcher, store, settings, event_time)
-        self._sink = MentionSink(producer, topics, store, settings.produce_timeout_s)
+        self._sink = MentionSink(producer, topics, store, settings.produce_timeout_s, journal)
         self._store = store
         self._settings = settings
         self._stop = stop
@@ -88,6 +111,8 @@ class IngestWorker:
         finally:
             self.close()
             log.info("ingest: stopped")
+        if self.failure is not None:
+            raise self.failure
 
     def run_once(self) -> int:
         """Poll every due source once, concurrently; return how many mentions were produced."""
@@ -106,8 +131,65 @@ class IngestWorker:
             self._store.close()
 
     def save_health(self) -> None:
+        """The health of the sources this worker polls (the others' is their owners')."""
         now = datetime.now(UTC)
-        self._store.save_health({k: h.snapshot(now) for k, h in self.stats.health.items()})
+        owned = set(self.polled())
+        self._store.save_health(
+            {k: h.snapshot(now) for k, h in self.stats.health.items() if k in owned}
+        )
+
+    def polled(self) -> list[str]:
+        """Ids of the sources this worker polls now (all of them without ownership)."""
+        if self._ownership is None or self._loop is None:
+            return [s.id for s in self._sources]
+        return list(self._tasks)
+
+    # --- ownership (called from the membership thread) ------------------------------------
+    def start_sources(self, ids: list[str]) -> None:
+        self._call_in_loop(self._start(ids))
+
+    def stop_sources(self, ids: list[str]) -> None:
+        self._call_in_loop(self._release(ids))
+
+    def _call_in_loop(self, work: Coroutine[Any, Any, None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            work.close()
+            return
+        asyncio.run_coroutine_threadsafe(work, loop).result()
+
+    async def _start(self, ids: list[str]) -> None:
+        assert self._client is not None
+        for source_id in ids:
+            if source_id not in self._tasks and not self._stop.is_set():
+                source = self._by_id[source_id]
+                self._tasks[source_id] = asyncio.create_task(
+                    self._source_loop(self._client, source)
+                )
+        log.info("ingest: polling %d source(s): %s", len(self._tasks),
+                 ", ".join(sorted(self._tasks)))  # fmt: skip
+
+    async def _release(self, ids: list[str]) -> None:
+        """Stop polling `ids`: cancel their tasks, then wait for their deliveries in flight
+        (a delivery runs in a thread and is never cut: its cursor ends journaled)."""
+        tasks = [self._tasks.pop(i) for i in ids if i in self._tasks]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        deliveries = [f for i in ids for f in self._inflight.get(i, ())]
+        await asyncio.gather(*deliveries, return_exceptions=True)
+        log.info("ingest: stopped polling %s", ", ".join(ids))
+
+    async def _deliver(self, source_id: str, batch: Batch, cursor: dict[str, Any],
+                       previous: dict[str, Any]) -> int:  # fmt: skip
+        """The sink's delivery in a thread, tracked so that a revocation can wait for it."""
+        future = asyncio.ensure_future(
+            asyncio.to_thread(self._sink.deliver, source_id, batch, cursor, previous)
+        )
+        running = self._inflight.setdefault(source_id, set())
+        running.add(future)
+        future.add_done_callback(running.discard)
+        return await asyncio.shield(future)
 
     async def _run_due_once(self) -> int:
         client = SafeClient(self._settings, host_blocks=self._host_blocks)
@@ -129,36 +211,53 @@ class IngestWorker:
 
     async def _run_forever(self) -> None:
         client = SafeClient(self._settings, host_blocks=self._host_blocks)
+        self._client = client
+        self._loop = asyncio.get_running_loop()
         try:
-            tasks = [asyncio.create_task(self._source_loop(client, s)) for s in self._sources]
-            tasks.append(asyncio.create_task(self._prune_loop()))
+            tasks = [asyncio.create_task(self._prune_loop())]
             tasks.append(asyncio.create_task(self._health_loop()))
             if self._settings.engagement_horizon_h > 0:
                 tasks.append(asyncio.create_task(self._reobserve_loop(client)))
+            if self._ownership is None:
+                await self._start([s.id for s in self._sources])
+            else:
+                self._ownership.start(self)
             while not self._stop.is_set():
                 await asyncio.sleep(0.1)
+            await self._release(list(self._tasks))  # stopped before the group hears of it
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
+            if self._ownership is not None:
+                await asyncio.to_thread(self._ownership.close)
             await client.aclose()
 
     async def _health_loop(self) -> None:
         """Every 30 s: each source's health into the store, for `veille ingest health`."""
         while not self._stop.is_set():
             await asyncio.sleep(HEALTH_SAVE_S)
-            await asyncio.to_thread(self.save_health)
+            try:
+                await asyncio.to_thread(self.save_health)
+            except StateStoreError as exc:
+                self._state_failed(exc)
 
     async def _prune_loop(self) -> None:
         """Hourly: forget seen ids and emitted mentions older than `seen_retention_days`."""
         while not self._stop.is_set():
             await asyncio.to_thread(self._store.prune, self._settings.seen_retention_days * 86400)
+            if self._ownership is not None:
+                try:
+                    await asyncio.to_thread(self._sink.checkpoint, self.polled())
+                except Exception as exc:  # retried at the next turn, within the retention
+                    log.warning("ingest: cursor checkpoint failed: %s", exc)
             await asyncio.sleep(3600)
 
     async def _reobserve_loop(self, client: SafeClient) -> None:
         while not self._stop.is_set():
             await asyncio.sleep(self._settings.reobserve_interval_s)
-            await asyncio.gather(*(self._reobserve(client, s) for s in self._sources))
+            owned = [self._by_id[i] for i in self.polled()]
+            await asyncio.gather(*(self._reobserve(client, s) for s in owned))
 
     async def _source_loop(self, client: SafeClient, source: Source) -> None:
         while not self._stop.is_set():
@@ -200,9 +299,10 @@ class IngestWorker:
             if unchanged:  # 304 Not Modified, or nothing new: nothing to produce or commit
                 produced = 0
             else:
-                produced = await asyncio.to_thread(
-                    self._sink.deliver, source.id, batch, fetched.cursor, cursor
-                )
+                produced = await self._deliver(source.id, batch, fetched.cursor, cursor)
+        except StateStoreError as exc:
+            self._state_failed(exc)
+            return 0
         except Exception as exc:  # Kafka did not take them: nothing committed, polled again
             backoff = self.scheduler.kafka_failed(source)
             log.warning(
@@ -220,6 +320,13 @@ class IngestWorker:
         await self._publish(health.succeeded(batch.new_items, datetime.now(UTC)))
         health.export()
         return produced
+
+    def _state_failed(self, exc: StateStoreError) -> None:
+        if self.failure is None:
+            log.error("ingest: the state store cannot be written (%s): stopping; what was "
+                      "produced is journaled, a restart resumes from it", exc)  # fmt: skip
+        self.failure = exc
+        self._stop.set()
 
     async def _source_failed(
         self, source: Source, reason: str, retry_after_s: float | None
@@ -249,9 +356,14 @@ class IngestWorker:
         batch = self.assembler.updates(source, items, now)
         if not batch.updates:
             return 0
+        if source.id not in self.polled():  # let go of while it was being observed
+            return 0
         cursor = self._store.cursor(source.id)
         try:
-            produced = await asyncio.to_thread(self._sink.deliver, source.id, batch, cursor, cursor)
+            produced = await self._deliver(source.id, batch, cursor, cursor)
+        except StateStoreError as exc:
+            self._state_failed(exc)
+            return 0
         except Exception as exc:
             log.warning("ingest: %s: updates not produced, next round retries: %s", source.id, exc)
             return 0

@@ -60,6 +60,18 @@ def make_consumer(
     return consumer
 
 
+def make_reader(settings: KafkaSettings, client_id: str) -> KafkaConsumer:
+    """A consumer outside any group (the caller assigns and seeks), never committing."""
+    options: dict[str, Any] = {"auto_offset_reset": "earliest", **settings.consumer}
+    options.update(enable_auto_commit=False, group_id=None)
+    return KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        **_security(settings),
+        **options,
+    )
+
+
 def broker_answering(consumer: KafkaConsumer) -> bool:
     """True while the consumer's group coordinator is known, i.e. the broker answers for the
     group. kafka-python's poll() does not raise while the broker is down (it returns nothing
@@ -105,6 +117,25 @@ def ensure_topics(settings: KafkaSettings) -> list[str]:
         admin.close()
 
 
+def ensure_topic(settings: KafkaSettings, name: str, partitions: int, retention_ms: int) -> bool:
+    """Create one topic outside `Topics.all()` (its own partition count and retention) if
+    missing; True if it was created here."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **_security(settings))
+    try:
+        if name in set(admin.list_topics()):
+            return False
+        config = {"retention.ms": str(retention_ms)}
+        try:
+            admin.create_topics([NewTopic(name, partitions, settings.replication_factor,
+                                          topic_configs=config)])  # fmt: skip
+        except TopicAlreadyExistsError:
+            return False
+        log.info("created topic %s (%d partitions)", name, partitions)
+        return True
+    finally:
+        admin.close()
+
+
 class DurableProducer:
     """A KafkaProducer whose `flush()` raises if any message sent since the last flush failed.
 
@@ -116,10 +147,12 @@ class DurableProducer:
         self._producer = producer
         self._pending: list[tuple[str, Any]] = []
 
-    def send(self, topic: str, key: str | None, value: bytes) -> None:
+    def send(self, topic: str, key: str | None, value: bytes, partition: int | None = None) -> None:
+        """Queue one message; `partition` None: the key's partition (the default partitioner)."""
         future = self._producer.send(
-            topic, key=None if key is None else key.encode("utf-8"), value=value
-        )
+            topic, key=None if key is None else key.encode("utf-8"), value=value,
+            partition=partition,
+        )  # fmt: skip
         self._pending.append((topic, future))
 
     def flush(self, timeout_s: float | None = None) -> None:

@@ -12,8 +12,8 @@ doubled. A poll that fails (the broker restarting) is retried with the same back
 fatal error (`FATAL`: authorisation, a closed consumer, the dead-letter limit) ends `run`,
 with `state` "failed".
 
-Idle cost: while assigned, the loop polls without blocking inside kafka-python and waits
-`idle_poll_interval_ms` between empty polls (see `WorkerSettings`).
+Idle cost: while assigned, the loop polls without blocking inside kafka-python, back to back
+while records arrive, and waits between empty polls as runtime/idle.py says.
 """
 
 import logging
@@ -37,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from runtime import metrics
 from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
+from runtime.idle import IdleWait, Watch
 from runtime.kafka import DurableProducer, broker_answering, group_settled
 from schemas.config import WorkerSettings
 
@@ -131,7 +132,10 @@ class StreamWorker(Generic[T]):
         dead_letters: DeadLetterQueue,
         settings: WorkerSettings,
         stop: threading.Event,
+        watch: Watch | None = None,
     ) -> None:
+        """`watch`: learns of new records between polls (runtime/offset_watch.py); None:
+        paced polls only."""
         self._consumer = consumer
         self._model = model
         self._stage = stage
@@ -141,6 +145,7 @@ class StreamWorker(Generic[T]):
         self._stop = stop
         self._backoff_s = settings.retry_backoff_s
         self._owned: set[TopicPartition] = set()
+        self._idle = IdleWait(settings, stop, watch)
         self.stats = WorkerStats()
         self.state: WorkerState = "starting"
 
@@ -241,18 +246,20 @@ class StreamWorker(Generic[T]):
     def _poll(self) -> list[ConsumerRecord]:
         """Records, waiting up to `poll_timeout_ms`. Until the group assigned partitions,
         kafka-python's own blocking poll drives the join; once assigned, non-blocking polls
-        `idle_poll_interval_ms` apart (a broker that ignores `fetch_max_wait_ms` would
-        otherwise be asked back to back)."""
-        settings = self._settings
+        paced by `IdleWait` (a broker that ignores `fetch_max_wait_ms` would otherwise be
+        asked back to back)."""
+        timeout_ms = self._settings.poll_timeout_ms
         if not group_settled(self._consumer):
-            return _records(self._consumer.poll(timeout_ms=settings.poll_timeout_ms))
-        deadline = time.monotonic() + settings.poll_timeout_ms / 1000
+            return _records(self._consumer.poll(timeout_ms=timeout_ms))
+        deadline = time.monotonic() + timeout_ms / 1000
         while True:
-            records = _records(self._consumer.poll(timeout_ms=0))
-            if records or time.monotonic() >= deadline or not group_settled(self._consumer):
-                return records
-            if self._stop.wait(settings.idle_poll_interval_ms / 1000):
-                return records
+            if self._idle.poll_due():
+                records = _records(self._consumer.poll(timeout_ms=0))
+                self._idle.after_poll(bool(records))
+                if records or not group_settled(self._consumer):
+                    return records
+            if time.monotonic() >= deadline or self._idle.wait(deadline):
+                return []
 
     def _retry_later(self, what: str, exc: Exception) -> None:
         self.stats.retries += 1

@@ -16,7 +16,11 @@ INCIDENT_SCHEMA_VERSION: Literal[1] = 1
 IncidentStatus = Literal["open", "resolved"]
 IncidentKind = Literal["crisis", "opportunity"]
 Severity = Literal["warning", "major", "critical"]
-Trigger = Literal["negative_acceleration", "viral_post", "positive_acceleration"]
+Trigger = Literal["negative_acceleration", "viral_post", "positive_acceleration", "service_outage"]
+"""`service_outage`: a crisis opened by accelerating negative mentions most of which are
+service requests (intent `service_request`): customers reporting one outage. It is routed
+only where a route names it (`alerts.routes[].triggers`): the service team, not the crisis
+on-call."""
 IncidentEventKind = Literal["opened", "escalated", "updated", "resolved"]
 
 

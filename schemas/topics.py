@@ -10,15 +10,20 @@ Keys (Kafka sends equal keys to one partition, in order):
   one worker at a time; enrich scales out across tenants, not within one.
 - `mentions.enriched`: the mention id (versions of one mention stay in order; the load spreads
   over every partition for the index and alert workers).
-- `alerts.incidents` and `alerts.responses`: the incident id. Both topics have the same
-  partition count, so an incident's events and the people's answers to it (acknowledge,
-  resolve) land on partitions of the same number, which the notifier's consumer group assigns
-  to one member (range assignment): the owner of an incident's page thread hears every answer.
+- `alerts.incidents` and `alerts.responses`: the incident's tenant (`incident_key`,
+  `response_key`). Both topics have the same partition count, so a tenant's incident events
+  and the people's answers to them (acknowledge, resolve) land on partitions of the same
+  number, which the notifier's consumer group assigns to one member (range assignment): one
+  notifier owns a tenant's page threads, hears every answer to them, and groups the tenant's
+  simultaneous incidents (`group_wait_s`) into one message. Events of one incident stay in
+  order (one key, one partition); a hot tenant's pages are sent by one notifier.
 """
 
 from dataclasses import dataclass
 
+from schemas.incident import Incident
 from schemas.mention import Mention
+from schemas.response import IncidentResponse
 
 RAW = "mentions.raw"
 ENRICHED = "mentions.enriched"
@@ -34,6 +39,18 @@ def raw_key(mention: Mention) -> str:
     cluster's whole scope (the tenant) and every observation of a mention id share a
     partition. Every producer of the raw topic must use it."""
     return mention.tenant
+
+
+def incident_key(incident: Incident) -> str:
+    """Kafka key of an incident event on `alerts.incidents`: its tenant. Every producer of
+    the incidents topic must use it."""
+    return incident.tenant
+
+
+def response_key(response: IncidentResponse) -> str:
+    """Kafka key of a person's answer on `alerts.responses`: the incident's tenant, so that
+    it reaches the notifier that owns the incident's page thread."""
+    return response.tenant
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run several workers in one process")
     run.add_argument("workers", nargs="*", type=_worker_name, metavar="WORKER",
-                     help="ingest, enrich, index, alerts, notify (default: all)")  # fmt: skip
+                     help="ingest, enrich, index, alerts, notify, response "
+                     "(default: all)")  # fmt: skip
     run.set_defaults(func=cmd_worker, worker=None)
 
     ingest = commands.add_parser("ingest", help="ingest worker: sources → mentions.raw")
@@ -303,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     alert_actions.add_parser(
         "notify", help="the notifier: routes, on-call, escalation, channels, incident page"
     ).set_defaults(func=cmd_worker, worker="notify")
+    response = commands.add_parser("response", help="response-time watch: overdue posts")
+    response_actions = response.add_subparsers(dest="action", required=True)
+    response_actions.add_parser(
+        "watch", help="first-reply records, overdue posts notified to their teams"
+    ).set_defaults(func=cmd_worker, worker="response")
     replay = alert_actions.add_parser(
         "replay", help="the live detector over a JSONL file of enriched mentions"
     )

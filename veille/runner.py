@@ -6,6 +6,7 @@ index    mentions.enriched → Elasticsearch           (group <prefix>veille-ind
 alerts   mentions.enriched + alerts.commands → alerts.incidents (group <prefix>veille-alerts)
 notify   alerts.incidents + alerts.responses + ingest.health → pages, the incident page
          (group <prefix>veille-notify)
+response the index → first-reply records, overdue lists to the teams (veille/response_worker.py)
 """
 
 import logging
@@ -39,22 +40,26 @@ from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
 from enrich.stage import EnrichStage, make_clusters
 from enrich.warmup import ClusterWarmup, indexed_members
 from ingest.assembler import BatchAssembler
-from ingest.cursors import CursorStore
+from ingest.cursors import CursorStore, StateStoreError
 from ingest.delivery import MentionSink
 from ingest.intake import DirectIntake
 from ingest.matcher import BrandMatcher
+from ingest.ownership import SourceOwnership
 from ingest.sources import build_sources
 from ingest.sources.base import Source
 from ingest.sources.push import PushServer
+from ingest.statelog import StateJournal, ensure_state_topic, state_partition_count, state_topic
 from ingest.worker import IngestWorker
 from runtime.deadletter import DeadLetterQueue
 from runtime.indices import ensure_templates, make_client
 from runtime.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from runtime.offset_watch import offset_watch
 from runtime.stream import StreamWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
 from schemas.mention import Mention
 from schemas.topics import Topics
+from veille.response_worker import build_response_watch
 from veille.settings import ConfigError
 from veille.workers import WORKERS
 
@@ -69,6 +74,8 @@ def group_id(config: VeilleConfig, worker: str) -> str:
 def prepare(config: VeilleConfig) -> list[str]:
     """Create the topics (with retention) and the index templates; safe to run again."""
     created = ensure_topics(config.kafka)
+    if ensure_state_topic(config.kafka, config.ingest):
+        created.append(state_topic(config.kafka))
     client = make_client(config.elasticsearch)
     try:
         ensure_templates(client, config.elasticsearch, [t.id for t in config.tenants])
@@ -83,13 +90,25 @@ def build_ingest(
     """Sources from `sources:` (or those given), queries compiled once (a malformed one
     fails here, with its position), cursors in `ingest.state_dir` (one file per prefix)."""
     matcher = BrandMatcher(config.tenants)
+    try:
+        store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
+    except StateStoreError as exc:  # e.g. its disk full: one line, exit 2
+        raise ConfigError(f"veille ingest run: the state store cannot be written: {exc}") from None
     producer = DurableProducer(make_producer(config.kafka, "veille-ingest"))
-    store = CursorStore.for_prefix(config.ingest.state_dir, config.kafka.topic_prefix)
     topics = Topics(config.kafka.topic_prefix)
     polled = build_sources(config.sources) if sources is None else sources
+    ensure_state_topic(config.kafka, config.ingest)
+    journal = StateJournal(producer, config.kafka, state_partition_count(config.kafka),
+                           config.ingest.produce_timeout_s)  # fmt: skip
+    group, topic = group_id(config, "ingest"), state_topic(config.kafka)
+    ownership = SourceOwnership(
+        lambda listener: make_consumer(config.kafka, group, [topic], listener),
+        journal, store, polled, stop,
+    )  # fmt: skip
     return IngestWorker(
-        polled, matcher, producer, topics, store, config.ingest, config.event_time, stop
-    )
+        polled, matcher, producer, topics, store, config.ingest, config.event_time, stop,
+        ownership, journal,
+    )  # fmt: skip
 
 
 def build_push(config: VeilleConfig, stop: threading.Event) -> "PushService":
@@ -145,7 +164,7 @@ def _stream_worker(
     consumer = make_consumer(config.kafka, group_id(config, name), input_topics, listener)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
-        stop,
+        stop, offset_watch(consumer, config.kafka, config.worker),
     )  # fmt: skip
 
 
@@ -297,6 +316,7 @@ BUILDERS: dict[str, Builder] = {
     "alerts": build_alerts,
     "notify": build_notify,
     "push": build_push,
+    "response": build_response_watch,
 }
 
 

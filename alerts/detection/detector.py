@@ -44,11 +44,12 @@ RuleFor = Callable[[str, str], DetectionSettings]
 
 
 class _Bucket:
-    __slots__ = ("ids", "neg", "neg_refs", "pos", "pos_refs", "total", "viral")
+    __slots__ = ("ids", "neg", "neg_refs", "neg_service", "pos", "pos_refs", "total", "viral")
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
         self.total = 0
+        self.neg_service = 0  # negative mentions that are service requests
         self.neg: dict[str, float] = {}  # story → weight
         self.pos: dict[str, float] = {}
         self.neg_refs: list[Ref] = []
@@ -59,8 +60,8 @@ class _Bucket:
 class _Closed:
     """A closed bucket that had mentions, kept while it is inside the window."""
 
-    __slots__ = ("index", "neg_refs", "neg_signal", "neg_stories", "pos_refs", "pos_signal",
-                 "pos_stories", "total")  # fmt: skip
+    __slots__ = ("index", "neg_refs", "neg_service", "neg_signal", "neg_stories", "pos_refs",
+                 "pos_signal", "pos_stories", "total")  # fmt: skip
 
     def __init__(self, index: int, bucket: _Bucket) -> None:
         self.index = index
@@ -69,6 +70,7 @@ class _Closed:
         self.neg_stories = len(bucket.neg)
         self.pos_stories = len(bucket.pos)
         self.total = bucket.total
+        self.neg_service = bucket.neg_service
         self.neg_refs = bucket.neg_refs
         self.pos_refs = bucket.pos_refs
 
@@ -126,6 +128,7 @@ class BrandMonitor:
         score = obs.sentiment.score
         if is_negative(score, self._rule):
             stories, refs = bucket.neg, bucket.neg_refs
+            bucket.neg_service += obs.service_request
         elif is_positive(score, self._rule):
             stories, refs = bucket.pos, bucket.pos_refs
         else:
@@ -262,6 +265,7 @@ class BrandMonitor:
             usual_peak=(self._neg_peaks if negative else self._pos_peaks).usual,
             viral=viral if negative else None,
             details=details,
+            service_count=sum(c.neg_service for c in window) if negative else 0,
         )
 
     def _learn_until(self, index: int) -> None:

@@ -22,6 +22,7 @@ from alerts.detection.rules import (
     near_baseline,
     reports_peak,
     rising,
+    service_outage,
     severity_level,
     surprise,
     threshold,
@@ -83,6 +84,7 @@ class WindowView:
     details: Callable[[], tuple[list[Ref], str]]
     """The window's mentions of this polarity, and the local hour its baseline is for
     ('Sunday 14:00'): computed only when an incident is written."""
+    service_count: int = 0  # of `count`, the service requests (intent service_request)
 
 
 class IncidentTrack:
@@ -133,6 +135,8 @@ class IncidentTrack:
             view.at.timestamp(), self._cool_until, view.signal, self._last_peak, rule
         ):
             trigger = "negative_acceleration" if self.kind == "crisis" else "positive_acceleration"
+            if self.kind == "crisis" and service_outage(view.service_count, view.count, self._rule):
+                trigger = "service_outage"
             level = severity_level(view.signal, float(threshold(view.expected, self._rule)))
             severity = SEVERITIES[level]
         elif self.kind == "crisis" and view.viral is not None:

@@ -30,6 +30,13 @@ class AuthorPart(msgspec.Struct, gc=False):
     followers: int | None = None
 
 
+class IntentPart(msgspec.Struct, gc=False):
+    label: str
+
+
+SERVICE_REQUEST = "service_request"
+
+
 class Counted(msgspec.Struct, gc=False):
     """What the detector counts of a mention (no text: decodes faster, for replay columns)."""
 
@@ -42,6 +49,11 @@ class Counted(msgspec.Struct, gc=False):
     virality: ViralityPart = msgspec.field(default_factory=ViralityPart)
     author: AuthorPart = msgspec.field(default_factory=AuthorPart)
     cluster: ClusterPart | None = None
+    intent: IntentPart | None = None  # counted per intent: a wave of service requests
+
+    @property
+    def service_request(self) -> bool:
+        return self.intent is not None and self.intent.label == SERVICE_REQUEST
 
     @property
     def story(self) -> str:
@@ -73,4 +85,5 @@ def from_enriched(mention: EnrichedMention) -> Observation:
         text=mention.text,
         url=mention.url,
         cluster=ClusterPart(mention.cluster.id) if mention.cluster is not None else None,
+        intent=IntentPart(mention.intent.label) if mention.intent is not None else None,
     )

@@ -198,6 +198,12 @@ def cooling(
     return at_s < cool_until_s and signal < last_peak * rule.escalate_factor
 
 
+def service_outage(service_count: int, count: int, rule: DetectionSettings) -> bool:
+    """An accelerating crisis is a service outage: most of its window's negative mentions
+    are service requests (at least `service_outage_share`)."""
+    return count > 0 and service_count >= rule.service_outage_share * count
+
+
 def severity_level(signal: float, threshold_signal: float) -> int:
     """Severity at opening (index into SEVERITIES): by how many times the threshold is met."""
     ratio = signal / threshold_signal

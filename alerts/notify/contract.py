@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 from schemas.health import SourceHealthEvent
 from schemas.incident import Incident
+from schemas.reply_record import OverdueDigest
 
 Action = Literal["trigger", "acknowledge", "resolve", "info"]
 """trigger: wake someone (or re-notify at an escalation step); acknowledge / resolve: tell
@@ -56,6 +57,8 @@ class Notification:
     """Names of the others paged for the same incident (shown on the page)."""
     grouped: tuple[Incident, ...] = field(default_factory=tuple)
     """The tenant's other incidents sent in this same message (alerts/notify/grouping.py)."""
+    overdue: OverdueDigest | None = None
+    """A team's posts past their answer's due time (`veille response watch`), oldest first."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@ token's id) and the expiry; the signature is HMAC-SHA256 of the payload with the
 the link — phones and chat apps fetch links to preview them; pressing a button (POST) does,
 once (`NotificationLog.claim_link`): a second press, or an expired or forged token, is
 refused.
+
+A grouped message (alerts/notify/grouping.py) tells several incidents of one tenant: its
+link's payload also names the others (`g`), in the order of the message, and opens a page
+that lists them all. Such a link is used once per incident (`LinkClaims.use_id`): each
+incident's own buttons, or "acknowledge all", which answers each incident not answered yet
+through this link as its own event.
 """
 
 import base64
@@ -27,6 +33,17 @@ class LinkClaims:
     incident_id: str
     token_id: str
     expires_at: datetime
+    others: tuple[str, ...] = ()
+    """The other incidents of a grouped message."""
+
+    @property
+    def incidents(self) -> tuple[str, ...]:
+        """Every incident the link opens, the message's first first."""
+        return (self.incident_id, *self.others)
+
+    def use_id(self, incident_id: str) -> str:
+        """The id under which answering `incident_id` through this link is claimed, once."""
+        return self.token_id if not self.others else f"{self.token_id}:{incident_id}"
 
 
 def _b64(data: bytes) -> str:
@@ -45,14 +62,21 @@ class LinkSigner:
         self._base = public_url.rstrip("/")
         self._ttl = ttl
 
-    def link(self, tenant: str, incident_id: str, token_id: str, now: datetime) -> str:
-        return f"{self._base}/i/{self.token(tenant, incident_id, token_id, now)}"
+    def link(
+        self, tenant: str, incident_id: str, token_id: str, now: datetime,
+        others: tuple[str, ...] = (),
+    ) -> str:  # fmt: skip
+        return f"{self._base}/i/{self.token(tenant, incident_id, token_id, now, others)}"
 
-    def token(self, tenant: str, incident_id: str, token_id: str, now: datetime) -> str:
+    def token(
+        self, tenant: str, incident_id: str, token_id: str, now: datetime,
+        others: tuple[str, ...] = (),
+    ) -> str:  # fmt: skip
         expires = int((now + self._ttl).timestamp())
-        payload = _b64(json.dumps(
-            {"t": tenant, "i": incident_id, "n": token_id, "e": expires}, separators=(",", ":")
-        ).encode())  # fmt: skip
+        claims: dict[str, object] = {"t": tenant, "i": incident_id, "n": token_id, "e": expires}
+        if others:
+            claims["g"] = list(others)
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
     def verify(self, token: str, now: datetime) -> LinkClaims:
@@ -64,7 +88,10 @@ class LinkSigner:
         try:
             claims = json.loads(_unb64(payload))
             expires = datetime.fromtimestamp(int(claims["e"]), tz=now.tzinfo)
-            result = LinkClaims(str(claims["t"]), str(claims["i"]), str(claims["n"]), expires)
+            others = tuple(str(i) for i in claims.get("g", ()))
+            result = LinkClaims(
+                str(claims["t"]), str(claims["i"]), str(claims["n"]), expires, others
+            )
         except (ValueError, KeyError, TypeError):
             raise LinkError("lien invalide") from None
         if now >= expires:

@@ -1,17 +1,20 @@
 """What the notifier checks before it reads a single event, so that a broken setting stops
 `veille alerts notify` at start with a clear message instead of failing at the first page
 (a Saturday night): every iCalendar layer maps its events to people (`check_calendars`),
-and every channel a route or `alerts.notify.operator_channels` uses has the secrets it
-cannot send without (the variable to set is named, never the value). A route's escalation
+every channel a route or `alerts.notify.operator_channels` uses has the secrets it cannot
+send without (the variable to set is named, never the value), and a channel that gets
+notices for no one in particular can send them (`addressed_to_no_one`). A route's escalation
 policy is checked when the file loads (schemas/config/file.py)."""
 
 from pydantic import SecretStr
 
 from alerts.notify.oncall import CalendarError, check_calendars
+from alerts.notify.route import health_channels
 from schemas.config import (
     AlertsSettings,
     AnyChannelSettings,
     AppriseChannelSettings,
+    EmailChannelSettings,
     OpsgenieChannelSettings,
     PagerDutyChannelSettings,
     SlackChannelSettings,
@@ -53,6 +56,22 @@ def routed_channels(alerts: AlertsSettings) -> list[str]:
     return names
 
 
+def addressed_to_no_one(alerts: AlertsSettings, tenants: list[TenantSettings]) -> set[str]:
+    """The channels that would fail every notification to no one in particular — those of a
+    route without escalation and the tenants' source-health channels: an e-mail channel
+    without `to` (set the team's addresses), an SMS channel (it needs a person's number)."""
+    shared = {c for route in alerts.routes if route.escalation is None for c in route.channels}
+    shared |= {c for tenant in tenants for c in health_channels(alerts, tenant.id)}
+    found = set()
+    for name in shared:
+        channel = alerts.channels[name]
+        if isinstance(channel, EmailChannelSettings) and not channel.to:
+            found.add(f"{name} (e-mail: set its `to`)")
+        elif isinstance(channel, SmsChannelSettings):
+            found.add(f"{name} (SMS: only in a route with an escalation)")
+    return found
+
+
 def check_notifier(alerts: AlertsSettings, tenants: list[TenantSettings]) -> None:
     """Raises NotifierConfigError naming every unset secret of a routed channel (with its
     variable) or the first calendar that does not read."""
@@ -65,6 +84,12 @@ def check_notifier(alerts: AlertsSettings, tenants: list[TenantSettings]) -> Non
     if unset:
         raise NotifierConfigError(
             "routed channels cannot send: " + ", ".join(unset) + " is not set"
+        )
+    nobody = sorted(addressed_to_no_one(alerts, tenants))
+    if nobody:
+        raise NotifierConfigError(
+            "these channels get notices for no one in particular (a route without escalation,"
+            " source health) but cannot send one: " + ", ".join(nobody)
         )
     for tenant in tenants:
         try:

@@ -1,7 +1,8 @@
 """Publishing a person's answer: every path (CLI, incident page, chat button, provider
 callback) goes through `publish_response`, so they all mean the same thing.
 
-The answer goes on alerts.responses (key: incident id; the notifier stops escalation); a
+The answer goes on alerts.responses (key: the tenant, `response_key`: the partition of the
+tenant's incidents, whose notifier stops the escalation); a
 resolve or "not a crisis" also sends a ResolveCommand on alerts.commands, which the
 detector reads to close the incident (and publish its `resolved` event).
 """
@@ -11,7 +12,7 @@ from datetime import datetime
 from runtime.kafka import DurableProducer
 from schemas.incident import ResolveCommand
 from schemas.response import IncidentResponse, ResponseAction, ResponseVia, response_id
-from schemas.topics import Topics
+from schemas.topics import Topics, response_key
 
 
 def make_response(
@@ -26,7 +27,7 @@ def make_response(
 
 def publish_response(producer: DurableProducer, topics: Topics, response: IncidentResponse) -> None:
     """Durable on return (raises otherwise)."""
-    producer.send(topics.responses, response.incident_id, response.model_dump_json().encode())
+    producer.send(topics.responses, response_key(response), response.model_dump_json().encode())
     if response.action in ("resolve", "not_a_crisis"):
         command = ResolveCommand(
             tenant=response.tenant, brand=response.brand, incident_id=response.incident_id,

@@ -117,7 +117,8 @@ class Sender:
     ) -> Notification:  # fmt: skip
         link = None
         if self._links is not None and thread is not None and record.action == "trigger":
-            link = self._links.link(record.tenant, thread.incident_id, record.id, now)
+            others = tuple(incident.id for incident in grouped)  # one page lists them all
+            link = self._links.link(record.tenant, thread.incident_id, record.id, now, others)
             self.links[record.id] = link
         return Notification(
             id=record.id, action=record.action, tenant=record.tenant,

@@ -9,8 +9,12 @@ channels; then write threads, new records and cancellations to the notification 
 batch's offsets after `handle` returns, so a `kill -9` at any point either finds the state
 durable or reads the events again; re-planning gives the same ids, so nothing is doubled.
 
-On an assignment (start, rebalance) the member loads the open threads and the records to
-send of its partitions: escalation timers resume where they were.
+On an assignment (start, rebalance, a member expired after a kill -9) the member loads the
+open threads and the records to send of its partitions: escalation timers resume where they
+were, and due steps go out once it has caught up (`tick`). Incidents and answers are keyed
+by tenant (schemas/topics.py), so one member owns all of a tenant's threads. An event for an
+incident not in memory is looked up in the log before a thread is opened: a thread written
+under another partition (topics keyed by incident id before) is adopted, never paged anew.
 """
 
 import logging
@@ -26,9 +30,16 @@ from alerts.notify.contract import Action
 from alerts.notify.dispatch import Dispatcher
 from alerts.notify.grouping import group_start
 from alerts.notify.log import NotificationLog
-from alerts.notify.plan import plan_answer, plan_health, plan_route, plan_severity_change
+from alerts.notify.plan import (
+    Notified,
+    notified_people,
+    plan_answer,
+    plan_health,
+    plan_route,
+    plan_severity_change,
+)
 from alerts.notify.records import NotificationRecord, PageThread
-from alerts.notify.route import health_channels, incident_routes
+from alerts.notify.route import health_channels, incident_routes, person_channels
 from runtime.stream import Received, Rejected
 from schemas.config import AlertsSettings, TenantSettings
 from schemas.health import SourceHealthEvent
@@ -123,9 +134,12 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
                 cancelled += gone
             else:
                 planned += self._on_health(item, topic, partition, now)
-        self._log.save_threads(changed.values())  # answered first: nothing fires after a crash
-        self._log.save(cancelled)
+        # Records before threads: a crash in between replays the batch onto a thread not yet
+        # answered, which plans the same ids again (an acknowledgement's notices included);
+        # nothing is sent meanwhile, the dispatcher waits until the inputs are read (tick).
         stored = self._log.create(planned)
+        self._log.save(cancelled)
+        self._log.save_threads(changed.values())
         self._dispatcher.cancel(r.id for r in cancelled)
         self._dispatcher.schedule(stored)
         return []
@@ -147,6 +161,11 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
         tenant = self._tenants.get(incident.tenant)
         with self._lock:
             thread = changed.get(incident.id) or self._threads.get(incident.id)
+        if thread is None and tenant is not None:
+            found = self._log.thread(incident.tenant, incident.id)
+            if found is not None and (found.topic, found.partition) != (topic, partition):
+                found = found.model_copy(update={"topic": topic, "partition": partition})
+            thread = found
         if thread is None:
             if event.event == "resolved" or tenant is None:
                 return []
@@ -161,11 +180,13 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
         if event.event == "resolved":
             if thread.status != "resolved":
                 by = incident.resolved_by or "auto"
-                records += plan_answer(thread, "resolve", by, now)
+                records += plan_answer(thread, "resolve", by, now, self._notified(thread))
                 thread = thread.model_copy(update={"status": "resolved"})
         elif thread.status == "open" and tenant is not None:
             if SEVERITY_RANK[incident.severity] > SEVERITY_RANK[old] and thread.routes:
-                records += plan_severity_change(thread, thread.channels, old, now)
+                routes = [self._settings.routes[i] for i in thread.routes]
+                records += plan_severity_change(thread, routes, old, now, self._notified(thread),
+                                                tenant.timezone)  # fmt: skip
             for index, route in incident_routes(self._settings, incident):
                 if index in thread.routes:
                     continue
@@ -216,7 +237,14 @@ class NotifierStage(ConsumerRebalanceListener):  # type: ignore[misc]
         ]
         log.info("notify: incident %s %s by %s via %s; %d pending step(s) cancelled",
                  thread.incident_id, status, response.by, response.via, len(cancelled))  # fmt: skip
-        return plan_answer(thread, verb, response.by, now), cancelled
+        return plan_answer(thread, verb, response.by, now, self._notified(thread)), cancelled
+
+    def _notified(self, thread: PageThread) -> Notified:
+        """Who was paged on the thread's channels that write to a person (from the log)."""
+        channels = person_channels(self._settings) & set(thread.channels)
+        if not channels:
+            return {}
+        return notified_people(self._log.records_for(thread.tenant, thread.incident_id), channels)
 
     def _on_health(
         self, event: SourceHealthEvent, topic: str, partition: int, now: datetime

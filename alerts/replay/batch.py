@@ -223,6 +223,9 @@ class Brand:
             "total": np.bincount(local[inside], minlength=size)[:size].astype(np.float64),
             "neg_n": np.bincount(local[inside & neg], minlength=size)[:size].astype(np.float64),
             "pos_n": np.bincount(local[inside & pos], minlength=size)[:size].astype(np.float64),
+            "svc_n": np.bincount(local[inside & neg & c.service[rows]], minlength=size)[
+                :size
+            ].astype(np.float64),
         }
         for name, mask in (("neg", neg & inside), ("pos", pos & inside)):
             signal, stories = self._stories(local[mask], c.stories[rows[mask]], weights[mask], size)
@@ -392,6 +395,7 @@ class Brand:
             usual_peak=float(s.usual_peak[t]),
             viral=self._ref(viral_row) if viral_row is not None else None,
             details=details,
+            service_count=int(windows["svc_n"][t]) if negative else 0,
         )
 
     def _refs(self, t: int, polarity: npt.NDArray[np.bool_]) -> list[Ref]:

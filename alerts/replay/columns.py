@@ -17,7 +17,13 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from alerts.detection.observation import COUNTED_DECODER, DECODER, Counted, Observation
+from alerts.detection.observation import (
+    COUNTED_DECODER,
+    DECODER,
+    SERVICE_REQUEST,
+    Counted,
+    Observation,
+)
 from alerts.replay.forked import map_forked
 
 Floats = npt.NDArray[np.float64]
@@ -128,6 +134,11 @@ class Part:
         self.stories = self.ids.copy()  # a lone mention is its own story
         cluster_ids = map(attrgetter("id"), clusters[clustered])
         self.stories[clustered] = np.fromiter(map(hash, cluster_ids), np.int64, len(clustered))
+        intents = np.fromiter(map(attrgetter("intent"), obs), object, n)
+        scored = np.flatnonzero(np.not_equal(intents, _NONE))
+        self.service = np.zeros(n, bool)  # service requests, counted per window
+        labels = np.fromiter(map(attrgetter("label"), intents[scored]), object, len(scored))
+        self.service[scored] = labels == SERVICE_REQUEST
         table: dict[tuple[str, tuple[str, ...]], int] = {}  # (tenant, brands) → first row
         keys = map(attrgetter("tenant", "brands"), obs)
         first_rows = np.fromiter(map(table.setdefault, keys, count()), np.int64, n)
@@ -152,6 +163,7 @@ class Columns:
         self.followers = np.concatenate([p.followers for p in parts])
         self.ids = np.concatenate([p.ids for p in parts])
         self.stories = np.concatenate([p.stories for p in parts])
+        self.service = np.concatenate([p.service for p in parts])
         rows_by_brand: dict[tuple[str, str], list[Ints]] = defaultdict(list)
         offset = 0
         for part in parts:

@@ -10,7 +10,11 @@ One loading path for every model, through transformers and torch:
   negative / neutral / positive by the configuration (`labels:`), probabilities summed.
 
 An `encoder-head` model may carry a second head, the intent head, over the same pooled
-embeddings: one encoder forward pass gives both the sentiment and the intent.
+embeddings: one encoder forward pass gives both the sentiment and the intent. Or the intent
+comes from a sequence-classification model of its own (`IntentClassifier`, any transformers
+model, labels mapped to veille's six): its own tokenizer and forward pass, with any
+sentiment model; `tokenize` then returns `Encoded` ids that carry the intent model's ids
+too, so the batching engine (which plans on the sentiment ids) needs to know nothing.
 
 `SentimentModel.tokenize` turns texts into token ids (truncated at `max_length`: the head
 of a post — its title and lead — is what is kept); `collate` pads a batch into tensors on
@@ -20,6 +24,7 @@ sentiment labels (and one over the six intents when an intent head is loaded);
 """
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -34,18 +39,65 @@ Device = Literal["auto", "cpu", "cuda"]
 DType = Literal["auto", "float32", "float16", "bfloat16"]
 
 
-def label_matrix(model_labels: list[str], mapping: dict[str, SentimentLabel]) -> torch.Tensor:
-    """[n_model_labels, 3] 0/1 matrix summing model classes into veille's three labels."""
+def label_matrix(
+    model_labels: list[str], mapping: Mapping[str, str], targets: Sequence[str] = LABELS,
+    setting: str = "enrich.model.labels",
+) -> torch.Tensor:  # fmt: skip
+    """[n_model_labels, len(targets)] 0/1 matrix summing model classes into veille's labels
+    (the three sentiments, or the six intents)."""
     missing = [name for name in model_labels if name not in mapping]
     if missing:
         raise ModelLoadError(
-            f"no mapping for model label(s) {missing}: set enrich.model.labels, e.g. "
+            f"no mapping for model label(s) {missing}: set {setting}, e.g. "
             "{'1 star': negative, '3 stars': neutral, '5 stars': positive}"
         )
-    matrix = torch.zeros(len(model_labels), len(LABELS))
+    matrix = torch.zeros(len(model_labels), len(targets))
     for row, name in enumerate(model_labels):
-        matrix[row, LABELS.index(mapping[name])] = 1.0
+        matrix[row, list(targets).index(mapping[name])] = 1.0
     return matrix
+
+
+class Encoded(list[int]):
+    """A text's sentiment-model token ids, with its intent model's ids (`intent`) when the
+    intent comes from a sequence-classification model of its own."""
+
+    intent: list[int] | None = None
+
+
+@dataclass
+class IntentClassifier:
+    """A sequence-classification intent model: its tokenizer, network, and the matrix summing
+    its classes into veille's six intents."""
+
+    tokenizer: Any
+    network: nn.Module
+    to_labels: torch.Tensor
+    input_prefix: str = ""
+
+    def tokenize(self, texts: list[str], max_length: int) -> list[list[int]]:
+        encoded = self.tokenizer([self.input_prefix + t for t in texts], truncation=True,
+                                 max_length=max_length, padding=False)  # fmt: skip
+        return [list(ids) for ids in encoded["input_ids"]]
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = self.network(**inputs).logits.float()
+        probabilities = torch.softmax(logits, dim=-1)
+        return (probabilities @ self.to_labels.to(probabilities.device)).cpu()
+
+
+def _padded(
+    batch: list[list[int]], pad: int, device: torch.device, pin: bool
+) -> dict[str, torch.Tensor]:
+    width = max(len(ids) for ids in batch)
+    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, ids in enumerate(batch):
+        input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        attention_mask[row, : len(ids)] = 1
+    tensors = {"input_ids": input_ids, "attention_mask": attention_mask}
+    if pin:
+        tensors = {name: t.pin_memory() for name, t in tensors.items()}
+    return {name: t.to(device, non_blocking=True) for name, t in tensors.items()}
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -80,33 +132,41 @@ class SentimentModel:
     intent_head: nn.Linear | None = None
     intent_id: str = ""
     intent_version: str = ""
+    intent_model: IntentClassifier | None = None
 
     def tokenize(self, texts: list[str], max_length: int | None = None) -> list[list[int]]:
+        limit = max_length or self.max_length
         encoded = self.tokenizer(
             [self.input_prefix + text for text in texts],
             truncation=True,
-            max_length=max_length or self.max_length,
+            max_length=limit,
             padding=False,
         )
-        return [list(ids) for ids in encoded["input_ids"]]
+        out = [Encoded(ids) for ids in encoded["input_ids"]]
+        if self.intent_model is not None:
+            for ids, intent in zip(out, self.intent_model.tokenize(texts, limit), strict=True):
+                ids.intent = intent
+        return list[list[int]](out)
 
     def collate(self, batch: list[list[int]]) -> dict[str, torch.Tensor]:
-        width = max(len(ids) for ids in batch)
         pad = int(self.tokenizer.pad_token_id or 0)
-        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            attention_mask[row, : len(ids)] = 1
-        tensors = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if self.pin_memory:
-            tensors = {name: t.pin_memory() for name, t in tensors.items()}
-        return {name: t.to(self.device, non_blocking=True) for name, t in tensors.items()}
+        tensors = _padded(batch, pad, self.device, self.pin_memory)
+        if self.intent_model is not None:
+            intent_ids = [getattr(ids, "intent", None) or [] for ids in batch]
+            intent_pad = int(self.intent_model.tokenizer.pad_token_id or 0)
+            for name, t in _padded(intent_ids, intent_pad, self.device, self.pin_memory).items():
+                tensors[f"intent_{name}"] = t
+        return tensors
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> Probabilities:
         """Probabilities over (negative, neutral, positive), and over the intents when an
-        intent head is loaded — from one pass of the encoder."""
+        intent head is loaded — from one pass of the encoder — or an intent model."""
         intent = None
+        if self.intent_model is not None:
+            inputs = dict(inputs)
+            own = {n.removeprefix("intent_"): inputs.pop(n) for n in list(inputs)
+                   if n.startswith("intent_")}  # fmt: skip
+            intent = self.intent_model.forward(own)
         if self.kind == "encoder-head":
             assert self.head is not None
             hidden = self.network(**inputs).last_hidden_state

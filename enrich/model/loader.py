@@ -1,5 +1,6 @@
-"""Loads the configured sentiment model (and, for encoder-head models, its intent head)
-through transformers — the same code for the offline default and for any hub model.
+"""Loads the configured sentiment model and its intent (the encoder-head's intent head, or a
+sequence-classification intent model of its own) through transformers — the same code for
+the offline default and for any hub model.
 Failures raise `ModelLoadError`; nothing falls back to another scorer."""
 
 import logging
@@ -12,6 +13,7 @@ from enrich.model import ModelLoadError
 from enrich.model.adapter import merge
 from enrich.model.build import DEFAULT_ENCODER, BuildError, build_model, encoder_version
 from enrich.model.classifier import (
+    IntentClassifier,
     SentimentModel,
     label_matrix,
     quantize_int8,
@@ -114,6 +116,9 @@ def _load(
         intent_head = intent_head.to(device)
         intent_version = f"{encoder}+{intent_metadata.get('version', 'head')}"
         log.info("intent head %s (%s)", settings.intent.id, intent_version)
+    intent_model = None
+    if with_head and settings.intent.kind == "sequence-classification":
+        intent_model, intent_version = _intent_model(settings, device, dtype)
     return SentimentModel(
         model_id=settings.id,
         version=version,
@@ -130,12 +135,39 @@ def _load(
         intent_head=intent_head,
         intent_id=settings.intent.id,
         intent_version=intent_version,
+        intent_model=intent_model,
     )
+
+
+def _intent_model(
+    settings: SentimentModelSettings, device: torch.device, dtype: torch.dtype
+) -> tuple[IntentClassifier, str]:
+    """Any sequence-classification model as the intent model, its labels mapped to veille's
+    six (`enrich.model.intent.labels`; empty: its own labels must be veille's)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    intent = settings.intent
+    path = intent.path
+    assert path is not None  # IntentModelSettings requires it for this kind
+    try:
+        network = AutoModelForSequenceClassification.from_pretrained(path, dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load intent model {path!r}: {exc}") from exc
+    id2label = network.config.id2label
+    names = [id2label[i] for i in range(len(id2label))]
+    mapping = intent.labels or {n: n for n in names if n in INTENT_LABELS}
+    to_labels = label_matrix(names, mapping, INTENT_LABELS, "enrich.model.intent.labels")
+    version = str(getattr(network.config, "_commit_hash", None) or Path(path).name)
+    log.info("intent model %s (%s) on %s/%s", intent.id, version, device, dtype)
+    classifier = IntentClassifier(tokenizer, network.to(device).eval(), to_labels,
+                                  intent.input_prefix)  # fmt: skip
+    return classifier, version
 
 
 def _intent_head_path(settings: SentimentModelSettings) -> Path | None:
     """The intent head to load, if any (see `IntentModelSettings`)."""
-    if settings.kind != "encoder-head" or settings.intent.kind == "none":
+    if settings.kind != "encoder-head" or settings.intent.kind != "encoder-head":
         return None
     if settings.intent.head:
         return Path(settings.intent.head)

@@ -77,5 +77,5 @@ class BlogFeed(ConfiguredSource[BlogSourceSettings]):
         except FetchError as exc:
             log.warning("%s: article %s not fetched, summary kept: %s", self.id, item.url, exc)
             return item
-        text = article_text(page.body.decode("utf-8", "replace"))
+        text = article_text(page.body)  # bytes: decoded from the page's own charset
         return replace(item, text=text) if len(text) > len(item.text) else item

@@ -4,9 +4,10 @@ GET {appview}/xrpc/app.bsky.feed.searchPosts?q=&sort=latest&limit=&cursor=[&sinc
 returns {"cursor"?, "hitsTotal"?, "posts": [PostView]} (docs.bsky.app). A PostView has
 uri (at://did/app.bsky.feed.post/rkey), author {did, handle, displayName}, record {text,
 createdAt, langs}, likeCount, repostCount, replyCount, indexedAt. Cursor {"since"}: the
-newest `indexedAt` emitted; each poll pages (response `cursor`) until it reaches posts
-indexed before it, at most `max_pages`. URL: https://bsky.app/profile/<handle>/post/<rkey>.
-`observe` reads app.bsky.feed.getPosts?uris=… ({"posts": [PostView]}).
+newest `indexedAt` seen, read or dead-lettered (ingest.sources.dead_letters); each poll
+pages (response `cursor`) until it reaches posts indexed before it, at most `max_pages`.
+URL: https://bsky.app/profile/<handle>/post/<rkey>. `observe` reads
+app.bsky.feed.getPosts?uris=… ({"posts": [PostView]}).
 
 Text: the record's text with each link facet's shown text (often truncated by the client,
 "github.com/christopherk...") replaced by the facet's full `uri`; a link card's title and
@@ -23,8 +24,9 @@ from pydantic import Field
 
 from ingest.http import SafeClient
 from ingest.language import resolve_language
-from ingest.sources.api import Shape, get_json, parse_each
+from ingest.sources.api import Shape, get_json, parse_each, parse_time
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
+from ingest.sources.dead_letters import once, raw_value
 from schemas.config import BlueskySourceSettings
 
 _LINK = "app.bsky.richtext.facet#link"
@@ -124,6 +126,16 @@ class Posts(Shape):
     posts: list[dict[str, Any]]
 
 
+def _indexed_at(raw: Any) -> datetime | None:
+    """A raw post's `indexedAt`, also when the post is otherwise unreadable (the cursor moves
+    past it)."""
+    value = raw_value(raw, "indexedAt")
+    try:
+        return parse_time(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
     kind = "bluesky"
 
@@ -133,6 +145,7 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
         posts: list[PostView] = []
         rejected: list[tuple[str, bytes]] = []
         page_cursor: str | None = None
+        stamps: list[datetime | None] = []  # every post's, read or dead-lettered
         for _ in range(self.settings.max_pages if since else 1):
             params: dict[str, str | int] = {
                 "q": self.settings.query,
@@ -148,15 +161,14 @@ class BlueskySearch(ConfiguredSource[BlueskySourceSettings]):
             rejected.extend(bad)
             fresh = [p for p in good if since is None or p.indexed_at > since]
             posts.extend(fresh)
+            stamps.extend(_indexed_at(raw) for raw in page.posts)
             page_cursor = page.cursor
             if not page_cursor or len(fresh) < len(good) or not page.posts:
                 break
-        newest = max((p.indexed_at for p in posts), default=since)
-        return Fetched(
-            [self._item(p) for p in posts],
-            {"since": newest.isoformat()} if newest else cursor,
-            rejected=rejected,
-        )
+        newest = max([s for s in [since, *stamps] if s], default=None)
+        dead, remembered = once(cursor, rejected)
+        position = {"since": newest.isoformat()} if newest else {}
+        return Fetched([self._item(p) for p in posts], {**position, **remembered}, rejected=dead)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         """Current counts through app.bsky.feed.getPosts (25 at-uris a call)."""

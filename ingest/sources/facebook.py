@@ -8,7 +8,9 @@ GET {base}/{version}/{page_id}/posts?fields=id,permalink_url,comments.limit(100)
 are read each poll (following `paging.next`, at most `max_pages`); comments already emitted
 are skipped by the worker; engagement changes become updates. Errors come as
 {"error": {"message", "type", "code"}} with a 4xx status, reported as the source's error.
-A comment without the documented shape is a dead letter (the others go on). A comment's
+A comment without the documented shape is a dead letter (the others go on), once: the
+cursor {"dead_letters"} remembers it across the polls that read it again
+(ingest.sources.dead_letters). A comment's
 `in_reply_to` is the post's id; its language is detected, else the configured `lang`.
 """
 
@@ -20,6 +22,7 @@ from ingest.http import SafeClient
 from ingest.language import resolve_language
 from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.dead_letters import once
 from schemas.config import FacebookSourceSettings
 
 
@@ -94,7 +97,8 @@ class FacebookPageComments(ConfiguredSource[FacebookSourceSettings]):
             params = None  # `next` carries every parameter
             if not url:
                 break
-        return Fetched(items, cursor, rejected=rejected)
+        dead, remembered = once(cursor, rejected)
+        return Fetched(items, remembered, rejected=dead)
 
     def _item(self, post: Post, comment: Comment) -> FeedItem:
         author = comment.from_

@@ -4,15 +4,21 @@ Refused (SourceError): a document declaring XML entities (entity-expansion bombs
 amplification limit is a second guard). Encoding, in this order, as feedparser does: the
 HTTP `Content-Type` charset, then the document's own declaration (BOM, `<?xml encoding=`),
 then — for a document that declares UTF-8 or nothing and is not valid UTF-8 — a fallback
-chosen here: declared UTF-8, or mostly-UTF-8 with a few bad bytes (valid multi-byte
-sequences present), stays UTF-8 with the bad bytes replaced and their position logged; no
-valid multi-byte sequence at all means a single-byte legacy encoding, read as windows-1252
-(a superset of ISO-8859-1's printable range), so `é` stays `é` instead of U+FFFD.
+chosen here: declared UTF-8, or mostly UTF-8 with a few bad bytes (at least twice as many
+valid non-ASCII characters as bad bytes), stays UTF-8 with the bad bytes replaced and their
+position logged. Anything else is a legacy encoding, detected by charset-normalizer (as
+feedparser uses chardet when it is installed): windows-1252 (a superset of ISO-8859-1's
+printable range, so `é` stays `é`) when it reads the bytes as cleanly as the best guess —
+Latin code pages cannot be told apart on a short French text — else the guess (KOI8-R,
+Shift_JIS, EUC-KR, GB2312, Big5, TIS-620, windows-1255… as feedparser's recorded feeds
+without a declaration show), else windows-1252.
 """
 
 import logging
 import re
 from email.message import Message
+
+import charset_normalizer
 
 from ingest.sources.base import SourceError
 
@@ -20,7 +26,6 @@ log = logging.getLogger(__name__)
 
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([\w.-]+)", re.IGNORECASE)
-_MULTIBYTE_UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
 
 def http_charset(content_type: str | None) -> str | None:
@@ -51,13 +56,27 @@ def checked_feed_bytes(source_id: str, body: bytes, content_type: str | None = N
         body.decode("utf-8")
         return body
     except UnicodeDecodeError as exc:
-        if declared or _MULTIBYTE_UTF8.search(body):
+        decoded = body.decode("utf-8", "replace")
+        bad = decoded.count("\ufffd")
+        if declared or sum(1 for c in decoded if ord(c) > 127) - bad >= 2 * bad:
             log.warning(
                 "%s: invalid UTF-8 at byte %d (%s): bytes replaced",
                 source_id,
                 exc.start,
                 exc.reason,
             )
-            return body.decode("utf-8", "replace").encode("utf-8")
-        log.info("%s: no encoding declared and not UTF-8: read as windows-1252", source_id)
-        return body.decode("windows-1252", "replace").encode("utf-8")
+            return decoded.encode("utf-8")
+        encoding = legacy_encoding(body)
+        log.info("%s: no encoding declared and not UTF-8: read as %s", source_id, encoding)
+        return body.decode(encoding, "replace").encode("utf-8")
+
+
+def legacy_encoding(body: bytes) -> str:
+    """The legacy encoding of bytes that are not UTF-8 and declare none."""
+    matches = list(charset_normalizer.from_bytes(body))
+    if not matches:
+        return "windows-1252"
+    best = min(match.percent_chaos for match in matches)
+    if any(m.encoding == "cp1252" and m.percent_chaos <= best for m in matches):
+        return "windows-1252"
+    return str(matches[0].encoding)

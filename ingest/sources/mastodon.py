@@ -2,11 +2,12 @@
 
 Documented endpoints (docs.joinmastodon.org/methods/): GET /api/v1/timelines/tag/:hashtag,
 GET /api/v1/accounts/:id/statuses (both return [Status]), GET /api/v2/search?type=statuses
-(returns {"statuses": [Status]}). Cursor {"min_id"}: the newest status id emitted; `min_id`
-pages forward from it, up to `max_pages` pages of `page_limit` per poll. The first poll (no
-cursor) takes the newest page only. Engagement: favourites/reblogs/replies counts; author
-followers from the account. Native id: the instance's status id (the mention id comes from
-the status URL, the same on every instance). `observe` reads GET /api/v1/statuses/:id.
+(returns {"statuses": [Status]}). Cursor {"min_id"}: the newest status id seen, read or
+dead-lettered (ingest.sources.dead_letters); `min_id` pages forward from it, up to
+`max_pages` pages of `page_limit` per poll. The first poll (no cursor) takes the newest page
+only. Engagement: favourites/reblogs/replies counts; author followers from the account.
+Native id: the instance's status id (the mention id comes from the status URL, the same on
+every instance). `observe` reads GET /api/v1/statuses/:id.
 
 A boost (`reblog` set) is the boosted status: its author, text, URL, counts and id; the
 booster is kept as `reshared_by` (its followers are the reach). Handles carry the instance
@@ -24,6 +25,7 @@ from ingest.http import SafeClient
 from ingest.language import resolve_language
 from ingest.sources.api import Shape, get_json, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched
+from ingest.sources.dead_letters import once, raw_value
 from ingest.text import clean_text
 from schemas.config import MastodonSourceSettings
 from schemas.mention import Author
@@ -83,9 +85,8 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             "resolve": "false",
         }
 
-    async def _page(
-        self, client: SafeClient, min_id: str | None
-    ) -> tuple[list[Status], list[tuple[str, bytes]]]:
+    async def _page(self, client: SafeClient, min_id: str | None) -> list[Any]:
+        """The page's raw statuses."""
         url, params = self._endpoint()
         params = {**params, "limit": self.settings.page_limit}
         if min_id:
@@ -96,7 +97,7 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             found, _ = await get_json(
                 client, self.settings, url, Statuses, params=params, headers=headers
             )
-            return parse_each(Status, found.statuses, url)
+            return found.statuses
         page, _ = await get_json(
             client,
             self.settings,
@@ -105,24 +106,31 @@ class MastodonTimeline(ConfiguredSource[MastodonSourceSettings]):
             params=params,
             headers=headers,
         )
-        return parse_each(Status, page.root, url)
+        return page.root
 
     async def poll(self, client: SafeClient, cursor: Cursor) -> Fetched:
+        """`min_id` moves past every status of a page, read or dead-lettered: a page made
+        only of bad statuses is dead-lettered once, then the next page is asked for."""
         min_id: str | None = cursor.get("min_id")
         statuses: list[Status] = []
         rejected: list[tuple[str, bytes]] = []
+        url, _ = self._endpoint()
         for _ in range(self.settings.max_pages if min_id else 1):
-            page, bad = await self._page(client, min_id)
+            raw = await self._page(client, min_id)
+            page, bad = parse_each(Status, raw, url)
             statuses.extend(page)
             rejected.extend(bad)
-            if not page:
+            ids = [str(i) for e in raw if isinstance(i := raw_value(e, "id"), str | int)]
+            if not ids:
                 break
-            newest = max((s.id for s in page), key=lambda i: (len(i), i))
+            newest = max(ids, key=lambda i: (len(i), i))
             min_id = newest if min_id is None or _newer(newest, min_id) else min_id
-            if len(page) + len(bad) < self.settings.page_limit:
+            if len(raw) < self.settings.page_limit:
                 break
         items = [self._item(s) for s in statuses]
-        return Fetched(items, {"min_id": min_id} if min_id else cursor, rejected=rejected)
+        fresh, remembered = once(cursor, rejected)
+        position = {"min_id": min_id} if min_id else {}
+        return Fetched(items, {**position, **remembered}, rejected=fresh)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         base = self.settings.instance.rstrip("/")

@@ -6,20 +6,24 @@ GET {base}/2/tweets/search/recent?query=&since_id=&max_results=&next_token=
 {"data"?: [{id, text, created_at, lang, author_id, public_metrics: {like_count,
 retweet_count, reply_count, quote_count}}], "includes"?: {"users": [{id, name, username,
 public_metrics: {followers_count}}]}, "meta": {newest_id?, result_count, next_token?}}.
-Cursor {"since_id"}: the newest tweet id emitted; pages follow `next_token`. When
-`x-rate-limit-remaining` is 0 the next poll waits until `x-rate-limit-reset` (epoch s).
+Cursor {"since_id"}: the API's `meta.newest_id` (it counts tweets veille could not read
+too); pages follow `next_token`. A tweet without the documented shape is a dead letter,
+once (ingest.sources.dead_letters). When `x-rate-limit-remaining` is 0 the next poll waits
+until `x-rate-limit-reset` (epoch s).
 `observe` reads GET /2/tweets?ids=… ({"data": [Tweet], "includes": …}).
 """
 
 import time
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
 from ingest.http import SafeClient
 from ingest.language import resolve_language
-from ingest.sources.api import Shape, get_json, header_float
+from ingest.sources.api import Shape, get_json, header_float, parse_each
 from ingest.sources.base import ConfiguredSource, Counts, Cursor, FeedItem, Fetched, SourceError
+from ingest.sources.dead_letters import once
 from ingest.text import clean_text
 from schemas.config import XSourceSettings
 
@@ -71,7 +75,7 @@ class Meta(Shape):
 
 
 class RecentSearch(Shape):
-    data: list[Tweet] = Field(default_factory=list)
+    data: list[dict[str, Any]] = Field(default_factory=list)
     includes: Includes = Includes()
     meta: Meta
 
@@ -99,6 +103,7 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
         headers = {"Authorization": f"Bearer {s.bearer_token.get_secret_value()}"}
         since_id: str | None = cursor.get("since_id")
         tweets: list[Tweet] = []
+        rejected: list[tuple[str, bytes]] = []
         users: dict[str, User] = {}
         newest = since_id
         token: str | None = None
@@ -116,7 +121,9 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
             page, response = await get_json(
                 client, s, url, RecentSearch, params=params, headers=headers
             )
-            tweets.extend(page.data)
+            good, bad = parse_each(Tweet, page.data, url)
+            tweets.extend(good)
+            rejected.extend(bad)
             users.update({u.id: u for u in page.includes.users})
             if page.meta.newest_id and (newest is None or int(page.meta.newest_id) > int(newest)):
                 newest = page.meta.newest_id
@@ -128,7 +135,9 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
             if not token:
                 break
         items = [self._item(t, users.get(t.author_id or "")) for t in tweets]
-        return Fetched(items, {"since_id": newest} if newest else cursor, wait)
+        dead, remembered = once(cursor, rejected)
+        position = {"since_id": newest} if newest else {}
+        return Fetched(items, {**position, **remembered}, wait, dead)
 
     async def observe(self, client: SafeClient, native_ids: list[str]) -> list[FeedItem]:
         """Current counts through GET /2/tweets?ids=… (100 a call)."""

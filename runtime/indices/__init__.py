@@ -33,6 +33,8 @@ __all__ = [
     "notify_links_index",
     "notify_log_index",
     "notify_threads_index",
+    "response_index",
+    "responses_alias",
     "tenant_pattern",
 ]
 
@@ -53,3 +55,12 @@ def mentions_alias(settings: ElasticsearchSettings, tenant: str) -> str:
 
 def incidents_alias(settings: ElasticsearchSettings, tenant: str) -> str:
     return read_alias(settings, "incidents", tenant)
+
+
+def response_index(settings: ElasticsearchSettings, tenant: str, placed_at: datetime) -> str:
+    """The concrete index of a response-time record (schemas/reply_record.py: which date)."""
+    return monthly_index(settings, "responses", tenant, placed_at, mapping_version("responses"))
+
+
+def responses_alias(settings: ElasticsearchSettings, tenant: str) -> str:
+    return read_alias(settings, "responses", tenant)

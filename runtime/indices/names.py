@@ -18,7 +18,8 @@ Contract:
   pattern covers the alias too: one pattern grants a role everything of one tenant, nothing
   of another).
 - Incidents get the same treatment, by `opened_at`: `<prefix>incidents-<tenant>.v<version>-
-  <yyyy.MM>.01`, alias `<prefix>incidents-<tenant>.all`.
+  <yyyy.MM>.01`, alias `<prefix>incidents-<tenant>.all`; so do response-time records
+  (schemas/reply_record.py says by which date each kind is placed): `<prefix>responses-…`.
 """
 
 import re
@@ -28,7 +29,7 @@ from typing import Literal
 
 from schemas.config import ElasticsearchSettings
 
-Family = Literal["mentions", "incidents"]
+Family = Literal["mentions", "incidents", "responses"]
 SEPARATOR = "."
 READ_ALIAS_SUFFIX = "all"
 _MONTHLY = re.compile(r"^(?P<base>.+)\.v(?P<version>\d+)-(?P<year>\d{4})\.(?P<month>\d{2})\.01$")

@@ -34,6 +34,7 @@ NOTIFY_THREAD_MAPPINGS: dict[str, Any] = {
         "tenant": {"type": "keyword"},
         "brand": {"type": "keyword"},
         "status": {"type": "keyword"},
+        "topic": {"type": "keyword"},
         "partition": {"type": "integer"},
         "opened_at": {"type": "date"},
         "updated_at": {"type": "date"},
@@ -72,3 +73,9 @@ def ensure_notify_templates(client: Elasticsearch, settings: ElasticsearchSettin
             },
             priority=100,
         )
+    # threads indices made before `topic` was mapped: map it (documents written from now on
+    # are found by `NotificationLog.load`; older ones through the log's per-id fallback)
+    client.indices.put_mapping(
+        index=notify_threads_index(settings, "*"), properties={"topic": {"type": "keyword"}},
+        allow_no_indices=True,
+    )  # fmt: skip

@@ -1,16 +1,16 @@
 """The index templates, versioned in the repository as JSON (`templates/*.json`), and how they
 are put in place.
 
-Contract: three component templates per index prefix — `<prefix>analysis` (the `folded`
+Contract: four component templates per index prefix — `<prefix>analysis` (the `folded`
 normalizer: lowercase + asciifolding, for handles, brands and terms), `<prefix>mentions-
-mappings` and `<prefix>incidents-mappings` (`dynamic: strict`: a field the schema does not
-have is refused, and the document dead-lettered with the reason) — and, per tenant and
-family, one composable index template `<prefix><family>-<tenant>` on the tenant's pattern
-only, composed of them, carrying the replicas setting and the tenant's read alias, at
-priority `PRIORITY` (above the built-in templates, 100). Patterns of two tenants never
-overlap (see names.py), so their templates never compete. Putting them again is harmless.
-A mapping change bumps the JSON file's `version`, which is part of every new concrete
-index name (see `veille index migrate`).
+mappings`, `<prefix>incidents-mappings` and `<prefix>responses-mappings` (`dynamic:
+strict`: a field the schema does not have is refused, and the document dead-lettered with
+the reason) — and, per tenant and family, one composable index template
+`<prefix><family>-<tenant>` on the tenant's pattern only, composed of them, carrying the
+replicas setting and the tenant's read alias, at priority `PRIORITY` (above the built-in
+templates, 100). Patterns of two tenants never overlap (see names.py), so their templates
+never compete. Putting them again is harmless. A mapping change bumps the JSON file's
+`version`, which is part of every new concrete index name (see `veille index migrate`).
 """
 
 import json
@@ -25,7 +25,7 @@ from runtime.indices.notify import ensure_notify_templates
 from schemas.config import ElasticsearchSettings
 
 PRIORITY = 200
-FAMILIES: tuple[Family, ...] = ("mentions", "incidents")
+FAMILIES: tuple[Family, ...] = ("mentions", "incidents", "responses")
 
 
 @cache

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 FIELDS = frozenset({"lang", "source"})
+SEARCH_FIELDS = FIELDS | {"intent"}
+"""Fields of a search of the index only: `intent:` is known once a mention is enriched, never
+when ingest matches a post."""
 MIN_PREFIX = 3
 _TOKEN = re.compile(r"[#@]?\w+")
 
@@ -171,6 +174,8 @@ class Field:
         if self.name == "lang":
             lang = text.lang
             return lang is not None and (lang == self.value or lang.split("-")[0] == self.value)
+        if self.name == "intent":
+            return False  # search only (SEARCH_FIELDS): a matched text has no intent yet
         return self.value in text.sources
 
     def terms(self) -> set[str]:

@@ -11,8 +11,12 @@
   (`volaris` matches `#Volaris`);
 - field filters `lang:fr` (the item's language, `fr` also matches `fr-CA`) and
   `source:reddit` (a source's id or kind) narrow a query but never make it match alone.
+- a search of the index (`parse(query, search=True)`: history/translate.py) also knows
+  `intent:service_request` (an enriched mention's intent label, one of
+  schemas.enriched.IntentLabel), and a search may be made of filters only
+  (`intent:service_request lang:fr`): it is bounded by the tenant's index, not the web.
 
-Every alternative of a query must look for at least one word, phrase, tag or handle
+Every alternative of a brand query must look for at least one word, phrase, tag or handle
 (`NOT x` alone or `lang:fr` alone would match the whole web); a malformed query raises
 QueryError naming the 0-based position (so does nesting deeper than MAX_DEPTH). Each
 compiled query also exposes its *anchors*: words or prefixes of which one must be in a text
@@ -21,10 +25,12 @@ for the query to match, so a matcher evaluates only the queries sharing a word w
 """
 
 from dataclasses import dataclass
+from typing import get_args
 
 from schemas.brand_query.nodes import (
     FIELDS,
     MIN_PREFIX,
+    SEARCH_FIELDS,
     All,
     Any_,
     Field,
@@ -39,6 +45,9 @@ from schemas.brand_query.nodes import (
     fold,
     tokens,
 )
+from schemas.enriched import IntentLabel
+
+INTENTS = frozenset(get_args(IntentLabel))
 
 __all__ = [
     "MAX_DEPTH",
@@ -80,7 +89,7 @@ class _Lexeme:
 _SPECIAL = '()"'
 
 
-def _lex(query: str) -> list[_Lexeme]:
+def _lex(query: str, fields: frozenset[str]) -> list[_Lexeme]:
     lexemes: list[_Lexeme] = []
     i = 0
     while i < len(query):
@@ -107,8 +116,12 @@ def _lex(query: str) -> list[_Lexeme]:
             kind = word if word in _OPERATORS else "word"
             name, colon, value = word.partition(":")
             if kind == "word" and colon and name.isalpha() and value:
-                if name.lower() not in FIELDS:
-                    raise QueryError(query, start, f"unknown field {name!r} (known: lang, source)")
+                if name.lower() not in fields:
+                    known = ", ".join(sorted(fields))
+                    raise QueryError(query, start, f"unknown field {name!r} (known: {known})")
+                if name.lower() == "intent" and fold(value) not in INTENTS:
+                    known = ", ".join(sorted(INTENTS))
+                    raise QueryError(query, start, f"unknown intent {value!r} (known: {known})")
                 kind = "field"
             lexemes.append(_Lexeme(kind, word, start))
     return lexemes
@@ -121,9 +134,9 @@ class _Parser:
     """Recursive descent: or := and (OR and)*; and := unary (AND? unary)*;
     unary := NOT unary | primary; primary := ( or ) | phrase | field | word."""
 
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, fields: frozenset[str] = FIELDS) -> None:
         self.query = query
-        self.lexemes = _lex(query)
+        self.lexemes = _lex(query, fields)
         self.i = 0
         self.depth = 0  # parentheses and NOTs open around the current lexeme
 
@@ -280,11 +293,13 @@ class CompiledQuery:
         return anchors
 
 
-def parse(query: str) -> Node:
-    """The query's syntax tree; QueryError (with the position) when it is malformed or could
-    match without any word (an alternative made only of NOT and field filters)."""
-    node = _Parser(query).parse()
-    _require_anchors(query, node)
+def parse(query: str, *, search: bool = False) -> Node:
+    """The query's syntax tree; QueryError (with the position) when it is malformed or, for a
+    brand query, could match without any word (an alternative made only of NOT and field
+    filters). `search`: a search of the index (SEARCH_FIELDS, filters alone allowed)."""
+    node = _Parser(query, SEARCH_FIELDS if search else FIELDS).parse()
+    if not search:
+        _require_anchors(query, node)
     return node
 
 

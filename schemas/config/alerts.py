@@ -22,6 +22,7 @@ from schemas.config.channels import (
     SmsChannelSettings,
 )
 from schemas.config.notify import NotifySettings, QuietHoursSettings
+from schemas.incident import Trigger
 
 
 class DetectionSettings(SettingsModel):
@@ -39,7 +40,11 @@ class DetectionSettings(SettingsModel):
     for `sustained_minutes` in a row. Within `cooldown_minutes` of a resolution, a new
     incident needs `escalate_factor` × the last one's peak. `sensitivity` > 1 lowers the
     thresholds.
-    Defaults measured by `make bench` (bench_alerts_detection, bench_alerts_real).
+    An incident so opened whose window's negative mentions are at least
+    `service_outage_share` service requests (intent `service_request`) has the trigger
+    `service_outage`. Defaults measured by `make bench` (bench_alerts_detection,
+    bench_alerts_real).
+
     """
 
     timezone: str = "Europe/Paris"
@@ -66,6 +71,7 @@ class DetectionSettings(SettingsModel):
     baseline_slot_weeks: Annotated[int, Field(ge=1)] = 2
     baseline_warmup_hours: Annotated[int, Field(ge=1)] = 24
     baseline_floor: Annotated[float, Field(gt=0)] = 0.05
+    service_outage_share: Annotated[float, Field(gt=0, le=1)] = 0.6
 
     @model_validator(mode="after")
     def _window_holds_buckets(self) -> "DetectionSettings":
@@ -155,6 +161,11 @@ class RouteSettings(SettingsModel):
     events: list[RouteEvent] = Field(default_factory=lambda: list[RouteEvent](["incident"]))
     kinds: list[Literal["crisis", "opportunity"]] = Field(default_factory=list)
     severities: list[Literal["warning", "major", "critical"]] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(
+        default_factory=list,
+        description="empty: every trigger but service_outage, which goes only to the routes"
+        " naming it (the service team's channel, not the crisis on-call)",
+    )
     channels: list[str] = Field(min_length=1)
     escalation: str | None = None
     quiet_hours: QuietHoursSettings | None = None

@@ -69,6 +69,9 @@ class EmailChannelSettings(SettingsModel):
     password: SecretStr | None = Field(default=None, description=_secret("PASSWORD"))
     sender: str = Field(default="veille@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
     """The From address; its domain also ends every Message-ID."""
+    to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(default_factory=list)
+    """The team's addresses, for what is sent to no one in particular: source-health
+    notices, a route without escalation. A page to a person goes to that person's address."""
     timeout_s: Timeout = 20.0
 
     @model_validator(mode="after")

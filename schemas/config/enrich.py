@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.config.base import SettingsModel
+from schemas.enriched import IntentLabel
 
 
 class ViralitySettings(SettingsModel):
@@ -36,17 +37,38 @@ class ClusterSettings(SettingsModel):
 
 
 class IntentModelSettings(SettingsModel):
-    """`enrich.model.intent`: the intent head (`service_request`, `complaint`, `question`,
-    `praise`, `news`, `other`), a second head on the sentiment encoder's pooled embeddings,
-    computed in the same forward pass. Only for `enrich.model.kind: encoder-head`; with a
-    sequence-classification model, mentions get `intent: null`. The head is trained on the
-    encoder as the sentiment head's adapter leaves it, so it goes with that sentiment head
-    (loading fails otherwise); `head: null` = the bundled intent head, used with the
-    bundled sentiment head only. `kind: none`: no intent (`intent: null`)."""
+    """`enrich.model.intent`: the intent (`service_request`, `complaint`, `question`,
+    `praise`, `news`, `other`).
 
-    kind: Literal["encoder-head", "none"] = "encoder-head"
+    `kind: encoder-head` (default): a second head on the sentiment encoder's pooled
+    embeddings, computed in the same forward pass; only with `enrich.model.kind:
+    encoder-head` (with a sequence-classification sentiment model, mentions get `intent:
+    null`). The head is trained on the encoder as the sentiment head's adapter leaves it, so
+    it goes with that sentiment head (loading fails otherwise); `head: null` = the bundled
+    intent head, used with the bundled sentiment head only.
+    `kind: sequence-classification`: any transformers sequence-classification model
+    (`path`: hub id or local directory), as for sentiment: `labels` maps each of its labels
+    to one of veille's six (empty: its labels must be veille's own), probabilities summed.
+    It has its own tokenizer and forward pass, with any sentiment model.
+    `kind: none`: no intent (`intent: null`)."""
+
+    kind: Literal["encoder-head", "sequence-classification", "none"] = "encoder-head"
     id: str = Field(default="e5-small-intent-fr", description="reported in intent.model")
     head: str | None = Field(default=None, description="head file; null = the bundled head")
+    path: str | None = Field(
+        default=None, description="hub id or local dir (sequence-classification)"
+    )
+    labels: dict[str, IntentLabel] = Field(
+        default_factory=dict, description="model label → veille intent (sequence-classification)"
+    )
+    input_prefix: str = Field(default="", description="put before each text (sequence-"
+                              "classification)")  # fmt: skip
+
+    @model_validator(mode="after")
+    def _has_path(self) -> "IntentModelSettings":
+        if self.kind == "sequence-classification" and not self.path:
+            raise ValueError("enrich.model.intent.path is required for sequence-classification")
+        return self
 
 
 class SentimentModelSettings(SettingsModel):

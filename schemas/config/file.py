@@ -77,6 +77,17 @@ class VeilleConfig(SettingsModel):
         for channel in self.alerts.notify.operator_channels:
             if channel not in self.alerts.channels:
                 raise ValueError(f"alerts.notify.operator_channels: unknown channel {channel!r}")
+        for t in self.tenants:
+            queries = {q.id for b in t.brands for q in b.queries}
+            for team in t.response.teams:
+                for channel in team.channels:
+                    if channel not in self.alerts.channels:
+                        raise ValueError(f"tenant {t.id!r}, team {team.id!r}: unknown channel "
+                                         f"{channel!r} (alerts.channels)")  # fmt: skip
+                for topic in team.topics:
+                    if topic not in queries:
+                        raise ValueError(f"tenant {t.id!r}, team {team.id!r}: topic {topic!r} "
+                                         "is no brand query id")  # fmt: skip
         return self
 
     def _check_escalation(self, route_tenant: str, policy: str) -> None:

@@ -80,10 +80,18 @@ class WorkerSettings(SettingsModel):
     poll_timeout_ms: Annotated[int, Field(ge=10)] = 500
     """How long one poll waits for records before an idle tick."""
     idle_poll_interval_ms: Annotated[int, Field(ge=1)] = 150
-    """While assigned and idle, the worker asks the broker for records once per interval
-    instead of kafka-python's back-to-back fetches (noida-db answers an empty fetch at once,
-    ignoring `fetch_max_wait_ms`, which burnt a core per idle pipeline). The first record
-    after a quiet spell waits at most this long more than a busy one."""
+    """The longest wait between two polls of an assigned worker without an offset watch
+    (below). It polls back to back while records arrive; after consecutive empty polls it
+    waits 2 ms, then twice as long each time, up to this (noida-db answers an empty fetch at
+    once, ignoring `fetch_max_wait_ms`, so kafka-python's back-to-back fetches burnt a core
+    per idle pipeline)."""
+    offset_watch_interval_ms: Annotated[int, Field(ge=0)] = 10
+    """While waiting between polls, how often a worker on a PLAINTEXT listener asks the
+    partition leaders for the latest offsets (a small ListOffsets request, far cheaper than a
+    poll) and polls at once if they moved. The first record after a quiet spell then waits
+    about this long for its poll; the waits between polls grow as above but past
+    `idle_poll_interval_ms` (runtime/idle.py: `WATCHED_CEILING_S`). 0: never ask (paced
+    polls only)."""
     retry_backoff_s: Annotated[float, Field(gt=0)] = 1.0
     """Wait before retrying a batch after a transient failure; doubled at each retry."""
     retry_backoff_max_s: Annotated[float, Field(gt=0)] = 30.0

@@ -75,6 +75,11 @@ class RedditSourceSettings(SourceSettings):
     base_url: HttpUrlStr = "https://www.reddit.com"
     search: str | None = None
     subreddit: str | None = None
+    comments: bool = Field(
+        default=False,
+        description="subreddit mode: read its newest comments (replies, the brand's answers"
+        " among them) instead of its newest posts",
+    )
     user_agent: str = Field(pattern=r"^\S+:\S+:\S+ \(by /u/\S+\)$")
     limit: Annotated[int, Field(ge=1, le=100)] = 100
     lang: str | None = None
@@ -83,6 +88,8 @@ class RedditSourceSettings(SourceSettings):
     def _one_listing(self) -> "RedditSourceSettings":
         if (self.search is None) == (self.subreddit is None):
             raise ValueError("set exactly one of search, subreddit")
+        if self.comments and self.subreddit is None:
+            raise ValueError("comments reads a subreddit: set subreddit")
         return self
 
 
@@ -204,6 +211,11 @@ class IngestSettings(SettingsModel):
     silent_after_errors: Annotated[int, Field(ge=1)] = 5
     """Consecutive failed polls after which a `source_silent` event is produced."""
     seen_retention_days: Annotated[float, Field(gt=0)] = 30.0
+    """Seen ids and emitted mentions are forgotten after this; also the retention of the
+    `ingest.state` topic (ingest/statelog.py)."""
+    state_partitions: Annotated[int, Field(ge=1)] = 12
+    """Partitions of the `ingest.state` topic, created once: the most ingest workers that
+    share the sources (each source belongs to one partition, each partition to one worker)."""
     engagement_horizon_h: Annotated[float, Field(ge=0)] = 24.0
     """Posts younger than this are re-observed (engagement updates); 0 disables."""
     reobserve_interval_s: Annotated[float, Field(gt=0)] = 900.0

@@ -10,18 +10,21 @@ from schemas.config.base import SettingsModel
 
 
 class QuietHoursSettings(SettingsModel):
-    """From `start` to `end` (local time in `timezone`; may cross midnight), a route's
-    notifications below `critical` are held until `end`, never dropped: resolved or
-    acknowledged in between, they are never sent. `critical` always goes through."""
+    """From `start` to `end` (local time in `timezone`, by default the tenant's own; may
+    cross midnight), a route's notifications below `critical` are held until `end`, never
+    dropped: resolved or acknowledged in between, they are never sent. `critical` always
+    goes through."""
 
     start: time = time(22, 0)
     end: time = time(8, 0)
-    timezone: str = "Europe/Paris"
+    timezone: str | None = None
+    """An IANA zone; unset: the tenant's `timezone` (a '*' route keeps each tenant's nights)."""
 
     @model_validator(mode="after")
     def _known_zone(self) -> "QuietHoursSettings":
         try:
-            ZoneInfo(self.timezone)
+            if self.timezone is not None:
+                ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {self.timezone!r}") from None
         if self.start == self.end:

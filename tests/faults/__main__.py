@@ -1,5 +1,6 @@
-"""`python -m tests.faults [--quick] [--es-down-s S] [--only NAME…]`: inject each fault, print
-one row per check — injected fault | expected | observed — and exit 1 on any difference."""
+"""`python -m tests.faults [--quick] [--es-down-s S] [--channel-down-s S] [--only NAME…]`:
+inject each fault, print one row per check — injected fault | expected | observed — and
+exit 1 on any difference."""
 
 import argparse
 import logging
@@ -8,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.faults import scenarios
+from tests.faults import scale_faults, scenarios
 from tests.faults.scenarios import Row, Servers
 
 SCENARIOS: dict[str, Callable[[Servers, argparse.Namespace], list[Row]]] = {
@@ -18,6 +19,9 @@ SCENARIOS: dict[str, Callable[[Servers, argparse.Namespace], list[Row]]] = {
     "poison-60": lambda s, a: [scenarios.poison(s, 0.60, 2000)],
     "search-down": lambda s, a: scenarios.search_engine_down(s, a.es_down_s),
     "broker-restart": lambda s, a: [scenarios.broker_restarted(s)],
+    "kill-ingest": lambda s, a: [scale_faults.kill_ingest(s)],
+    "ingest-disk-full": lambda s, a: scale_faults.state_disk_full(s),
+    "channel-down": lambda s, a: scale_faults.channel_down(s, a.channel_down_s),
     "stack-down-up": lambda s, a: [scenarios.stack_down_up(s)],
     "noida-bare-down-up": lambda s, a: [scenarios.bare_noida_down_up(s)],
 }
@@ -33,11 +37,18 @@ def main() -> int:
         default=60.0,
         help="how long the search engine stays down (default 60)",
     )
-    parser.add_argument("--quick", action="store_true", help="--es-down-s 5")
+    parser.add_argument(
+        "--channel-down-s",
+        type=float,
+        default=600.0,
+        help="how long a notification channel fails (default 600: 10 minutes)",
+    )
+    parser.add_argument("--quick", action="store_true", help="--es-down-s 5 --channel-down-s 20")
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
     args = parser.parse_args()
     if args.quick:
         args.es_down_s = 5.0
+        args.channel_down_s = 20.0
     logging.basicConfig(level=logging.ERROR)
     rows: list[Row] = []
     with (

@@ -1,5 +1,6 @@
 """The main job, as `make run` starts it, run to completion: the crisis must be paged."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,15 @@ def test_demo_once_pages_the_saturday_night_crisis_every_run(
         assert "the incident page: http://127.0.0.1:" in out
         pages = out.split("PAGE")[1:]
         assert pages and all("maison-lumen" not in p for p in pages)  # the other client
+        # the customers nobody answered, Friday and Saturday: told to the advisers as notes
+        # (never pages), and counted on the progress line ("sans réponse")
+        notes = re.findall(r"ℹ️  NOTE \[SANS RÉPONSE\] (\d+) post\(s\) en retard pour "
+                           r"advisers \(agence-horizon\)\n(.*?)\n\n", out, re.S)  # fmt: skip
+        assert notes and sum(int(n) for n, _ in notes) >= 5, out[-3000:]
+        assert "· ven. 20/11" in notes[0][1] and "service_request" in notes[0][1]
+        [pile] = re.findall(r"what waits for an answer: (\d+) post\(s\) past their due", out)
+        assert int(pile) >= 5
+        assert re.search(r"· sans réponse \d+ ·", out)  # counted on the progress line too
         after = out.split("weekend replayed")[1]
         assert "ingested" not in after  # the console stopped ticking through the next days
     assert not (tmp_path / "stack" / "noida.control.json").exists() or "stopped" in (

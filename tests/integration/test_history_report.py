@@ -1,6 +1,7 @@
 """The weekly report rendered from mentions indexed in the embedded engine: its figures are
 checked against the index, in the tenant's days (Europe/Paris), and the PDF is written."""
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from history.report_data import weekly_figures
-from history.report_render import write_report
-from runtime.indices import make_client, mentions_alias
-from schemas.config import BrandSettings, VeilleConfig
+from history.report_render import fr_duration, write_report
+from history.response_watch import ResponseWatch
+from runtime.indices import make_client, mentions_alias, responses_alias
+from schemas.config import BrandSettings, ResponseSettings, TeamSettings, VeilleConfig
 from tests.history_data import dated, store, stored_incident
+from tests.response_data import BRAND_ACCOUNTS, post
 
 pytestmark = pytest.mark.integration
 MONDAY = datetime(2026, 11, 16, 0, 0, tzinfo=UTC) - timedelta(hours=1)  # 00:00 in Paris
@@ -83,3 +86,50 @@ def test_weekly_report_figures_match_the_index(noida_config: VeilleConfig, tmp_p
     assert "lun. 16/11 01:00" in html  # opened, in Paris time
     assert html.count('src="data:image/png;base64,') == 2
     assert written.pdf is not None and written.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_weekly_report_reply_times_match_the_index(
+    noida_config: VeilleConfig, tmp_path: Path
+) -> None:
+    """The watch ticks during the week; the report's reply-time rows are the index's week
+    records, and those are checked against the post records beside them."""
+    rules = ResponseSettings(business_delay_minutes=60, off_hours_delay_minutes=60, teams=[
+        TeamSettings(id="advisers", intents=["service_request"]),
+        TeamSettings(id="community", intents=["complaint"]),
+    ], lookback_hours=24 * 8)  # fmt: skip
+    tenant = noida_config.tenants[0].model_copy(
+        update={"brand_accounts": BRAND_ACCOUNTS, "response": rules})  # fmt: skip
+    tuesday = MONDAY + timedelta(days=1, hours=9)  # 10:00 in Paris
+    docs = []
+    for n, minutes in enumerate([12, 45, 20, 180, 30]):
+        asked = tuesday + timedelta(hours=n)
+        docs += [post(f"Air Volaris remboursement {n} ?", asked, native_id=f"p{n}"),
+                 post("Nous regardons", asked + timedelta(minutes=minutes), "other", 0.0,
+                      native_id=f"r{n}", in_reply_to=f"p{n}", handle="@AirVolaris")]  # fmt: skip
+    docs += [post("Air Volaris service client nul", tuesday, "complaint", -0.8, native_id="c"),
+             post("Désolés", tuesday + timedelta(minutes=75), "other", 0.0, native_id="c-re",
+                  in_reply_to="c", handle="@AirVolaris"),
+             post("Air Volaris et mon colis ?", tuesday, native_id="open")]  # fmt: skip
+    store(noida_config, docs)
+    es = make_client(noida_config.elasticsearch)
+    ResponseWatch(es, noida_config.elasticsearch, tenant).tick(MONDAY + timedelta(days=6))
+    ResponseWatch(es, noida_config.elasticsearch, tenant).tick(MONDAY + timedelta(days=6))  # again
+    alias = responses_alias(noida_config.elasticsearch, tenant.id)
+    es.indices.refresh(index=alias)
+    posts = es.search(index=alias, size=100, query={"term": {"kind": "post"}})["hits"]["hits"]
+    assert len(posts) == 6  # one per answered post, the tick repeated overwrote them
+
+    figures = weekly_figures(es, noida_config.elasticsearch, tenant, "2026-W47", NOW)
+    html = write_report(figures, tmp_path).html.read_text(encoding="utf-8")
+    rows = []
+    for team in ("advisers", "community"):
+        seconds = sorted(p["_source"]["reply_seconds"] for p in posts
+                         if p["_source"]["team"] == team)  # fmt: skip
+        on_time = sum(p["_source"]["on_time"] for p in posts if p["_source"]["team"] == team)
+        median = seconds[math.ceil(0.5 * len(seconds)) - 1]
+        p90 = seconds[math.ceil(0.9 * len(seconds)) - 1]
+        rows.append((team, len(seconds), on_time, median, p90))
+        assert (f"<tr><td>{team}</td><td>{len(seconds)}</td><td>{on_time}</td>"
+                f"<td>{fr_duration(timedelta(seconds=median))}</td>"
+                f"<td>{fr_duration(timedelta(seconds=p90))}</td></tr>") in html  # fmt: skip
+    assert rows == [("advisers", 5, 4, 30 * 60, 180 * 60), ("community", 1, 0, 75 * 60, 75 * 60)]

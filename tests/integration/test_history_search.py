@@ -18,6 +18,7 @@ from history.search import (
 from runtime.indices import make_client, mentions_alias
 from schemas.brand_query import QueryError
 from schemas.config import VeilleConfig
+from schemas.enriched import EnrichedMention, Intent, IntentLabel
 from tests.helpers import write_config
 from tests.history_data import dated, store
 from veille.cli import main
@@ -29,13 +30,24 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def history(noida_config: VeilleConfig) -> VeilleConfig:
     store(noida_config, [
-        dated("Air Volaris: vol annulé, aucun remboursement", -0.8, 2, virality=80),
-        dated("Air Volaris encore en retard ce matin", -0.5, 30),
+        _intent(dated("Air Volaris: vol annulé, aucun remboursement", -0.8, 2, virality=80),
+                "service_request"),
+        _intent(dated("Air Volaris encore en retard ce matin", -0.5, 30), "complaint"),
         dated("Merci Air Volaris, équipage adorable", 0.7, 24 * 12),  # ~12 days: crosses months
         dated("Lumen: les lampes en retard, remboursement demandé", -0.6, 3,
               tenant="maison-lumen", brand="lumen"),
     ])  # fmt: skip
     return noida_config
+
+
+def _intent(doc: EnrichedMention, label: IntentLabel) -> EnrichedMention:
+    return doc.model_copy(
+        update={
+            "intent": Intent(
+                label=label, probabilities={label: 0.9}, model="test", model_version="0"
+            )
+        }
+    )
 
 
 def _search(config: VeilleConfig, query: str | None, days: float = 7, tenant: str =
@@ -56,6 +68,19 @@ def test_brand_query_is_translated(history: VeilleConfig) -> None:
         "Merci Air Volaris, équipage adorable"]  # fmt: skip
     assert _search(history, "retard lang:fr source:test") == [
         "Air Volaris encore en retard ce matin"]  # fmt: skip
+
+
+def test_intent_is_searchable_bare_and_with_words(history: VeilleConfig) -> None:
+    assert _search(history, "intent:service_request", days=30) == [
+        "Air Volaris: vol annulé, aucun remboursement"]  # fmt: skip
+    assert _search(history, "volaris -intent:service_request", days=30) == [
+        "Air Volaris encore en retard ce matin",
+        "Merci Air Volaris, équipage adorable",
+    ]
+    assert _search(history, "intent:complaint OR intent:praise lang:fr", days=30) == [
+        "Air Volaris encore en retard ce matin"]  # fmt: skip
+    with pytest.raises(QueryError, match="unknown intent 'refund'"):
+        _search(history, "intent:refund")
 
 
 def test_pages_of_one_point_in_time_neither_skip_nor_repeat(history: VeilleConfig) -> None:

@@ -5,14 +5,9 @@ every mention in the index exactly once."""
 import json
 import os
 import signal
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
 from runtime.indices import make_client, mentions_alias
@@ -34,12 +29,14 @@ from tests.helpers import (
     workers,
     write_config,
 )
+from tests.local_http import LocalHttp, Reply, Request, forward_to
 from tests.tansu import TansuBroker
 from veille.runner import group_id
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 
+ELASTIC_HEADERS = {"content-type": "application/json", "x-elastic-product": "Elasticsearch"}
 REJECTED = {
     "type": "es_rejected_execution_exception",
     "reason": "rejected execution of coordinating operation [queue capacity 200]",
@@ -47,83 +44,44 @@ REJECTED = {
 
 
 class ThrottlingProxy:
-    """An HTTP proxy on 127.0.0.1 in front of Elasticsearch that refuses the first bulk
-    requests with 429, as an overloaded cluster does: the first `whole_request` with an HTTP
-    429 error response, the next `per_item` with HTTP 200 and every item rejected with 429
-    (`errors: true`). Everything after is forwarded untouched."""
+    """A proxy on the local HTTP server (tests/local_http.py) in front of Elasticsearch that
+    refuses the first bulk requests with 429, as an overloaded cluster does: the first
+    `whole_request` with an HTTP 429 error response, the next `per_item` with HTTP 200 and
+    every item rejected with 429 (`errors: true`). Everything after is forwarded untouched."""
 
-    def __init__(self, upstream: str, whole_request: int, per_item: int) -> None:
-        self.upstream = upstream
+    def __init__(self, http: LocalHttp, upstream: str, whole_request: int, per_item: int) -> None:
         self.plan = ["whole"] * whole_request + ["items"] * per_item
         self.refused = 0
         self.forwarded_bulks = 0
         self.bulk_times: list[float] = []  # monotonic time of each bulk request received
-        proxy = self
+        self._forward = forward_to(upstream)
+        http.default = self._answer
+        self.url = http.base
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _answer(self, request: Request) -> Reply:
+        bulk = request.path.endswith("/_bulk")
+        if bulk:
+            self.bulk_times.append(time.monotonic())
+        if bulk and self.plan:
+            self.refused += 1
+            return self._refuse(self.plan.pop(0), request.body)
+        self.forwarded_bulks += bulk
+        return self._forward(request)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.path.split("?")[0].endswith("/_bulk"):
-                    proxy.bulk_times.append(time.monotonic())
-                if self.path.split("?")[0].endswith("/_bulk") and proxy.plan:
-                    proxy.refused += 1
-                    self._refuse(proxy.plan.pop(0), body)
-                    return
-                proxy.forwarded_bulks += self.path.split("?")[0].endswith("/_bulk")
-                skip = {"host", "content-length", "connection", "transfer-encoding"}
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
-                answer = httpx.request(self.command, proxy.upstream + self.path,
-                                       content=body, headers=headers, timeout=30)  # fmt: skip
-                self._reply(answer.status_code, answer.content, answer.headers.items())
-
-            def _refuse(self, how: str, body: bytes) -> None:
-                if how == "whole":
-                    payload = {"error": {"root_cause": [REJECTED], **REJECTED}, "status": 429}
-                    self._reply(429, json.dumps(payload).encode(), [])
-                    return
-                items = []
-                lines = [json.loads(line) for line in body.splitlines() if line.strip()]
-                for line in lines:
-                    op, meta = next(iter(line.items()))
-                    if op in ("index", "create", "update", "delete"):
-                        items.append({op: {"_index": meta.get("_index"), "_id": meta.get("_id"),
-                                           "status": 429, "error": REJECTED}})  # fmt: skip
-                payload = {"took": 1, "errors": True, "items": items}
-                self._reply(200, json.dumps(payload).encode(), [])
-
-            def _reply(self, status: int, content: bytes, headers: object) -> None:
-                self.send_response(status)
-                sent = {"content-type": "application/json", "x-elastic-product": "Elasticsearch"}
-                for key, value in headers:  # type: ignore[attr-defined]
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection",
-                                           "content-encoding"):  # fmt: skip
-                        sent[key.lower()] = value
-                for key, value in sent.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    @contextmanager
-    def running(self) -> Iterator["ThrottlingProxy"]:
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
+    @staticmethod
+    def _refuse(how: str, body: bytes) -> Reply:
+        if how == "whole":
+            payload = {"error": {"root_cause": [REJECTED], **REJECTED}, "status": 429}
+            return Reply(429, json.dumps(payload).encode(), dict(ELASTIC_HEADERS))
+        items = []
+        lines = [json.loads(line) for line in body.splitlines() if line.strip()]
+        for line in lines:
+            op, meta = next(iter(line.items()))
+            if op in ("index", "create", "update", "delete"):
+                items.append({op: {"_index": meta.get("_index"), "_id": meta.get("_id"),
+                                   "status": 429, "error": REJECTED}})  # fmt: skip
+        payload = {"took": 1, "errors": True, "items": items}
+        return Reply(200, json.dumps(payload).encode(), dict(ELASTIC_HEADERS))
 
 
 def indexed_ids(config: VeilleConfig, tenant: str = "agence-horizon") -> list[str]:
@@ -144,19 +102,20 @@ def produce_enriched(config: VeilleConfig, count: int) -> list[str]:
     return [d.id for d in docs]
 
 
-def test_bulk_refused_with_429_is_retried_until_indexed(stack: EmbeddedStack) -> None:
-    proxy = ThrottlingProxy(stack.elasticsearch_url, whole_request=1, per_item=2)
+def test_bulk_refused_with_429_is_retried_until_indexed(
+    stack: EmbeddedStack, http: LocalHttp
+) -> None:
+    proxy = ThrottlingProxy(http, stack.elasticsearch_url, whole_request=1, per_item=2)
     config = make_config(stack.kafka_bootstrap, proxy.url)
     backoff = {"bulk_initial_backoff_s": 0.25, "bulk_max_backoff_s": 5.0}
     config = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
         update=backoff)})  # fmt: skip
     direct = config.model_copy(update={"elasticsearch": config.elasticsearch.model_copy(
         update={"hosts": [stack.elasticsearch_url]})})  # fmt: skip
-    with proxy.running():
-        ids = produce_enriched(config, 30)
-        with workers(config, "index") as running:
-            wait_until(lambda: len(indexed_ids(direct)) >= 30, timeout_s=60, what="30 indexed")
-            stats = running.workers["index"].stats
+    ids = produce_enriched(config, 30)
+    with workers(config, "index") as running:
+        wait_until(lambda: len(indexed_ids(direct)) >= 30, timeout_s=60, what="30 indexed")
+        stats = running.workers["index"].stats
     assert proxy.refused == 3 and not proxy.plan  # every planned 429 was served...
     assert proxy.forwarded_bulks >= 1  # ...then the retried bulk went through
     assert sorted(indexed_ids(direct)) == sorted(ids)

@@ -3,9 +3,7 @@ isolation, conditional GET, no re-emission across polls, a broken feed does not 
 
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,6 +11,7 @@ from schemas.config import VeilleConfig
 from schemas.mention import Mention, post_mention_id
 from schemas.topics import Topics
 from tests.helpers import make_config, read_topic
+from tests.local_http import LocalHttp, Reply, conditional
 from veille.demo.feed_server import render_rss
 from veille.demo.stream import DemoPost
 from veille.runner import build_ingest, prepare
@@ -30,55 +29,18 @@ POSTS = [
 ]
 
 
-class FeedHost:
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers)
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.requests.append((self.path, dict(self.headers)))
-                if self.path == "/broken.xml":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                if self.headers.get("If-None-Match") == '"v1"':
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                body = render_rss(POSTS, "http://127.0.0.1")
-                self.send_response(200)
-                self.send_header("ETag", '"v1"')
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def feed_host() -> Any:
-    host = FeedHost()
-    yield host
-    host.server.shutdown()
-    host.server.server_close()
-
-
 def test_rss_items_become_one_mention_per_tenant(
-    stack: EmbeddedStack, feed_host: FeedHost, tmp_path: Path
+    stack: EmbeddedStack, http: LocalHttp, tmp_path: Path
 ) -> None:
+    http.route("/broken.xml", Reply(500))
+    http.route("/feed.xml", conditional(render_rss(POSTS, "http://127.0.0.1"), '"v1"'))
     config: VeilleConfig = make_config(
         stack.kafka_bootstrap,
         stack.elasticsearch_url,
         ingest={"state_dir": str(tmp_path), "allow_networks": ["127.0.0.1/32"]},
         sources=[
-            {"id": "broken", "type": "rss", "url": f"{feed_host.base}/broken.xml"},
-            {"id": "news", "type": "rss", "url": f"{feed_host.base}/feed.xml"},
+            {"id": "broken", "type": "rss", "url": f"{http.base}/broken.xml"},
+            {"id": "news", "type": "rss", "url": f"{http.base}/feed.xml"},
         ],
     )
     prepare(config)
@@ -91,8 +53,8 @@ def test_rss_items_become_one_mention_per_tenant(
 
     assert first == 5  # p1, p2, p5 once each; p3 once for each tenant
     assert second == 0  # 304 Not Modified
-    feed_requests = [headers for path, headers in feed_host.requests if path == "/feed.xml"]
-    assert feed_requests[-1].get("If-None-Match") == '"v1"'  # sources poll concurrently
+    feed_requests = http.hits("/feed.xml")
+    assert feed_requests[-1].header("If-None-Match") == '"v1"'  # sources poll concurrently
     assert worker.stats.health["broken"].consecutive_errors == 2
     assert "HTTP 500" in (worker.stats.health["broken"].last_error or "")
     assert worker.stats.health["news"].consecutive_errors == 0

@@ -227,7 +227,7 @@ def test_a_failing_channel_delivers_once_when_it_recovers_and_holds_no_one_else(
         "agence-horizon", "agence-horizon-air-volaris-1"
     )[0]
     assert record.status == "sent" and record.attempts == 5 and record.delivery is not None
-    assert record.delivery.status == 204 and record.last_error == "webhook 'hook_a': HTTP 500"
+    assert record.delivery.status == 204 and record.last_error == "hook_a: HTTP 500: down"
     assert "127.0.0.1" not in (record.last_error or "")  # the URL is a secret
 
 

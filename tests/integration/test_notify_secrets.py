@@ -4,6 +4,7 @@ against a receiver that echoes the secret back in its answer; the routing key / 
 webhook URL token / gateway credentials never appear in the error, its traceback, the
 Delivery, or any log record written meanwhile (httpx logs every URL at INFO)."""
 
+import base64
 import logging
 import traceback
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from alerts.notify.channels import (
     PagerDutyChannel,
     SlackChannel,
     SmsChannel,
+    WebhookChannel,
 )
 from alerts.notify.contract import Channel, ChannelError, Delivery
 from schemas.config import (
@@ -26,6 +28,7 @@ from schemas.config import (
     PagerDutyChannelSettings,
     SlackChannelSettings,
     SmsChannelSettings,
+    WebhookChannelSettings,
 )
 from tests.helpers import free_port
 from tests.local_http import LocalHttp, Reply
@@ -34,6 +37,7 @@ from tests.notifications import notification
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 0.3
+WEBHOOK_KEY = "whsec_" + base64.b64encode(b"webhook-signing-key-SECRET-0008").decode()
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,19 @@ CASES = [
             SmsChannelSettings(
                 url=SecretStr(base + "/send/sms-path-SECRET-0004"),
                 auth_value=SecretStr("Bearer sms-auth-SECRET-0005"),
+                timeout_s=TIMEOUT_S,
+            ),
+        ),
+    ),
+    Case(
+        "webhook",
+        "/hooks/webhook-path-SECRET-0007",
+        ("webhook-path-SECRET-0007", WEBHOOK_KEY),
+        lambda base: WebhookChannel(
+            "hook",
+            WebhookChannelSettings(
+                url=SecretStr(base + "/hooks/webhook-path-SECRET-0007"),
+                secret=SecretStr(WEBHOOK_KEY),
                 timeout_s=TIMEOUT_S,
             ),
         ),

@@ -1,7 +1,8 @@
 """The real-shaped payload corpus (tests/fixtures/payloads/<source>/, origins in its README):
 each source polls every recorded response from a local HTTP server, and what veille kept is
 compared with what the payload holds (`<name>.expect.json`: item count, dead letters, and per
-item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare)."""
+item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare).
+A recording of a look-up by id (`"observe": [ids]`) is read through the source's `observe`."""
 
 import asyncio
 import json
@@ -12,11 +13,12 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from bench.bench_extract import pages, scores
 from ingest.http import SafeClient
 from ingest.matcher import Match
 from ingest.normalize import to_mention
 from ingest.sources import build_sources
-from ingest.sources.base import FeedItem, Fetched
+from ingest.sources.base import Completing, FeedItem, Fetched, Observing
 from schemas.config import AnySourceSettings, IngestSettings
 from tests.local_http import LocalHttp, Reply
 
@@ -39,6 +41,9 @@ def poll(expect: dict[str, Any], body: bytes, server: LocalHttp) -> Fetched:
     async def once() -> Fetched:
         client = SafeClient(IngestSettings(allow_networks=["127.0.0.1/32"]))
         try:
+            if "observe" in expect:  # a recording of a look-up by id (Observing.observe)
+                assert isinstance(source, Observing)
+                return Fetched(await source.observe(client, expect["observe"]), {})
             return await source.poll(client, {})
         finally:
             await client.aclose()
@@ -114,3 +119,38 @@ def test_the_corpus_covers_every_polled_source_with_a_readme() -> None:
         "facebook",
     }
     assert (CORPUS / "README.md").is_file()
+
+
+def test_a_summary_only_blog_entry_gets_the_text_of_its_real_article_page() -> None:
+    """The blog source completes an entry from its article page: here a real CNN page with its
+    judged article text (tests/fixtures/articles/, newspaper4k's test data)."""
+    [(_, page, expected)] = [p for p in pages() if p[0] == "cnn_article"]
+    server = LocalHttp()
+    try:
+        server.route("/post", Reply(body=page, headers={"Content-Type": "text/html"}))
+        [source] = build_sources(
+            [
+                TypeAdapter(AnySourceSettings).validate_python(
+                    {"type": "blog", "id": "blog", "url": f"{server.base}/"}
+                )
+            ]
+        )
+        assert isinstance(source, Completing)
+        at = datetime(2026, 3, 2, tzinfo=UTC)
+        summary = FeedItem(
+            "1", f"{server.base}/post", "t", "Le début…", None, None, at, "en",
+            extra={"summary_only": True},
+        )  # fmt: skip
+
+        async def complete() -> FeedItem:
+            client = SafeClient(IngestSettings(allow_networks=["127.0.0.1/32"]))
+            try:
+                return await source.complete(client, summary)
+            finally:
+                await client.aclose()
+
+        done = asyncio.run(complete())
+    finally:
+        server.close()
+    recall, boilerplate = scores(done.text, expected)
+    assert recall >= 0.95 and boilerplate <= 0.05, (recall, boilerplate)

@@ -2,9 +2,6 @@
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -13,6 +10,7 @@ from runtime.indices import incidents_alias, make_client, mentions_alias
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics
 from tests.helpers import make_config, mention, produce_raw, read_topic, wait_until, workers
+from tests.local_http import LocalHttp, Reply
 from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
@@ -28,47 +26,13 @@ ANGRY = [
 ]
 
 
-class WebhookReceiver:
-    """A real HTTP endpoint on 127.0.0.1 that records what it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
-        self.raw: list[bytes] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.raw.append(raw)
-                receiver.requests.append((dict(self.headers), json.loads(raw)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def webhook() -> Any:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook: Any) -> None:
+def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, http: LocalHttp) -> None:
+    http.route("/hook", Reply(204))
     config = make_config(
         stack.kafka_bootstrap,
         stack.elasticsearch_url,
         alerts={
-            "channels": {"hook": {"type": "webhook", "url": webhook.url, "secret": SECRET}},
+            "channels": {"hook": {"type": "webhook", "url": f"{http.base}/hook", "secret": SECRET}},
             "routes": [{"tenant": "agence-horizon", "channels": ["hook"]}],
             "notify": {"group_wait_s": 0},
         },
@@ -94,7 +58,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
             return int(es.count(index=index)["count"])
 
         wait_until(lambda: indexed() == len(angry) + 1, timeout_s=120, what="seven mentions in ES")
-        wait_until(lambda: webhook.requests, timeout_s=120, what="the page on the webhook")
+        wait_until(lambda: http.hits("/hook"), timeout_s=120, what="the page on the webhook")
         events = [IncidentEvent.model_validate_json(v)
                   for v in read_topic(config, topics.incidents, expected=1)]  # fmt: skip
 
@@ -116,8 +80,9 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     assert opened[0].incident.count >= 4
     # event time (the minute the wave was judged), never wall-clock
     assert angry[0].published_at < opened[0].at < later.published_at < opened[0].emitted_at
-    headers, body = webhook.requests[0]
-    assert Webhook(SECRET).verify(webhook.raw[0], headers) == body  # signed, in time
+    page = http.hits("/hook")[0]
+    body = json.loads(page.body)
+    assert Webhook(SECRET).verify(page.body, page.headers) == body  # signed, in time
     assert body["type"] == "incident.trigger"
     assert body["data"]["incident"]["id"] == opened[0].incident.id
     # the page shows the incident as the notifier last knew it (at least the opening's count)
@@ -126,4 +91,4 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, webhook
     stored = es.get(index=incidents_alias(config.elasticsearch, "agence-horizon"),
                     id=opened[0].incident.id)["_source"]  # fmt: skip
     assert stored["status"] == "open" and stored["kind"] == "crisis"
-    assert len(webhook.requests) == 1
+    assert len(http.hits("/hook")) == 1

@@ -1,5 +1,6 @@
 """The bundled demo weekend: deterministic, quiet, then an accelerating crisis."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from schemas.event_time import event_time_problem
@@ -49,3 +50,11 @@ def test_the_demo_weekend_is_believed_in_the_years_ahead() -> None:
     rule = demo_config(config).event_time
     assert all(event_time_problem(p.published_at, in_2031, rule) is None for p in posts)
     assert rule.max_future_skew_s == config.event_time.max_future_skew_s
+
+
+def test_customer_requests_nobody_answers_pile_up_before_the_crisis() -> None:
+    requests = [p for p in demo_weekend() if p.service]
+    assert len(requests) >= 15 and all(p.published_at < CRISIS_ONSET for p in requests)
+    assert not any(p.crisis for p in requests)
+    gaps = [b.published_at - a.published_at for a, b in itertools.pairwise(requests)]
+    assert max(gaps) < timedelta(hours=3)  # all along Friday and Saturday

@@ -21,6 +21,7 @@ from runtime.indices.templates import index_template, mapping_version, mappings
 from schemas.config import ElasticsearchSettings
 from schemas.enriched import EnrichedMention
 from schemas.incident import Incident
+from schemas.reply_record import FirstReply, OverdueNotice, WeekReplyTimes
 from tests.helpers import mention
 
 ES = ElasticsearchSettings(index_prefix="veille-")
@@ -105,9 +106,11 @@ def _mapped(properties: dict[str, Any], path: str) -> dict[str, Any] | None:
     return node
 
 
-@pytest.mark.parametrize(("family", "model"), [("mentions", EnrichedMention),
-                                               ("incidents", Incident)])  # fmt: skip
-def test_every_schema_field_is_mapped(family: Literal["mentions", "incidents"],
+@pytest.mark.parametrize(("family", "model"), [
+    ("mentions", EnrichedMention), ("incidents", Incident), ("responses", FirstReply),
+    ("responses", WeekReplyTimes), ("responses", OverdueNotice),
+])  # fmt: skip
+def test_every_schema_field_is_mapped(family: Literal["mentions", "incidents", "responses"],
                                       model: type[BaseModel]) -> None:  # fmt: skip
     body = mappings(family)
     assert body["dynamic"] == "strict"

@@ -18,7 +18,7 @@ from enrich.model.datasets import (
 from enrich.model.intent_rules import keyword_intent
 from enrich.sentiment import TransformerScorer
 from schemas.config import SentimentModelSettings
-from tests.unit.test_brand_sets import jaccard, shingles
+from tests.unit.test_brand_sets import closest_pair
 from veille.demo.stream import demo_weekend
 
 
@@ -35,12 +35,7 @@ def test_held_out_intents_share_nothing_with_training_or_the_demo() -> None:
     others = [e.text for e in read_intent_jsonl(INTENT_TRAIN)]
     others += [e.text for e in read_jsonl(BRAND_TRAIN)]  # the encoder was fine-tuned on it
     others += sorted({post.text for post in demo_weekend()})
-    other_shingles = [shingles(text) for text in others]
-    closest = max(
-        (jaccard(shingles(e.text), s), e.text, o)
-        for e in heldout
-        for s, o in zip(other_shingles, others, strict=True)
-    )
+    closest = closest_pair([e.text for e in heldout], others)
     assert closest[0] < 0.3, closest
 
 

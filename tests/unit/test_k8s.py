@@ -1,8 +1,8 @@
 """deploy/k8s: the Kubernetes manifests, validated offline (never applied to a cluster here).
 
 What is validated, and how:
-- core kinds (Namespace, ConfigMap, Deployment, Service, PersistentVolumeClaim, Job,
-  ServiceAccount, Role, RoleBinding) against the Kubernetes 1.37 OpenAPI schemas that
+- core kinds (Namespace, ConfigMap, Deployment, Service, Job, ServiceAccount, Role,
+  RoleBinding) against the Kubernetes 1.37 OpenAPI schemas that
   kubernetes-validate ships, in strict mode (unknown fields refused);
 - the operators' kinds (Strimzi Kafka/KafkaNodePool/KafkaUser, ECK Elasticsearch/Kibana,
   KEDA ScaledObject/TriggerAuthentication, prometheus-operator PodMonitor): no package here
@@ -24,10 +24,11 @@ from schemas.config import VeilleConfig
 from schemas.topics import Topics
 from veille import cli
 from veille.runner import group_id
+from veille.workers import WORKERS
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
-CORE = {"Namespace", "ConfigMap", "Deployment", "Service", "PersistentVolumeClaim", "Job",
-        "ServiceAccount", "Role", "RoleBinding"}  # fmt: skip
+CORE = {"Namespace", "ConfigMap", "Deployment", "Service", "Job", "ServiceAccount", "Role",
+        "RoleBinding"}  # fmt: skip
 OPERATOR_KINDS = {
     "Kafka": "kafka.strimzi.io/v1beta2",
     "KafkaNodePool": "kafka.strimzi.io/v1beta2",
@@ -109,7 +110,7 @@ def test_each_stage_is_a_deployment_with_probes_and_metrics_running_a_real_comma
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     workers = {worker for (_, worker) in commands}
-    assert workers == {"ingest", "push", "enrich", "index", "alerts", "notify"}
+    assert workers == {*WORKERS, "push"}  # every worker of `veille run`, and the push API
 
 
 def test_inference_pods_go_to_gpu_nodes() -> None:
@@ -147,3 +148,13 @@ def test_the_validator_would_refuse_a_misspelt_field() -> None:
     except kubernetes_validate.ValidationError:
         return
     raise AssertionError("a misspelt field passed the validator")
+
+
+def test_ingest_and_notify_run_several_replicas_within_their_partitions() -> None:
+    config = veille_config()
+    replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in of_kind("Deployment")}
+    assert 1 < replicas["veille-ingest"] <= config.ingest.state_partitions
+    assert 1 < replicas["veille-notify"] <= config.kafka.partitions
+    (ingest,) = [d for d in of_kind("Deployment") if d["metadata"]["name"] == "veille-ingest"]
+    volumes = {v["name"]: v for v in ingest["spec"]["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes["state"]  # a cache of the ingest.state topic, per pod

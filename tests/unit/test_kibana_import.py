@@ -43,6 +43,13 @@ def _file(request: Request) -> tuple[str | None, bytes]:
     return parts[0].get_filename(), payload
 
 
+def _import(kibana: LocalHttp, *extra: str, config: Path | None = None) -> int:
+    """`veille kibana import` into agence-horizon's space on the local receiver."""
+    before = ["--config", str(config)] if config else []
+    space = ["--url", kibana.base, "--space", "agence-horizon"]
+    return main([*before, "kibana", "import", *space, *extra])
+
+
 def test_import_posts_the_tenants_objects_to_its_space(
     kibana: LocalHttp, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -52,21 +59,7 @@ def test_import_posts_the_tenants_objects_to_its_space(
         PATH, Reply(200, json.dumps({"success": True, "successCount": 11, "errors": []}).encode())
     )
     path = write_config(config, tmp_path / "veille.yaml")
-    assert (
-        main(
-            [
-                "--config",
-                str(path),
-                "kibana",
-                "import",
-                "--url",
-                kibana.base,
-                "--space",
-                "agence-horizon",
-            ]
-        )
-        == 0
-    )
+    assert _import(kibana, config=path) == 0
     (request,) = kibana.requests
     assert (request.method, request.path, request.query) == ("POST", PATH, {"overwrite": ["true"]})
     assert request.headers["kbn-xsrf"] == "veille"
@@ -104,21 +97,7 @@ def test_import_reports_each_error_and_fails(
         PATH,
         Reply(200, json.dumps({"success": False, "successCount": 0, "errors": errors}).encode()),
     )
-    assert (
-        main(
-            [
-                "kibana",
-                "import",
-                "--url",
-                kibana.base,
-                "--space",
-                "agence-horizon",
-                "--file",
-                str(objects),
-            ]
-        )
-        == 1
-    )
+    assert _import(kibana, "--file", str(objects)) == 1
     err = capsys.readouterr().err
     assert "error: lens x (Volume): missing references: index-pattern v" in err
     assert "error: dashboard y (Veille): unknown: bad panelsJSON" in err
@@ -131,21 +110,7 @@ def test_a_refused_request_is_clear_and_hides_the_key(
     objects = tmp_path / "t.ndjson"
     objects.write_text("{}\n", encoding="utf-8")
     kibana.route(PATH, Reply(401, f'{{"message":"bad key ApiKey {KEY}"}}'.encode()))
-    assert (
-        main(
-            [
-                "kibana",
-                "import",
-                "--url",
-                kibana.base,
-                "--space",
-                "agence-horizon",
-                "--file",
-                str(objects),
-            ]
-        )
-        == 1
-    )
+    assert _import(kibana, "--file", str(objects)) == 1
     err = capsys.readouterr().err
     assert f"{kibana.base}{PATH}: HTTP 401" in err
     assert KEY not in err

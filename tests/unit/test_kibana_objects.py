@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from history.kibana import RECORDS, saved_objects
-from runtime.indices import incidents_alias, mentions_alias
+from history.kibana import saved_objects
+from history.kibana_lens import RECORDS
+from runtime.indices import incidents_alias, mentions_alias, responses_alias
 from runtime.indices.templates import mappings
 from schemas.config import BrandSettings, TenantSettings, VeilleConfig
 from tests.helpers import make_config, write_config
@@ -61,6 +62,7 @@ def _fields(family: str) -> dict[str, str]:
 
 
 MENTIONS, INCIDENTS = _fields("mentions"), _fields("incidents")
+RESPONSES = _fields("responses")
 CONFIG = _config()
 
 
@@ -83,6 +85,8 @@ def _family(view: dict[str, Any], tenant: str, config: VeilleConfig) -> dict[str
     title = view["attributes"]["title"]
     if title == mentions_alias(config.elasticsearch, tenant):
         return MENTIONS
+    if title == responses_alias(config.elasticsearch, tenant):
+        return RESPONSES
     assert title == incidents_alias(config.elasticsearch, tenant), f"{title}: not the tenant's"
     return INCIDENTS
 
@@ -103,7 +107,8 @@ def test_ids_are_unique_per_tenant_and_distinct_across_tenants(
             "dashboard",
             "index-pattern",
             "index-pattern",
-            *["lens"] * 6,
+            "index-pattern",
+            *["lens"] * 7,
             "search",
             "search",
         ]
@@ -137,16 +142,16 @@ def test_references_resolve_and_fields_exist_with_accepted_types(
             else:
                 panels = json.loads(attributes["panelsJSON"])
                 assert {f"{p['panelIndex']}:{p['panelRefName']}" for p in panels} == set(refs)
-                assert len(panels) == len(found) - 3  # every lens and search, not the views
+                assert len(panels) == len(found) - 4  # every lens and search, not the views
 
 
 def _check_lens(
     obj: dict[str, Any], refs: dict[str, dict[str, Any]], tenant: str, config: VeilleConfig
 ) -> None:
     state = obj["attributes"]["state"]
-    _kql_fields(state["query"]["query"], MENTIONS, obj["id"])
     for layer_id, layer in state["datasourceStates"]["formBased"]["layers"].items():
         family = _family(refs[f"indexpattern-datasource-layer-{layer_id}"], tenant, config)
+        _kql_fields(state["query"]["query"], family, obj["id"])
         assert layer["columnOrder"] == list(layer["columns"])
         for column_id, column in layer["columns"].items():
             where = f"{obj['id']} column {column_id}"

@@ -11,8 +11,9 @@ from alerts.notify.channels import pagerduty, sms, text
 from alerts.notify.channels.apprise import body as apprise_body
 from alerts.notify.channels.email import email_message
 from alerts.notify.channels.opsgenie import alert_body
-from alerts.notify.channels.slack import slack_message
+from alerts.notify.channels.slack import parse_slack_action, slack_message
 from tests.notifications import HOSTILE, LINK, assert_neutralised, health, incident, notification
+from tests.unit.test_notify_callbacks import slack_body
 
 
 def pd_event(**changes: object) -> dict[str, object]:
@@ -180,3 +181,26 @@ def test_hostile_post_text_is_neutralised_in_every_channel() -> None:
     assert_neutralised(apprise_body(note))
     assert_neutralised(sms.sms_text(note))
     assert_neutralised(text.subject(note) + "\n".join(text.lines(note)))
+
+
+def test_a_grouped_message_tells_every_incident_and_opens_their_page() -> None:
+    """Slack: the other incidents in a section of their own, and one button opening the
+    page of them all (it answers nothing: pressing it is no acknowledgement of the first);
+    PagerDuty: the others in custom_details."""
+    others = tuple(
+        incident().model_copy(update={"id": f"inc-other-{n}", "brand": f"marque-{n}"})
+        for n in (1, 2)
+    )
+    message = slack_message(notification(grouped=others))
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert sections[-1].startswith("*Aussi :*\n• [CRITICAL] crise agence-a/marque-1 : ")
+    assert "(incident inc-other-2)" in sections[-1]
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [(e["action_id"], e["url"], e["text"]["text"]) for e in actions["elements"]] == [
+        ("veille_open", LINK, "Voir les 3 incidents (acquitter, résoudre)")
+    ]
+    assert parse_slack_action(slack_body("veille_open")) is None
+    details = pd_event(grouped=others)["payload"]["custom_details"]  # type: ignore[index]
+    assert [line.split(" : ")[0] for line in details["aussi"]] == [
+        "[CRITICAL] crise agence-a/marque-1", "[CRITICAL] crise agence-a/marque-2"
+    ]  # fmt: skip

@@ -58,6 +58,6 @@ def test_a_wait_already_over_another_tenant_or_person_is_not_joined() -> None:
 
 def test_only_triggers_are_grouped() -> None:
     answers = [r for b in ("b1", "b2") for r in plan_answer(
-        crisis(b), "acknowledge", "Léa", SAT_2330_PARIS)]  # fmt: skip
+        crisis(b), "acknowledge", "Léa", SAT_2330_PARIS, {})]  # fmt: skip
     assert len(answers) == 4
     assert [len(g) for g in message_groups(answers)] == [1, 1, 1, 1]

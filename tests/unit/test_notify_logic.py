@@ -7,11 +7,11 @@ import pytest
 
 from alerts.notify.contract import ChannelError
 from alerts.notify.links import LinkError, LinkSigner
-from alerts.notify.plan import plan_route
+from alerts.notify.plan import notified_people, plan_answer, plan_route, plan_severity_change
 from alerts.notify.quiet_hours import release_at
-from alerts.notify.records import PageThread
+from alerts.notify.records import PageThread, notification_id
 from alerts.notify.retry import next_attempt
-from alerts.notify.route import health_channels, incident_routes
+from alerts.notify.route import health_channels, incident_routes, person_channels
 from schemas.config import AlertsSettings, NotifySettings, QuietHoursSettings, TenantSettings
 from schemas.incident import Incident
 
@@ -47,11 +47,20 @@ def thread(inc: Incident) -> PageThread:
 
 def test_quiet_hours_hold_until_their_end_in_local_time() -> None:
     hours = QuietHoursSettings(start=time(22), end=time(8), timezone="Europe/Paris")
-    assert release_at(hours, SAT_2330_PARIS) == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    paris = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    assert release_at(hours, SAT_2330_PARIS, "America/Montreal") == paris  # named: Paris
     noon = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
-    assert release_at(hours, noon) == noon
+    assert release_at(hours, noon, "Europe/Paris") == noon
     summer = datetime(2026, 7, 1, 21, 30, tzinfo=UTC)  # 23:30 CEST → 08:00 CEST = 06:00 UTC
-    assert release_at(hours, summer) == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+    assert release_at(hours, summer, "Europe/Paris") == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+    tenants = QuietHoursSettings(start=time(22), end=time(8))  # no zone: the tenant's own
+    montreal = datetime(2026, 11, 22, 3, 30, tzinfo=UTC)  # 22:30 in Montreal (UTC-5)
+    assert release_at(tenants, montreal, "America/Montreal") == datetime(
+        2026, 11, 22, 13, 0, tzinfo=UTC
+    )  # 08:00 there
+    assert release_at(tenants, montreal, "Europe/Paris") == datetime(
+        2026, 11, 22, 7, 0, tzinfo=UTC
+    )  # the same instant is 04:30 in Paris: 08:00 CET
 
 
 def quiet_route(severities: list[str] | None = None) -> AlertsSettings:
@@ -137,3 +146,73 @@ def test_links_are_signed_and_expire() -> None:
         signer.verify(forged, SAT_2330_PARIS)
     with pytest.raises(LinkError):
         LinkSigner("other", "http://x", timedelta(hours=1)).verify(token, SAT_2330_PARIS)
+
+
+def test_a_grouped_link_names_every_incident_and_is_used_once_per_incident() -> None:
+    signer = LinkSigner("secret", "http://x", timedelta(hours=1))
+    single = signer.verify(signer.token("a", "i1", "n1", SAT_2330_PARIS), SAT_2330_PARIS)
+    assert single.incidents == ("i1",) and single.use_id("i1") == "n1"  # as before
+    token = signer.token("a", "i1", "n1", SAT_2330_PARIS, others=("i2", "i3"))
+    claims = signer.verify(token, SAT_2330_PARIS)
+    assert claims.incidents == ("i1", "i2", "i3")
+    assert [claims.use_id(i) for i in claims.incidents] == ["n1:i1", "n1:i2", "n1:i3"]
+    signature = token.split(".")[1]
+    widened = signer.token("a", "i1", "n1", SAT_2330_PARIS, others=("i2", "i3", "b-i9"))
+    with pytest.raises(LinkError, match="signature"):  # the list is signed: no incident added
+        signer.verify(f"{widened.split('.')[0]}.{signature}", SAT_2330_PARIS)
+
+
+def test_answers_and_worse_severity_reach_each_person_paged_on_a_personal_channel() -> None:
+    """E-mail and SMS write to a person: an acknowledgement, a resolution or a rise of
+    severity goes to each person a trigger was sent to there (once each), while a shared
+    channel (chat, PagerDuty) is told once; the ids of the shared ones are those of before."""
+    settings = AlertsSettings.model_validate({
+        "channels": {"mail": {"type": "email"}, "chat": {"type": "console"}},
+        "routes": [{"tenant": "a", "channels": ["mail", "chat"], "escalation": "pol"}],
+    })  # fmt: skip
+    assert person_channels(settings) == {"mail"}
+    paged = thread(incident("major")).model_copy(update={"channels": ["mail", "chat"]})
+    plan = plan_route(paged, 0, settings.routes[0], tenant("a"), NotifySettings(group_wait_s=0),
+                      SAT_2330_PARIS)  # fmt: skip
+    sent = [r.model_copy(update={"status": "sent", "sent_at": r.due_at}) for r in plan[:4]]
+    notified = notified_people([*sent, *plan[4:]], person_channels(settings))
+    assert {c: [p.id for p in people] for c, people in notified.items()} == {
+        "mail": ["a-p1", "a-p2"]
+    }  # sent only: a-p1 and a-p2 once each, not the pending repeat round
+    acked = plan_answer(paged, "acknowledge", "Léa", SAT_2330_PARIS, notified)
+    assert [(r.channel, r.recipient.id if r.recipient else None) for r in acked] == [
+        ("mail", "a-p1"), ("mail", "a-p2"), ("chat", None)
+    ]  # fmt: skip
+    assert acked[2].id == notification_id("i1", "acknowledge", "chat")
+    worse = paged.model_copy(update={"incident": paged.incident.model_copy(
+        update={"severity": "critical"})})  # fmt: skip
+    told = plan_severity_change(worse, settings.routes, "major", SAT_2330_PARIS, notified, "UTC")
+    assert [r.recipient.id if r.recipient else None for r in told] == ["a-p1", "a-p2", None]
+    assert told[2].id == notification_id("i1", "severity", "critical", "chat")
+    assert all(r.reason == "aggravation : major → critical" for r in told)
+
+
+def test_source_health_goes_to_a_channel_that_does_not_page_by_default() -> None:
+    def routes(*channels: str) -> AlertsSettings:
+        return AlertsSettings.model_validate({
+            "channels": {"pd": {"type": "pagerduty"}, "og": {"type": "opsgenie"},
+                         "chat": {"type": "slack"}, "mail": {"type": "email"}},
+            "routes": [{"tenant": "a", "channels": list(channels)}],
+        })  # fmt: skip
+
+    assert health_channels(routes("pd", "chat", "og", "mail"), "a") == ["chat", "mail"]
+    assert health_channels(routes("pd"), "a") == ["pd"]  # rather than a blind weekend
+    explicit = routes("pd", "chat").model_copy(
+        update={"notify": NotifySettings(operator_channels=["pd"])}
+    )
+    assert health_channels(explicit, "a") == ["pd"]  # as configured
+
+
+def test_quiet_hours_without_a_zone_are_each_tenants_own_night() -> None:
+    route = quiet_route().routes[1]  # chat, quiet 22:00–08:00, no zone named
+    at = datetime(2026, 11, 22, 3, 30, tzinfo=UTC)  # 22:30 in Montreal, 04:30 in Paris
+    for zone, released in (("America/Montreal", 13), ("Europe/Paris", 7)):
+        there = tenant("a").model_copy(update={"timezone": zone})
+        [record] = plan_route(thread(incident("warning")), 1, route, there,
+                              NotifySettings(group_wait_s=0), at)  # fmt: skip
+        assert record.due_at == datetime(2026, 11, 22, released, 0, tzinfo=UTC), zone

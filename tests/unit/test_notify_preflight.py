@@ -93,3 +93,24 @@ def test_an_ical_layer_naming_nobody_stops_the_notifier_at_start(tmp_path: Path)
     config: VeilleConfig = load(tmp_path, data)
     with pytest.raises(NotifierConfigError, match=r"tenant 'acme'.*Zoé Dubois"):
         check_notifier(config.alerts, config.tenants)
+
+
+def test_a_channel_for_no_one_in_particular_must_be_able_to_send(tmp_path: Path) -> None:
+    """A route without escalation and the source-health notices name no person: an e-mail
+    channel there needs its `to`, an SMS channel cannot be there at all."""
+    sms = {"type": "sms", "url": "http://127.0.0.1:9/sms"}
+    channels: dict[str, Any] = {"mail": {"type": "email"}, "chat": {"type": "console"}, "sms": sms}
+    paged = config_data(channels=channels, routes=[
+        {"tenant": "acme", "channels": ["mail", "sms"], "escalation": "crise"},
+        {"tenant": "bolt", "channels": ["chat"]}])  # fmt: skip
+    with pytest.raises(NotifierConfigError, match=r"mail \(e-mail: set its `to`\)") as error:
+        config = load(tmp_path, paged)
+        check_notifier(config.alerts, config.tenants)
+    assert "sms" not in str(error.value)  # health prefers mail to a page: SMS is not used
+    channels["mail"]["to"] = ["ops@acme.example"]
+    config = load(tmp_path, paged)
+    check_notifier(config.alerts, config.tenants)
+    team = config_data(channels=channels, routes=[{"tenant": "bolt", "channels": ["sms"]}])
+    config = load(tmp_path, team)
+    with pytest.raises(NotifierConfigError, match=r"sms \(SMS: only in a route with an"):
+        check_notifier(config.alerts, config.tenants)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ingest.matcher import BrandMatcher
-from schemas.brand_query import QueryError, fold, parse
+from schemas.brand_query import Field, QueryError, fold, parse
 from schemas.config import TenantSettings
 
 
@@ -168,3 +168,14 @@ def test_config_check_names_a_malformed_query(tmp_path: Path) -> None:
         " queries: [{id: q, query: 'volaris (retard'}]}]}]\n"
     )
     assert main(["--config", str(path), "config", "check"]) == 2
+
+
+def test_intent_is_a_search_field_never_a_brand_query_field() -> None:
+    assert parse("intent:Service_Request", search=True) == Field("intent", "service_request", 0)
+    with pytest.raises(QueryError, match=r"unknown field 'intent' \(known: lang, source\)"):
+        parse("volaris intent:question")  # ingest matches before any intent exists
+    with pytest.raises(QueryError, match="unknown intent 'refund'"):
+        parse("intent:refund", search=True)
+    with pytest.raises(QueryError, match="looks for no word"):
+        parse("lang:fr")  # a brand query still needs a word; a search does not
+    assert parse("lang:fr", search=True) == Field("lang", "fr", 0)

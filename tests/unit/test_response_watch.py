@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from alerts.notify.channels.text import lines, subject
+from alerts.notify.contract import Notification
+from alerts.notify.text import page_text
+from history.reply_records import first_reply, overdue_post, weeks_of
 from history.response import (
     answer_due,
     in_business_hours,
@@ -14,7 +18,9 @@ from history.response import (
     reply_times,
     waiting_posts,
 )
-from schemas.config import ResponseSettings, TeamSettings
+from schemas.config import ResponseSettings, TeamSettings, VeilleConfig
+from schemas.reply_record import OverdueDigest
+from tests.helpers import make_config
 from tests.response_data import BRAND_ACCOUNTS, post
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -138,6 +144,13 @@ def test_team_routing_and_its_settings() -> None:
     with pytest.raises(ValueError, match="intent owned by a team"):
         ResponseSettings(teams=[TeamSettings(id="a", intents=["question"]),
                                 TeamSettings(id="b", intents=["question"])])  # fmt: skip
+    with pytest.raises(ValueError, match="intent and topic owned by a team"):
+        ResponseSettings(
+            teams=[
+                TeamSettings(id="a", intents=["question"], topics=["fibre"]),
+                TeamSettings(id="b", intents=["question"], topics=["fibre"]),
+            ]
+        )
     with pytest.raises(ValueError, match="business_start"):
         ResponseSettings(business_start=time(18), business_end=time(9))
 
@@ -172,3 +185,82 @@ def test_reply_times_per_team_and_week_in_the_tenant_zone() -> None:
         ("2026-W45", "community", 1, timedelta(minutes=90), timedelta(minutes=90)),
         ("2026-W46", "community", 1, timedelta(minutes=30), timedelta(minutes=30)),
     ]
+
+
+def test_experts_by_topic_take_the_questions_of_their_brand_queries() -> None:
+    rules = ResponseSettings(teams=[
+        TeamSettings(id="advisers", intents=["service_request", "question"]),
+        TeamSettings(id="fibre", intents=["question"], topics=["fibre", "box"]),
+        TeamSettings(id="mobile", intents=["question"], topics=["roaming"]),
+    ])  # fmt: skip
+    assert rules.team_of("question", ["nom", "box"]) == "fibre"
+    assert rules.team_of("question", ["roaming"]) == "mobile"
+    assert rules.team_of("question", ["nom"]) == "advisers"  # no topic matched: the general team
+    assert rules.team_of("service_request", ["box"]) == "advisers"  # experts take questions only
+    ask = post("la box ne synchronise plus ?", local(2026, 11, 9, 10, 0), "question", 0.0)
+    ask = ask.model_copy(update={"queries": ["box"]})
+    [waiting] = waiting_posts([ask], BRAND_ACCOUNTS, rules, PARIS)
+    assert waiting.team == "fibre"
+
+
+def test_first_reply_records_and_weekly_figures() -> None:
+    at = local(2026, 11, 9, 10, 0)  # Monday, week 46
+    posts = []
+    for n, minutes in enumerate([5, 30, 90]):
+        ask = post("colis ?", at + timedelta(hours=n), native_id=f"p{n}")
+        posts += [
+            ask,
+            post(
+                "ok",
+                ask.published_at + timedelta(minutes=minutes),
+                "other",
+                native_id=f"r{n}",
+                in_reply_to=f"p{n}",
+                handle="@AirVolaris",
+            ),
+        ]
+    records = [r for w in waiting_posts(posts, BRAND_ACCOUNTS, RULES, PARIS)
+               if (r := first_reply(w, PARIS)) is not None]  # fmt: skip
+    assert [(r.week, r.reply_seconds, r.on_time) for r in records] == [
+        ("2026-W46", 300.0, True),
+        ("2026-W46", 1800.0, True),
+        ("2026-W46", 5400.0, False),
+    ]
+    assert records[0].id == posts[0].id  # one record per post: a tick repeated overwrites it
+    now = at + timedelta(days=1)
+    [week] = weeks_of("agence-horizon", records, PARIS, now)
+    assert (week.team, week.answered, week.answered_on_time) == ("advisers", 3, 2)
+    assert (week.median_seconds, week.p90_seconds) == (1800.0, 5400.0)
+    assert week.week_start == local(2026, 11, 9, 0, 0)
+    assert week.id == weeks_of("agence-horizon", records[::-1], PARIS, now)[0].id
+
+
+def test_team_channels_and_topics_are_checked_at_load() -> None:
+    config = make_config("127.0.0.1:9", "http://127.0.0.1:9")
+    raw = config.model_dump(mode="json")
+    raw["tenants"][0]["response"] = {"teams": [
+        {"id": "advisers", "intents": ["service_request"], "channels": ["nowhere"]}]}  # fmt: skip
+    with pytest.raises(ValueError, match="team 'advisers': unknown channel 'nowhere'"):
+        VeilleConfig.model_validate(raw)
+    raw["tenants"][0]["response"] = {"teams": [
+        {"id": "experts", "intents": ["question"], "topics": ["fibre"]}]}  # fmt: skip
+    with pytest.raises(ValueError, match="topic 'fibre' is no brand query id"):
+        VeilleConfig.model_validate(raw)
+
+
+def test_an_overdue_list_reads_oldest_first_on_every_channel() -> None:
+    at = local(2026, 11, 7, 22, 0)
+    posts = [overdue_post(w) for w in waiting_posts(
+        [post("bagage perdu \x1b[31m", at, native_id="1"), post("remboursement ?",
+         at + timedelta(hours=1), native_id="2")], BRAND_ACCOUNTS, RULES, PARIS)]  # fmt: skip
+    digest = OverdueDigest(tenant="agence-horizon", team="advisers", at=at + timedelta(hours=6),
+                           posts=posts)  # fmt: skip
+    note = Notification(id="n", action="info", tenant="agence-horizon", recipient=None,
+                        overdue=digest)  # fmt: skip
+    text = page_text(note)
+    assert (
+        text.splitlines()[0] == "[SANS RÉPONSE] 2 post(s) en retard pour advisers (agence-horizon)"
+    )
+    assert text.index("bagage perdu") < text.index("remboursement ?") and "\x1b" not in text
+    assert subject(note).startswith("[SANS RÉPONSE] 2 post(s)")
+    assert lines(note)[-2].startswith("· sam. 07/11 22:00 service_request")

@@ -4,6 +4,8 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from ingest.matcher import Match
 from ingest.normalize import to_mention
 from ingest.sources.base import FeedItem
@@ -46,6 +48,25 @@ def test_iso_8859_1_without_declaration_keeps_its_accents() -> None:
     assert "\ufffd" not in item.text + (item.title or "")
     assert item.title == "Grève : Air Volaris annule des vols à Orly"
     assert "été prévenus très tard" in item.text
+
+
+# feedparser's recorded excerpts of real feeds in legacy encodings, with no declaration at all
+# (tests/illformed/chardet/): they came out as U+FFFD (multi-byte legacy codes happen to form
+# a few valid UTF-8 sequences) or as windows-1252 mojibake ("ëÁË ÐÅÒÅÖÉÔØ" for KOI8-R).
+LEGACY = {
+    "koi8r": "Как пережить новогоднюю ночь",
+    "shiftjis": "DrecomRSSに記事投稿が反映されない…",
+    "euckr": "EUC-KR 에서 TypeKey 한글닉네임 표시하기",
+    "eucjp": "ゲーム三昧な正月",
+    "gb2312": "不归移民漫画系列：专业工作",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY))
+def test_a_legacy_encoding_without_declaration_is_detected(name: str) -> None:
+    [item] = items(f"feedparser_chardet_{name}_no_declaration.xml")
+    assert item.title == LEGACY[name]
+    assert "\ufffd" not in item.text
 
 
 def test_http_charset_windows_1252_is_honoured() -> None:

@@ -25,6 +25,8 @@ NAMES = [
     f"{PREFIX}mentions-agence-horizon.all",
     f"{PREFIX}incidents-agence-horizon.*",
     f"{PREFIX}incidents-agence-horizon.all",
+    f"{PREFIX}responses-agence-horizon.*",
+    f"{PREFIX}responses-agence-horizon.all",
 ]
 PRIVILEGES = [{"names": NAMES, "privileges": ["read", "view_index_metadata"]}]
 META = {"managed_by": "veille", "tenant": "agence-horizon"}

@@ -56,8 +56,12 @@ def render_rss(posts: list[DemoPost], base_url: str) -> bytes:
 
 
 class DemoFeedServer:
+    """`window`: 500 holds the whole weekend (399 posts), so an ingest whose first poll
+    comes late (a slow start on a loaded machine) still reads every post, and the demo's
+    drain (every post read) can complete."""
+
     def __init__(self, posts: list[DemoPost], clock: SimulatedClock, port: int,
-                 window: int = 300) -> None:  # fmt: skip
+                 window: int = 500) -> None:  # fmt: skip
         self.posts = posts
         self.clock = clock
         self.window = window

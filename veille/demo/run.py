@@ -3,11 +3,14 @@
 Shows live progress and who is on call on Saturday night (the weekend rotation, Paris
 time); the page prints when it fires, with its signed incident link; nobody acknowledges,
 so level 2 is paged; then the demo presses the link's "acknowledge" itself and the rest of
-the escalation stops. The notifier runs on the demo's clock (the weekend in a minute or
-two), which stops once the weekend is replayed. Each run has its own topics, groups and
-indices (`demo-<run>.` prefixes), so a second run pages again; production keeps its
-idempotence. Without `--once` the workers keep running until Ctrl-C; with `--once` it exits
-when every post has gone through, 0 only if the crisis was paged.
+the escalation stops. Before the crisis, the customers' requests nobody answers pile up:
+the progress line counts them ("sans réponse"), and the advisers get each overdue one as
+a note (`veille response watch`, on the same clock), never a page until the crisis. The
+notifier runs on the demo's clock (the weekend in a minute or two), which stops once the
+weekend is replayed. Each run has its own topics, groups and indices (`demo-<run>.`
+prefixes), so a second run pages again; production keeps its idempotence. Without
+`--once` the workers keep running until Ctrl-C; with `--once` it exits when every post
+has gone through, 0 only if the crisis was paged.
 
 The weekend is a fixed one (November 2026) fetched at today's date: `demo_config` lifts the
 event-time floor (`event_time.max_age_days`) for the demo only, so it keeps replaying in
@@ -16,6 +19,7 @@ the years ahead; the future-skew bound stays, and no production config is change
 
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,12 +33,15 @@ from runtime.indices import mentions_alias
 from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
+from veille.response_worker import build_response_watch
 from veille.runner import RunningWorkers, build_notify, prepare, start_workers, stop_on_signals
 from veille.stack import EmbeddedStack
 
 DEMO_BRAND = "air-volaris"
 DEMO_TENANT = "agence-horizon"
 DRAIN_TIMEOUT_S = 120.0
+WATCH_WAIT_S = 30.0
+"""Real seconds the demo waits, once replayed, for the response watch's look at what waits."""
 ACK_AFTER_S = 1.0
 """Real seconds the demo waits after level 2 is paged before it presses acknowledge."""
 
@@ -118,6 +125,10 @@ class Escalation:
         self.opened_at: dict[str, datetime] = {}
         """When each incident of the demo brand opened (event time), by id."""
 
+    def escalating(self) -> bool:
+        """From the demo brand's first incident until the acknowledgement stopped it."""
+        return bool(self.opened_at) and not self.stopped
+
     def pages(self) -> list[Any]:
         """The demo brand's pages sent so far."""
         return [r for r in self._notify.dispatcher.delivered
@@ -191,6 +202,7 @@ class Progress:
             f"[{self._clock.now():%a %H:%M} UTC] ingested {ingested}"
             f" · enriched {enrich.enriched_total} ({rate:.0f}/s) · negative {share:.0%}"
             f" · indexed {self.stage('index').indexed_total}"
+            f" · sans réponse {self._running.workers['response'].overdue.get(DEMO_TENANT, 0)}"
             f" · open incidents {self.stage('alerts').open_incidents()}",
             file=self._out, flush=True,
         )  # fmt: skip
@@ -233,9 +245,10 @@ def run_demo(
 
     notify_clock = EventClock(event_time, WEEKEND_START, clock.speed)
     try:
-        running = start_workers(
-            config, builders={"notify": lambda c, stop: build_notify(c, stop, notify_clock.now)}
-        )
+        running = start_workers(config, builders={
+            "notify": lambda c, stop: build_notify(c, stop, notify_clock.now),
+            "response": lambda c, stop: build_response_watch(c, stop, notify_clock.now),
+        })  # fmt: skip
     except BaseException:  # a worker that cannot be built must not leave the stack running
         server.stop()
         if started_stack:
@@ -244,11 +257,19 @@ def run_demo(
     started.append(running)
     progress = Progress(running, clock, out)
     escalation = Escalation(running, out, notify_clock)
+    # the escalation's timing has about a real second of margin at the test's speed: the
+    # watch's searches must not slow the notifier's writes meanwhile (it resumes after the
+    # ack, or once the weekend is replayed and the clocks are frozen)
+    drained = threading.Event()
+    running.workers["response"].paused = lambda: escalation.escalating() and not drained.is_set()
     _who_is_on_call(config, out)
     print(f"replaying {len(posts)} posts from {WEEKEND_START:%A %H:%M} UTC; crisis brewing "
           f"from {CRISIS_ONSET:%A %H:%M} UTC. Ctrl-C stops.", file=out, flush=True)  # fmt: skip
     drain_deadline: float | None = None
     announced = False
+    watch = running.workers["response"]
+    watched_at_drain, drained_at = 0, 0.0
+    pile_shown = False
     ticks = 0
     try:
         with stop_on_signals(running.stop_event):
@@ -260,10 +281,20 @@ def run_demo(
                 if _drained(running, server, posts[-1].published_at.timestamp()):
                     if not announced:
                         announced = True
+                        drained.set()
                         clock.freeze()
                         notify_clock.freeze()
+                        watched_at_drain, drained_at = watch.ticks, time.monotonic()
                         _what_to_open(config, escalation, out)
-                    if once and (escalation.stopped or not escalation.pages()):
+                    told = (watch.ticks > watched_at_drain + 1  # a whole look after the drain
+                            or time.monotonic() - drained_at > WATCH_WAIT_S)  # fmt: skip
+                    if told and not pile_shown:
+                        pile_shown = True
+                        waiting = watch.overdue.get(DEMO_TENANT, 0)
+                        print(f"  what waits for an answer: {waiting} post(s) past their due "
+                              f"time (veille inbox --tenant {DEMO_TENANT})", file=out,
+                              flush=True)  # fmt: skip
+                    if once and told and (escalation.stopped or not escalation.pages()):
                         break
                 elif server.finished():
                     drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S

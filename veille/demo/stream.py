@@ -2,9 +2,12 @@
 
 Two tenants, so the demo also shows isolation: the agency "Agence Horizon" watches the
 fictional airline Air Volaris; "Maison Lumen", a fictional retailer, is another client.
-Friday and Saturday are quiet: news, praise, questions, the odd grumble. From Saturday
-21:00 UTC (22:00 in Paris) a wave of angry posts about fares and an unanswered customer
-service accelerates through the night.
+Friday and Saturday are quiet: news, praise, questions, the odd grumble — and, every couple
+of hours, a customer's request to Air Volaris (a lost bag, a refund, a changed booking)
+that nobody answers: the seed of the crisis. From Saturday 21:00 UTC (22:00 in Paris) a
+wave of angry posts about fares and an unanswered customer service accelerates through the
+night. The requests are drawn from their own seed, after every other post, so adding them
+left the rest of the weekend as it was.
 """
 
 import math
@@ -26,6 +29,7 @@ class DemoPost:
     title: str
     text: str
     crisis: bool
+    service: bool = False  # a customer's request to the brand (none is ever answered)
 
 
 _VOLARIS_ORDINARY = [
@@ -44,6 +48,19 @@ _VOLARIS_ORDINARY = [
     "Bagage un peu long à arriver avec Air Volaris, mais tout est là",
     "Air Volaris annonce des vols supplémentaires pour les fêtes",
 ]
+_VOLARIS_SERVICE = [
+    "Bonjour Air Volaris, mon bagage n'est pas arrivé à Lisbonne (vol AV{n}), comment le "
+    "récupérer ?",
+    "Air Volaris, j'attends toujours le remboursement de mon vol AV{n} annulé, pouvez-vous "
+    "m'aider ?",
+    "@airvolaris bonjour, je n'arrive pas à modifier ma réservation du vol AV{n}, que faire ?",
+    "Air Volaris, mon enregistrement en ligne pour le vol AV{n} bloque, qui peut m'aider ?",
+    "Bonjour @airvolaris, ma valise est arrivée cassée du vol AV{n}, comment faire une "
+    "réclamation ?",
+    "Air Volaris, toujours pas de réponse à ma demande de remboursement du vol AV{n}, "
+    "quelqu'un peut me répondre ?",
+]
+SERVICE_EVERY = timedelta(hours=2)
 _VOLARIS_ANGRY_SUBJECTS = [
     "Vol Air Volaris AV{n} annulé sans explication",
     "Les prix des billets Air Volaris explosent encore",
@@ -126,10 +143,11 @@ def demo_weekend(seed: int = SEED) -> list[DemoPost]:
     rng = random.Random(seed)
     posts: list[DemoPost] = []
 
-    def add(at: datetime, text: str, crisis: bool) -> None:
+    def add(at: datetime, text: str, crisis: bool, service: bool = False,
+            pick: random.Random = rng) -> None:  # fmt: skip
         title = text if len(text) <= 80 else text[:77] + "…"
-        posts.append(DemoPost(f"demo-{len(posts):05d}", at, rng.choice(_HANDLES), title, text,
-                              crisis))  # fmt: skip
+        posts.append(DemoPost(f"demo-{len(posts):05d}", at, pick.choice(_HANDLES), title, text,
+                              crisis, service))  # fmt: skip
 
     for at in _times(rng, WEEKEND_START, WEEKEND_END, crisis=False):
         add(at, rng.choice(_VOLARIS_ORDINARY), crisis=False)
@@ -138,5 +156,11 @@ def demo_weekend(seed: int = SEED) -> list[DemoPost]:
     for at in _times(rng, CRISIS_ONSET, WEEKEND_END, crisis=True):
         subject = rng.choice(_VOLARIS_ANGRY_SUBJECTS).format(n=rng.randrange(100, 999))
         add(at, f"{subject}, {rng.choice(_ANGER)}", crisis=True)
+    requests = random.Random(seed + 1)
+    at = WEEKEND_START + timedelta(hours=2)  # Friday 09:00 in Paris
+    while at < CRISIS_ONSET:
+        text = requests.choice(_VOLARIS_SERVICE).format(n=requests.randrange(100, 999))
+        add(at + timedelta(minutes=requests.randrange(60)), text, False, True, requests)
+        at += SERVICE_EVERY
     posts.sort(key=lambda p: (p.published_at, p.id))
     return posts

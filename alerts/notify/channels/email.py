@@ -1,14 +1,15 @@
 """E-mail over SMTP, in French: `multipart/alternative` with a plain-text and an HTML part.
 
-Contract: one message to `Recipient.email`, From the configured sender, sent over STARTTLS
-(or implicit TLS) with the server's certificate verified, authenticated if a username is
-set. `Message-ID` is derived from the notification id (a resend carries the same one, which
-some mail systems drop, but SMTP cannot promise it: the channel does not de-duplicate);
-`References` names the incident, so its pages, acknowledgement and resolution thread
-together. Post texts are display-safe in both parts and HTML-escaped in the HTML one.
-The Delivery holds the server's final reply (250 and its queue id). A 4xx reply, a
-timeout or a dropped connection is recoverable; a 5xx reply, a refused login or recipient,
-or a certificate that does not verify is not.
+Contract: one message to `Recipient.email` (a notification to no one in particular — a
+source-health notice, a route without escalation: to the channel's `to`), From the
+configured sender, sent over STARTTLS (or implicit TLS) with the server's certificate
+verified, authenticated if a username is set. `Message-ID` is derived from the notification
+id (a resend carries the same one, which some mail systems drop, but SMTP cannot promise it:
+the channel does not de-duplicate); `References` names the incident, so its pages,
+acknowledgement and resolution thread together. Post texts are display-safe in both parts
+and HTML-escaped in the HTML one. The Delivery holds the server's final reply (250 and its
+queue id). A 4xx reply, a timeout or a dropped connection is recoverable; a 5xx reply, a
+refused login or recipient, or a certificate that does not verify is not.
 """
 
 import re
@@ -37,15 +38,17 @@ class EmailChannel:
 
     def send(self, notification: Notification) -> Delivery:
         recipient = notification.recipient
-        if recipient is None or not recipient.email:
-            raise ChannelError(
-                f"{self.name}: the recipient has no e-mail address", recoverable=False
-            )
-        message = email_message(notification, self._settings.sender, recipient.email)
+        to = [recipient.email] if recipient is not None and recipient.email else []
+        if recipient is None:
+            to = list(self._settings.to)
+        if not to:
+            missing = "has no e-mail address" if recipient else "is no one: set the channel's `to`"
+            raise ChannelError(f"{self.name}: the recipient {missing}", recoverable=False)
+        message = email_message(notification, self._settings.sender, ", ".join(to))
         password = self._settings.password
         forms = secret_forms([password.get_secret_value()] if password else [])
         try:
-            code, reply = self._deliver(message, recipient.email)
+            code, reply = self._deliver(message, to)
         except ssl.SSLCertVerificationError as exc:  # before OSError: it stays failing
             raise ChannelError(
                 f"{self.name}: the server's certificate does not verify ({exc.verify_message})",
@@ -75,7 +78,7 @@ class EmailChannel:
             raise ChannelError(f"{self.name}: {type(exc).__name__}", recoverable=True) from None
         return Delivery(self.name, code, answer_text(reply, forms), _queue_id(reply))
 
-    def _deliver(self, message: EmailMessage, to: str) -> tuple[int, bytes]:
+    def _deliver(self, message: EmailMessage, to: list[str]) -> tuple[int, bytes]:
         settings = self._settings
         context = ssl.create_default_context(cafile=settings.ca_file)
         timeout = settings.timeout_s
@@ -95,9 +98,10 @@ class EmailChannel:
             code, reply = smtp.mail(settings.sender)
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, settings.sender)
-            code, reply = smtp.rcpt(to)
-            if code not in (250, 251):
-                raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+            for address in to:
+                code, reply = smtp.rcpt(address)
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused({address: (code, reply)})
             code, reply = smtp.data(message.as_bytes(policy=SMTP))
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)

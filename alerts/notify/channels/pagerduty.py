@@ -5,7 +5,8 @@ so PagerDuty keeps one alert per incident whatever the escalation step or a repl
 the channel de-duplicates. `trigger` (and `info`, as severity `info`) carries the payload:
 `summary` ≤ 1,024 characters, `severity` (warning → warning, major → error, critical →
 critical), `source`, `timestamp`, `component` (brand), `group` (tenant), `custom_details`
-(summary, ×baseline, reason, top posts) and `links` (the incident page). acknowledge /
+(summary, ×baseline, reason, a grouped message's other incidents, top posts) and `links`
+(the incident page). acknowledge /
 resolve carry only the key. An event stays under PagerDuty's 512 KB: the top posts are
 dropped from the last until it fits, then the details are cut to the summary; it never fails
 for its size. 400 (an invalid event) is not recoverable; 429 and 5xx are, with Retry-After.
@@ -18,6 +19,7 @@ from alerts.notify.channels import text
 from alerts.notify.channels.secrets import missing_secret, secret_forms
 from alerts.notify.channels.transport import request
 from alerts.notify.contract import Delivery, Notification
+from alerts.notify.text import grouped_line
 from runtime.display import safe_line
 from schemas.config.channels import PagerDutyChannelSettings
 
@@ -103,6 +105,8 @@ def _details(notification: Notification) -> dict[str, Any]:
         details["pourquoi"] = safe_line(notification.reason)
     if notification.also_notified:
         details["également prévenus"] = [safe_line(n) for n in notification.also_notified]
+    if notification.grouped:
+        details["aussi"] = [grouped_line(other) for other in notification.grouped]
     details["publications"] = [
         {"texte": post.text, "lien": post.url, "viralité": round(post.virality, 1)}
         for post in text.posts(incident, DETAIL_POST_CHARS)

@@ -3,12 +3,14 @@
 Contract: one POST of `{"text", "blocks"}` to the webhook URL (a secret). `text` is the
 fallback (notifications, old clients): subject, summary, the incident page. `blocks`: a
 header (subject), the summary with ×baseline and why you get it, the top posts (their links
-kept only if http(s)), and for a trigger the buttons acknowledge / resolve / not a crisis,
-each opening the incident page and carrying `action_id` `veille_<action>` and the incident
-id as `value`. Everything from a post is display-safe and Slack-escaped (`&`, `<`, `>`), so
-a post cannot mention `<!channel>` or forge a link. Incoming webhooks have no message id:
-the channel does not de-duplicate. Slack answers 200 `ok`; 400/403/404/410 are final, 429
-(with Retry-After) and 5xx recoverable.
+kept only if http(s)), a grouped message's other incidents, and for a trigger the buttons
+acknowledge / resolve / not a crisis, each opening the incident page and carrying
+`action_id` `veille_<action>` and the incident id as `value` — for a grouped message, one
+button opening the page of all its incidents (`veille_open`, which answers nothing).
+Everything from a post is display-safe and Slack-escaped (`&`, `<`, `>`), so a post cannot
+mention `<!channel>` or forge a link. Incoming webhooks have no message id: the channel does
+not de-duplicate. Slack answers 200 `ok`; 400/403/404/410 are final, 429 (with Retry-After)
+and 5xx recoverable.
 
 When a button is pressed, Slack POSTs the app's interactive payload to veille:
 `verify_slack_request` checks its signature, `parse_slack_action` reads it.
@@ -27,6 +29,7 @@ from alerts.notify.channels import text
 from alerts.notify.channels.secrets import missing_secret, secret_forms
 from alerts.notify.channels.transport import request
 from alerts.notify.contract import Delivery, Notification
+from alerts.notify.text import grouped_line
 from runtime.display import safe_line
 from schemas.config.channels import SlackChannelSettings
 
@@ -81,15 +84,21 @@ def slack_message(notification: Notification) -> dict[str, Any]:
     posts = text.posts(notification.incident)[:MAX_POSTS]
     if posts:
         blocks.append({"type": "section", "text": _mrkdwn(_posts_block(posts))})
+    if notification.grouped:
+        others = "\n".join(f"• {escape(grouped_line(o))}" for o in notification.grouped)
+        blocks.append({"type": "section", "text": _mrkdwn(f"*Aussi :*\n{others}"[:SECTION_CHARS])})
     if notification.also_notified:
         others = ", ".join(safe_line(name) for name in notification.also_notified)
         blocks.append(
             {"type": "context", "elements": [_mrkdwn(escape(f"Aussi prévenus : {others}"))]}
         )
     if notification.link and notification.incident and notification.action == "trigger":
-        blocks.append(
-            {"type": "actions", "elements": _buttons(notification.link, notification.incident.id)}
+        buttons = (
+            _open_button(notification.link, len(notification.grouped) + 1)
+            if notification.grouped
+            else _buttons(notification.link, notification.incident.id)
         )
+        blocks.append({"type": "actions", "elements": buttons})
     return {"text": escape(" — ".join(part for part in fallback if part)), "blocks": blocks}
 
 
@@ -176,6 +185,14 @@ def _buttons(link: str, incident_id: str) -> list[dict[str, Any]]:
             button["style"] = style
         buttons.append(button)
     return buttons
+
+
+def _open_button(link: str, count: int) -> list[dict[str, Any]]:
+    """A grouped message: one button opening the page of its incidents, each answered there
+    (its `action_id` is no answer: pressing it acknowledges nothing by itself)."""
+    label = f"Voir les {count} incidents (acquitter, résoudre)"
+    return [{"type": "button", "text": _plain(label), "action_id": ACTION_PREFIX + "open",
+             "url": link, "style": "primary"}]  # fmt: skip
 
 
 def _plain(value: str) -> dict[str, Any]:

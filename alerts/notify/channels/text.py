@@ -7,7 +7,7 @@ link is kept only if it is an http(s) URL.
 from dataclasses import dataclass
 
 from alerts.notify.contract import Notification
-from alerts.notify.text import grouped_line
+from alerts.notify.text import grouped_line, overdue_headline, overdue_lines
 from runtime.display import safe_line
 from schemas.incident import Incident
 
@@ -46,6 +46,8 @@ def subject(notification: Notification) -> str:
     if health is not None:
         tag = "source muette" if health.event == "source_silent" else "source rétablie"
         return safe_line(f"[{tag.upper()}] {health.source}")
+    if notification.overdue is not None:
+        return safe_line(overdue_headline(notification.overdue))
     return safe_line(f"[VEILLE] {notification.reason or notification.tenant}")
 
 
@@ -98,4 +100,6 @@ def lines(notification: Notification) -> list[str]:
         body.append(f"Également prévenus : {others}")
     for post in posts(incident):
         body.append(f"• {post.text}" + (f" <{post.url}>" if post.url else ""))
+    if notification.overdue is not None:
+        body.extend(overdue_lines(notification.overdue))
     return [line for line in body if line]

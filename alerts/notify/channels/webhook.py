@@ -5,13 +5,17 @@ crash), `webhook-timestamp` the send time, `webhook-signature` `v1,<HMAC-SHA256>
 `id.timestamp.body` with the channel's secret.
 
 Body: `{"type": "incident.trigger" | "incident.acknowledge" | "incident.resolve" |
-"source_health.info", "timestamp": ISO-8601, "data": {notification_id, action, tenant, step,
-recipient, reason, link, text, also_notified, incident, grouped, health}}`; `grouped`: the
-tenant's other incidents told in the same message (group_wait), each like `incident`.
+"source_health.info" | "response_overdue.info" | "response_overdue.trigger", "timestamp":
+ISO-8601, "data": {notification_id, action, tenant, step, recipient, reason, link, text,
+also_notified, incident, grouped, health, overdue}}`; `grouped`: the tenant's other incidents
+told in the same message (group_wait), each like `incident`; `overdue`: a team's posts past
+their due time (schemas.reply_record.OverdueDigest).
 
 The URL and the secret come from the environment (`VEILLE__ALERTS__CHANNELS__<ID>__URL`,
-`…__SECRET`) and never appear in an error. Connection errors, 429 (with Retry-After) and
-5xx are recoverable; other 4xx are not. One attempt per call: the notifier retries.
+`…__SECRET`) and never appear in an error, the Delivery or a log line (the request goes
+through `transport.request`, which redacts httpx's own records of the URL). Connection
+errors, 408, 429 (with Retry-After) and 5xx are recoverable; other 4xx are not. One attempt
+per call: the notifier retries.
 """
 
 import json
@@ -19,16 +23,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from standardwebhooks.webhooks import Webhook
 
+from alerts.notify.channels.secrets import secret_forms
+from alerts.notify.channels.transport import request
 from alerts.notify.contract import ChannelError, Delivery, Notification
 from alerts.notify.text import page_text
 from schemas.config import WebhookChannelSettings
 
 
 def webhook_body(notification: Notification, now: datetime) -> dict[str, Any]:
-    kind = "source_health" if notification.health is not None else "incident"
+    kind = "incident"
+    if notification.health is not None:
+        kind = "source_health"
+    elif notification.overdue is not None:
+        kind = "response_overdue"
     recipient = notification.recipient
     return {
         "type": f"{kind}.{notification.action}",
@@ -50,6 +59,8 @@ def webhook_body(notification: Notification, now: datetime) -> dict[str, Any]:
             "grouped": [other.model_dump(mode="json") for other in notification.grouped],
             "health": None if notification.health is None
             else notification.health.model_dump(mode="json"),
+            "overdue": None if notification.overdue is None
+            else notification.overdue.model_dump(mode="json"),
         },
     }  # fmt: skip
 
@@ -93,18 +104,13 @@ class WebhookChannel:
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": signature,
         }
-        try:
-            response = httpx.post(url.get_secret_value(), content=body.encode(), headers=headers,
-                                  timeout=self._settings.timeout_s)  # fmt: skip
-        except httpx.HTTPError as exc:  # the URL is a secret: name the channel, not the URL
-            raise ChannelError(f"webhook {self.name!r}: {type(exc).__name__}",
-                               recoverable=True) from None  # fmt: skip
-        status = response.status_code
-        if status < 300:
-            return Delivery(self.name, status, response.text[:200])
-        retry_after = response.headers.get("retry-after")
-        raise ChannelError(
-            f"webhook {self.name!r}: HTTP {status}",
-            recoverable=status == 429 or status >= 500,
-            retry_after_s=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        answer = request(
+            self.name,
+            "POST",
+            url.get_secret_value(),
+            secrets=secret_forms([url.get_secret_value(), secret.get_secret_value()]),
+            timeout_s=self._settings.timeout_s,
+            headers=headers,
+            content=body.encode(),
         )
+        return answer.delivery(self.name)
