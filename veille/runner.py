@@ -50,6 +50,7 @@ from ingest.worker import IngestWorker
 from runtime.deadletter import DeadLetterQueue
 from runtime.indices import ensure_templates, make_client
 from runtime.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from runtime.rebalance import PartitionChanges
 from runtime.stream import StreamWorker
 from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention
@@ -142,10 +143,11 @@ def _stream_worker(
         producer, topics.dlq, name,
         limits.dlq_max_consecutive, limits.dlq_max_ratio, limits.dlq_ratio_window,
     )  # fmt: skip
-    consumer = make_consumer(config.kafka, group_id(config, name), input_topics, listener)
+    changes = PartitionChanges(listener)
+    consumer = make_consumer(config.kafka, group_id(config, name), input_topics, changes)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
-        stop,
+        stop, changes,
     )  # fmt: skip
 
 
