@@ -11,6 +11,7 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
 
 from runtime import metrics
 from schemas.config import KafkaSettings
@@ -73,6 +74,12 @@ def group_settled(consumer: KafkaConsumer) -> bool:
     may it poll without blocking: kafka-python drives a join inside a blocking poll, and
     short polls stretch a rebalance to tens of seconds. (Private coordinator state, as above.)"""
     return bool(consumer.assignment()) and not consumer._coordinator.need_rejoin()
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the producers (kafka-python's default partitioner, as Java's) send `key`
+    to, on a topic of `partitions` partitions: how a group member finds which keys it owns."""
+    return int(murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
 
 
 def ensure_topics(settings: KafkaSettings) -> list[str]:

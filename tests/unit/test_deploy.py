@@ -39,6 +39,7 @@ SERVICES = {
     "veille-setup",
     "veille-ingest",
     "veille-enrich",
+    "veille-stories",
     "veille-index",
     "veille-alerts",
     "veille-notify",
@@ -46,6 +47,7 @@ SERVICES = {
 WORKER_SERVICES = {
     "veille-ingest": (["veille", "ingest", "run"], "ingest"),
     "veille-enrich": (["veille", "enrich", "run"], "enrich"),
+    "veille-stories": (["veille", "enrich", "stories"], "stories"),
     "veille-index": (["veille", "enrich", "index"], "index"),
     "veille-alerts": (["veille", "alerts", "run"], "alerts"),
     "veille-notify": (["veille", "alerts", "notify"], "notify"),
@@ -181,7 +183,7 @@ def test_worker_services_run_their_worker(compose: dict[str, Any]) -> None:
         assert args.func is cli.cmd_worker
         workers[name] = args.worker
     assert workers == {name: worker for name, (_cmd, worker) in WORKER_SERVICES.items()}
-    assert set(workers.values()) == {"ingest", "enrich", "index", "alerts", "notify"}
+    assert set(workers.values()) == {"ingest", "enrich", "stories", "index", "alerts", "notify"}
 
 
 def test_startup_order(compose: dict[str, Any]) -> None:

@@ -109,7 +109,7 @@ def test_each_stage_is_a_deployment_with_probes_and_metrics_running_a_real_comma
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     workers = {worker for (_, worker) in commands}
-    assert workers == {"ingest", "push", "enrich", "index", "alerts", "notify"}
+    assert workers == {"ingest", "push", "enrich", "stories", "index", "alerts", "notify"}
 
 
 def test_inference_pods_go_to_gpu_nodes() -> None:

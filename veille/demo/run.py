@@ -181,7 +181,7 @@ class Progress:
         return self._running.workers[name].stage
 
     def show(self) -> None:
-        enrich = self.stage("enrich")
+        enrich = self.stage("stories")
         now = time.monotonic()
         rate = (enrich.enriched_total - self._last[1]) / max(now - self._last[0], 1e-6)
         self._last = (now, enrich.enriched_total)
@@ -205,6 +205,7 @@ def _drained(running: RunningWorkers, server: DemoFeedServer, last_post: float) 
         server.finished()
         and ingest.items >= len(server.posts)
         and running.workers["enrich"].stats.processed >= produced
+        and running.workers["stories"].stats.processed >= produced
         and running.workers["index"].stage.indexed_total >= produced
         and alerts.stats.processed >= produced
         and (alerts.stage.watermark or 0) >= last_post
