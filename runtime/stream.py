@@ -264,6 +264,9 @@ class StreamWorker(Generic[T]):
             lag += highwater - position
         for tp in self._owned - owned:
             metrics.forget_lag(self._stage.name, tp.topic, tp.partition)
+        if owned != self._owned:
+            names = sorted(f"{tp.topic}:{tp.partition}" for tp in owned)
+            log.info("%s: owns %s", self._stage.name, " ".join(names) or "nothing")
         self._owned = owned
         self.stats.assigned = len(owned)
         self.stats.lag = lag if owned else None

@@ -1,0 +1,189 @@
+"""Scale-out on tansu (it expires a member killed without leaving its group): three worker
+processes of one stage, one killed with SIGKILL mid-stream; the other two take its
+partitions. Nothing lost, nothing doubled in the index (count and ids); no incident opened
+twice, none missed against the replay of the same mentions."""
+
+import os
+import re
+import signal
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alerts.replay.command import replay
+from bench.scenarios import enriched_line, generate
+from runtime.indices import make_client, mentions_alias
+from schemas.config import VeilleConfig
+from schemas.enriched import EnrichedMention
+from schemas.incident import IncidentEvent
+from schemas.topics import Topics, brand_key
+from tests.helpers import (
+    TANSU_CONSUMER,
+    committed_offsets,
+    make_config,
+    mention,
+    produce,
+    produce_raw,
+    read_topic,
+    start_cli_worker,
+    wait_until,
+    workers,
+    write_config,
+)
+from tests.tansu import TansuBroker
+from veille.runner import group_id, prepare
+from veille.stack import EmbeddedStack
+
+pytestmark = pytest.mark.integration
+
+OWNS = re.compile(r": owns (.*)$")
+
+
+def owned(log: Path, topic: str) -> set[int] | None:
+    """The partitions of `topic` a worker said it owns last (None: it never said)."""
+    lines = [m.group(1) for line in log.read_text(errors="replace").splitlines()
+             if (m := OWNS.search(line))]  # fmt: skip
+    if not lines:
+        return None
+    return {int(p.rsplit(":", 1)[1]) for p in lines[-1].split() if p.rsplit(":", 1)[0] == topic}
+
+
+def start(config_path: Path, logs: list[Path], *command: str) -> list[subprocess.Popen[bytes]]:
+    return [start_cli_worker(config_path, log, *command) for log in logs]
+
+
+def one_partition_each(logs: list[Path], topic: str) -> bool:
+    owns = [owned(log, topic) for log in logs]
+    return all(o is not None and len(o) == 1 for o in owns) and set().union(*owns) == {0, 1, 2}  # type: ignore[arg-type]
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill(process)
+
+
+def index_ids(config: VeilleConfig) -> tuple[int, list[str]]:
+    """(document count, ids) of the tenant's index."""
+    es = make_client(config.elasticsearch)
+    index = mentions_alias(config.elasticsearch, "agence-horizon")
+    if not es.indices.exists(index=index):
+        return 0, []
+    es.indices.refresh(index=index)
+    count = int(es.count(index=index)["count"])
+    found = es.search(index=index, size=10_000, source=False, query={"match_all": {}})
+    return count, [hit["_id"] for hit in found["hits"]["hits"]]
+
+
+def tansu_config(stack: EmbeddedStack, tansu: TansuBroker, **extra: object) -> VeilleConfig:
+    return make_config(tansu.bootstrap, stack.elasticsearch_url,
+                       {**TANSU_CONSUMER, "max_poll_records": 20}, **extra)  # fmt: skip
+
+
+def test_three_inference_workers_one_killed_the_others_take_its_partition(
+    stack: EmbeddedStack, tansu: TansuBroker, tmp_path: Path
+) -> None:
+    """One tenant's mentions (keyed by mention id) spread over the three inference workers."""
+    config = tansu_config(stack, tansu, enrich={"scorer": "lexicon"})
+    topics = Topics(config.kafka.topic_prefix)
+    prepare(config)
+    path = write_config(config, tmp_path / "veille.yaml")
+    logs = [tmp_path / f"enrich-{k}.log" for k in range(3)]
+    n = 900
+    mentions = [mention(f"Air Volaris, retour numéro {i}", minute=i / 10) for i in range(n)]
+    processes = start(path, logs, "enrich", "run")
+    try:
+        with workers(config, "stories", "index"):
+            wait_until(lambda: one_partition_each(logs, topics.raw), timeout_s=120,
+                       what="three inference workers, one raw partition each")  # fmt: skip
+            produce_raw(config, mentions)
+            wait_until(lambda: len(read_topic(config, topics.scored, 30, timeout_s=1)) >= 30,
+                       timeout_s=60, what="the first scored mentions")  # fmt: skip
+            victim = owned(logs[0], topics.raw)
+            kill(processes[0])
+            done_at_kill = index_ids(config)[0]
+            wait_until(lambda: index_ids(config)[0] >= n, timeout_s=240,
+                       what=f"{n} indexed after the kill")  # fmt: skip
+            survivors = [owned(log, topics.raw) or set() for log in logs[1:]]
+            committed = committed_offsets(config, group_id(config, "enrich"), topics.raw)
+    finally:
+        stop(processes)
+    assert done_at_kill < n, "everything was indexed before the kill: nothing tested"
+    assert victim and victim <= survivors[0] | survivors[1]  # its partition was taken over
+    assert survivors[0] | survivors[1] == {0, 1, 2}
+    count, ids = index_ids(config)
+    assert count == n and sorted(ids) == sorted(m.id for m in mentions)  # 0 lost, 0 doubled
+    assert committed == n
+
+
+def scenario(brands: int) -> tuple[list[bytes], list[str]]:
+    """Three weeks of `brands` brands ending now (two of warm-up), as enriched mentions."""
+    start = (datetime.now(UTC) - timedelta(weeks=3)).replace(minute=0, second=0, microsecond=0)
+    made = generate(seed=11, brands=brands, weeks=3, warmup_weeks=2, crises_per_brand=2,
+                    start=start)  # fmt: skip
+    lines = [enriched_line(o, "agence-horizon") for o in made.observations]
+    return lines, made.brands
+
+
+def test_three_alert_workers_one_killed_no_incident_twice_none_missed(
+    stack: EmbeddedStack, tansu: TansuBroker, tmp_path: Path
+) -> None:
+    """Brands spread over the partitions by (tenant, brand); the dead worker's brands are
+    rebuilt from the index by the survivors (warm-up per brand), so the incidents are the
+    replay's, each opened once."""
+    lines, brands = scenario(6)
+    tenant = {"id": "agence-horizon", "name": "Agence Horizon",
+              "brands": [{"id": b, "name": b, "queries": [{"id": "q", "query": b}]}
+                         for b in brands]}  # fmt: skip
+    config = tansu_config(stack, tansu, tenants=[tenant],
+                          alerts={"warmup_days": 21, "idle_partition_s": 1})  # fmt: skip
+    topics = Topics(config.kafka.topic_prefix)
+    expected = {t.incident.id for t in replay(b"\n".join(lines), config.detection_rule_or_default)
+                if t.event == "opened"}  # fmt: skip
+    assert expected
+    keys = [brand_key("agence-horizon", EnrichedMention.model_validate_json(line).brands[0])
+            for line in lines]  # fmt: skip
+    first = len(lines) // 3
+    prepare(config)
+    path = write_config(config, tmp_path / "veille.yaml")
+    logs = [tmp_path / f"alerts-{k}.log" for k in range(3)]
+    processes = start(path, logs, "alerts", "run")
+    try:
+        with workers(config, "index"):
+            wait_until(lambda: one_partition_each(logs, topics.enriched), timeout_s=180,
+                       what="three alert workers, one enriched partition each")  # fmt: skip
+            produce(config, topics.enriched, lines[:first], keys[:first])
+            wait_until(lambda: index_ids(config)[0] >= first and committed_offsets(
+                config, group_id(config, "alerts"), topics.enriched) >= first, timeout_s=180,
+                what="the first third indexed and read")  # fmt: skip
+            victim = owned(logs[0], topics.enriched)
+            kill(processes[0])
+            produce(config, topics.enriched, lines[first:], keys[first:])
+            wait_until(lambda: committed_offsets(config, group_id(config, "alerts"),
+                       topics.enriched) >= len(lines), timeout_s=300,
+                       what="every mention read by the survivors")  # fmt: skip
+            events = [IncidentEvent.model_validate_json(v)
+                      for v in read_topic(config, topics.incidents, 1, timeout_s=10)]  # fmt: skip
+    finally:
+        stop(processes)
+    survivors = [owned(log, topics.enriched) or set() for log in logs[1:]]
+    assert victim and victim <= survivors[0] | survivors[1]
+    opened = Counter(e.incident.id for e in events if e.event == "opened")
+    assert set(opened) == expected  # none missed, none extra
+    assert all(count == 1 for count in opened.values()), opened  # none opened twice
+    rebuilt = [line for log in logs[1:] for line in log.read_text().splitlines()
+               if "warmed up on" in line]  # fmt: skip
+    assert rebuilt, "the survivors rebuilt no brand"
