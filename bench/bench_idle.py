@@ -23,7 +23,7 @@ from veille.runner import prepare
 from veille.stack import EmbeddedStack
 
 IDLE_S = 15.0
-WORKERS = ("ingest", "enrich", "index", "alerts")
+WORKERS = ("ingest", "enrich", "stories", "index", "alerts")
 
 
 def _cpu_s(pid: int) -> float:

@@ -131,7 +131,8 @@ def test_a_restarted_stories_worker_keeps_the_story_it_clustered_before(
 
     (story_id,) = {first_run[m.id][0].id for m in before}
     assert sorted(first_run[m.id][0].size for m in before) == [1, 2, 3, 4, 5]
-    assert out[redelivered.id][-1] == NearDuplicateCluster(id=story_id, size=5)
+    again = out[redelivered.id][-1]  # it may come after some of `after`: size is the story's
+    assert again.id == story_id and 5 <= again.size <= 10  # then: counted once (sizes below)
     assert sorted((out[m.id][0] for m in after), key=lambda c: c.size) == [
         NearDuplicateCluster(id=story_id, size=size) for size in range(6, 11)
     ]
