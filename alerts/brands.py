@@ -11,6 +11,7 @@ mention id, as before the key changed) starts a cold detector for it.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 import msgspec
 
@@ -26,10 +27,11 @@ class BrandDetectors:
     def __init__(
         self,
         make: Callable[[], AlertDetector],
-        warm: Callable[[AlertDetector, str, str], None] | None = None,
+        warm: Callable[[AlertDetector, str, str, datetime | None], list[Transition]] | None = None,
     ) -> None:
-        """`make`: a fresh, empty detector; `warm`: feeds one brand's history into it (may
-        raise: the brand is then not adopted, and adopting it is tried again)."""
+        """`make`: a fresh, empty detector; `warm(detector, tenant, brand, until)`: feeds one
+        brand's history before `until` into it and returns the transitions to publish again
+        (alerts/warmup.py; may raise: the brand is then not adopted, and is tried again)."""
         self._make = make
         self._warm = warm
         self._detectors: dict[Brand, AlertDetector] = {}
@@ -37,18 +39,22 @@ class BrandDetectors:
     def owned(self) -> set[Brand]:
         return set(self._detectors)
 
-    def adopt(self, brands: Iterable[Brand]) -> list[Brand]:
-        """Rebuild each brand not yet held; return those rebuilt."""
+    def adopt(
+        self, brands: Iterable[tuple[Brand, datetime | None]]
+    ) -> tuple[list[Brand], list[Transition]]:
+        """Rebuild each (brand, until) not yet held; return those rebuilt, and the
+        transitions to publish again."""
         rebuilt: list[Brand] = []
-        for key in brands:
+        again: list[Transition] = []
+        for key, until in brands:
             if key in self._detectors:
                 continue
             detector = self._make()
             if self._warm is not None:
-                self._warm(detector, *key)
+                again.extend(self._warm(detector, *key, until))
             self._detectors[key] = detector
             rebuilt.append(key)
-        return rebuilt
+        return rebuilt, again
 
     def forget(self, brands: Iterable[Brand]) -> None:
         for key in brands:

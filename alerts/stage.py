@@ -65,10 +65,14 @@ class AlertStage:
         event_time: EventTimeSettings,
         configured: frozenset[Brand] = frozenset(),
         partition_of: Callable[[Brand], TopicPartition] | None = None,
+        resume_time: Callable[[TopicPartition], datetime | None] = lambda _tp: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`configured`: the brands to rebuild when their partition is gained; `partition_of`:
-        the input partition a brand's key falls on (None: no rebalance handling, one worker)."""
+        the input partition a brand's key falls on (None: no rebalance handling, one worker);
+        `resume_time`: the event time of the first mention this worker will read on a
+        partition (None: unknown, or nothing left), which bounds a rebuild (alerts/warmup.py)."""
+        self._resume_time = resume_time
         self._detector = detectors
         self._configured = configured
         self._partition_of = partition_of
@@ -117,7 +121,14 @@ class AlertStage:
 
     def on_assign(self, partitions: set[TopicPartition]) -> None:
         """Rebuild the brands gained (raises if Elasticsearch fails: retried, see Rebalancing)."""
-        rebuilt = self._detector.adopt(sorted(self._on(self._configured, partitions)))
+        gained = sorted(self._on(self._configured, partitions))
+        of, until = self._partition_of, {}
+        if of is not None and gained:
+            until = {tp: self._resume_time(tp) for tp in {of(b) for b in gained}}
+        rebuilt, again = self._detector.adopt(
+            (b, until.get(of(b)) if of is not None else None) for b in gained
+        )
+        self._publish(again)  # durable before any record of the gained partitions
         if rebuilt:
             log.info("gained %d brand(s) with %d partition(s): %s", len(rebuilt),
                      len(partitions), ", ".join("/".join(b) for b in rebuilt))  # fmt: skip

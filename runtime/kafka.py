@@ -12,6 +12,7 @@ from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, Ka
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
+from kafka.structs import TopicPartition
 
 from runtime import metrics
 from schemas.config import KafkaSettings
@@ -80,6 +81,28 @@ def partition_of(key: str, partitions: int) -> int:
     """The partition the producers (kafka-python's default partitioner, as Java's) send `key`
     to, on a topic of `partitions` partitions: how a group member finds which keys it owns."""
     return int(murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+
+
+def record_at(
+    settings: KafkaSettings, tp: TopicPartition, offset: int | None, timeout_ms: int = 5_000
+) -> bytes | None:
+    """The value of the record at `offset` of `tp` (None: the first one), read by a consumer
+    of no group; None if there is none (caught up) or it did not come within `timeout_ms`."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        **_security(settings), **settings.consumer,
+    )  # fmt: skip
+    try:
+        consumer.assign([tp])
+        if offset is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, offset)
+        polled = consumer.poll(timeout_ms=timeout_ms, max_records=1)
+        records = polled.get(tp, [])
+        return records[0].value if records else None
+    finally:
+        consumer.close()
 
 
 def ensure_topics(settings: KafkaSettings) -> list[str]:

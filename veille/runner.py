@@ -23,6 +23,7 @@ from kafka.structs import TopicPartition
 
 from alerts.brands import BrandDetectors
 from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
 from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import Dispatcher
 from alerts.notify.links import LinkSigner
@@ -34,7 +35,7 @@ from alerts.notify.web.app import make_app
 from alerts.notify.web.server import WebServer
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
-from alerts.warmup import warm_up_brand
+from alerts.warmup import published_at_of, warm_up_brand
 from alerts.watermark import PartitionWatermarks
 from enrich.indexer import IndexStage
 from enrich.inference import InferenceStage
@@ -58,6 +59,7 @@ from runtime.kafka import (
     make_consumer,
     make_producer,
     partition_of,
+    record_at,
 )
 from runtime.rebalance import PartitionChanges
 from runtime.stream import StreamWorker
@@ -217,10 +219,12 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
     client = make_client(config.elasticsearch)
     store = IncidentStore(client, config.elasticsearch)
 
-    def warm(detector: AlertDetector, tenant: str, brand: str) -> None:
+    def warm(
+        detector: AlertDetector, tenant: str, brand: str, until: datetime | None
+    ) -> list[Transition]:
         since = datetime.now(UTC) - timedelta(days=config.alerts.warmup_days)
-        warm_up_brand(detector, client, config.elasticsearch, tenant, brand, since,
-                      config.event_time)  # fmt: skip
+        return warm_up_brand(detector, client, config.elasticsearch, tenant, brand, since,
+                             config.event_time, until)[1]  # fmt: skip
 
     detectors = BrandDetectors(
         lambda: AlertDetector(rule, competitors), warm if config.alerts.warmup_days else None
@@ -236,10 +240,17 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
             count = len(consumer.partitions_for_topic(topics.enriched) or ()) or 1
             return TopicPartition(topics.enriched, partition_of(brand_key(*brand), count))
 
+        def resume_time(tp: TopicPartition) -> datetime | None:
+            committed = consumer.committed(tp)
+            if committed is not None and committed >= (consumer.highwater(tp) or 0) > 0:
+                return None  # known to be caught up: nothing read again
+            value = record_at(config.kafka, tp, committed)
+            return None if value is None else published_at_of(value)  # None: unbounded
+
         watermarks = PartitionWatermarks(topics.enriched, caught_up, config.alerts.idle_partition_s)
         return AlertStage(
             detectors, producer, topics.incidents, store, watermarks, consumer.assignment,
-            config.event_time, configured, partition_of_brand,
+            config.event_time, configured, partition_of_brand, resume_time,
         )  # fmt: skip
 
     return _stream_worker(

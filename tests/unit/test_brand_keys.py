@@ -73,8 +73,9 @@ def test_the_indexer_writes_the_primary_copy_and_old_keys() -> None:
 
 
 def alert_stage(partition_for: dict[tuple[str, str], int], warmed: list[str]) -> AlertStage:
-    def warm(_detector: AlertDetector, tenant: str, brand: str) -> None:
+    def warm(_detector: AlertDetector, tenant: str, brand: str, until: object) -> list[Any]:
         warmed.append(brand)
+        return []
 
     detectors = BrandDetectors(
         lambda: AlertDetector(lambda _t, _b: DetectionSettings()), warm
