@@ -6,7 +6,8 @@ over all of them. The per-tenant state (near-duplicate clusters, velocity) is th
 stage's (enrich/stage.py).
 
 Contract: one ScoredMention per valid raw mention, keyed by tenant (`scored_key`), sent to
-the producer in the batch's order (the worker loop flushes it before committing the batch).
+the producer in event-time order within the batch (stable; the worker loop flushes it before
+committing the batch).
 A redelivered batch is scored again, the same way (same model, same input): the next stage
 and the indexer absorb the repeat. A mention whose text is blank is rejected.
 """
@@ -32,7 +33,8 @@ class InferenceStage:
 
     def handle(self, batch: list[Received[Mention]]) -> list[Rejected]:
         rejected = [Rejected(r.record, "empty text") for r in batch if not r.value.text.strip()]
-        scorable = [r.value for r in batch if r.value.text.strip()]
+        scorable = sorted((r.value for r in batch if r.value.text.strip()),
+                          key=lambda m: m.published_at)  # fmt: skip
         analyses = self._scorer.analyse([compose_input(m.title, m.text) for m in scorable])
         now = datetime.now(UTC)
         for mention, analysis in zip(scorable, analyses, strict=True):

@@ -8,7 +8,10 @@ loop flushes it before committing the batch). An engagement update (the same men
 again with a newer `engagement.observed_at`) is enriched again: same cluster, velocity
 measured against the previous observation, a new virality score; the indexer overwrites the
 document (same `_id`). A version seen again after a newer one (a redelivery upstream,
-schemas/topics.py) gets the same cluster; velocity keeps the newest observation.
+schemas/topics.py) gets the same cluster; velocity keeps the newest observation. Each batch
+is sent in event-time order (stable: an id's versions keep theirs), undoing within the batch
+the interleaving of the raw partitions that the inference stage introduces: the alert stage
+reads event time per partition.
 
 Clusters: the scored topic is keyed by tenant, so this worker sees every mention of the
 tenants of its partitions. With a `ClusterWarmup`, a tenant's clusters are rebuilt from
@@ -71,7 +74,7 @@ class StoriesStage:
                 (r.value.tenant, TopicPartition(r.record.topic, r.record.partition)) for r in batch
             )
         now = datetime.now(UTC)
-        for received in batch:
+        for received in sorted(batch, key=lambda r: r.value.published_at):  # stable
             scored = received.value
             cluster, score = self._story(scored)
             fields = scored.model_dump(exclude={"scored_at"})

@@ -6,6 +6,7 @@ offset when their group has none.
 """
 
 import logging
+import time
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -93,14 +94,18 @@ def record_at(
         **_security(settings), **settings.consumer,
     )  # fmt: skip
     try:
+        start = consumer.beginning_offsets([tp])[tp] if offset is None else offset
+        if start >= consumer.end_offsets([tp])[tp]:
+            return None  # nothing there (yet): do not wait for it
         consumer.assign([tp])
-        if offset is None:
-            consumer.seek_to_beginning(tp)
-        else:
-            consumer.seek(tp, offset)
-        polled = consumer.poll(timeout_ms=timeout_ms, max_records=1)
-        records = polled.get(tp, [])
-        return records[0].value if records else None
+        consumer.seek(tp, start)
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            records = consumer.poll(timeout_ms=200, max_records=1).get(tp, [])
+            if records:
+                value: bytes | None = records[0].value
+                return value
+        return None
     finally:
         consumer.close()
 

@@ -16,15 +16,22 @@ Keys, and the order each stage may rely on:
   key), except after a failure: an inference worker that dies (or is rebalanced away)
   between producing and committing has its uncommitted suffix scored again by the next
   owner, so a run of versions already seen can follow the newer ones (v1 v2 v1 v2: the
-  newest comes last again). Mentions of one tenant with different ids interleave in any
-  order (they did before the split too: sources are not ordered among themselves).
+  newest comes last again). Mentions of one tenant with different ids interleave as the
+  raw partitions' progress does (each inference batch is sent in event-time order, but
+  batches of different raw partitions alternate, and a raw partition whose worker died lags
+  by the session timeout and its backlog).
   Clusters, velocity and the indexer tolerate both (a repeated id is the same member;
   velocity ignores an observation not newer than the last; the last version indexed wins).
 - `mentions.enriched`: (tenant, brand) (`brand_key`): one message per brand the mention
   matched (same value each), so that each (tenant, brand)'s detector state lives with one
   alert worker, and the alert group scales by brand. The indexer writes only the copy on the
   mention's primary brand (`primary_brand`, the least brand id) and skips the others: one
-  writer per mention id, its versions in order on one partition.
+  writer per mention id, its versions in order on one partition Event time per partition:
+  each stories batch is sent in event-time order; across batches it carries the disorder of
+  `mentions.scored` above, which the detector's allowed lateness must cover (live, the
+  relative lag of the raw partitions, expected to be seconds (not measured); a replay or a
+  backlog at full speed can exceed
+  it and count mentions late).
 - `alerts.commands`: (tenant, brand) too, with the partition count of `mentions.enriched`:
   a resolve command lands on the partition number its brand's mentions use, which the alert
   group's range assignment gives to the same member, the one holding the incident.

@@ -242,8 +242,6 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
 
         def resume_time(tp: TopicPartition) -> datetime | None:
             committed = consumer.committed(tp)
-            if committed is not None and committed >= (consumer.highwater(tp) or 0) > 0:
-                return None  # known to be caught up: nothing read again
             value = record_at(config.kafka, tp, committed)
             return None if value is None else published_at_of(value)  # None: unbounded
 
