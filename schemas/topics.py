@@ -26,12 +26,11 @@ Keys, and the order each stage may rely on:
   matched (same value each), so that each (tenant, brand)'s detector state lives with one
   alert worker, and the alert group scales by brand. The indexer writes only the copy on the
   mention's primary brand (`primary_brand`, the least brand id) and skips the others: one
-  writer per mention id, its versions in order on one partition Event time per partition:
+  writer per mention id, its versions in order on one partition. Event time per partition:
   each stories batch is sent in event-time order; across batches it carries the disorder of
-  `mentions.scored` above, which the detector's allowed lateness must cover (live, the
-  relative lag of the raw partitions, expected to be seconds (not measured); a replay or a
-  backlog at full speed can exceed
-  it and count mentions late).
+  `mentions.scored` above, which the detector's allowed lateness must cover (live: the
+  relative lag of the raw partitions, expected to be seconds, not measured; a replay or a
+  backlog at full speed can exceed it and count mentions late).
 - `alerts.commands`: (tenant, brand) too, with the partition count of `mentions.enriched`:
   a resolve command lands on the partition number its brand's mentions use, which the alert
   group's range assignment gives to the same member, the one holding the incident.
