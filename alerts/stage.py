@@ -12,17 +12,25 @@ schemas/event_time.py) is dead-lettered with the reason, never fed to the detect
 mention moves the watermark beyond the wall clock plus the skew. A mention whose source gave
 no readable date (`published_at_known` False: its published_at is the fetch time) is skipped
 by detection, neither counted nor moving the watermark (it is still indexed by enrich).
+
+Scaling: the input is keyed by (tenant, brand) (schemas/topics.py); the detector state is one
+detector per owned brand (alerts/brands.py). On gaining partitions (`on_assign`, on the
+worker's thread before any of their records) the worker rebuilds the configured brands whose
+key falls on them, one warm-up each; on losing partitions it forgets their brands. A message
+keyed by (tenant, brand) is filed for that brand only (the mention's other brands have their
+own copies); one keyed otherwise (by mention id, written before the key changed) for all its
+brands.
 """
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from kafka.structs import TopicPartition
 from pydantic import RootModel
 
-from alerts.detection.detector import AlertDetector
+from alerts.brands import Brand, BrandDetectors
 from alerts.detection.incidents import Transition
 from alerts.detection.observation import from_enriched
 from alerts.store import IncidentStore
@@ -34,6 +42,7 @@ from schemas.config import EventTimeSettings
 from schemas.enriched import EnrichedMention
 from schemas.event_time import event_time_problem
 from schemas.incident import IncidentEvent, ResolveCommand
+from schemas.topics import brand_of_key, incident_key
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +56,26 @@ class AlertStage:
 
     def __init__(
         self,
-        detector: AlertDetector,
+        detectors: BrandDetectors,
         producer: DurableProducer,
         incidents_topic: str,
         store: IncidentStore,
         watermarks: PartitionWatermarks,
         assignment: Callable[[], set[TopicPartition]],
         event_time: EventTimeSettings,
+        configured: frozenset[Brand] = frozenset(),
+        partition_of: Callable[[Brand], TopicPartition] | None = None,
+        resume_time: Callable[[TopicPartition], datetime | None] = lambda _tp: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._detector = detector
+        """`configured`: the brands to rebuild when their partition is gained; `partition_of`:
+        the input partition a brand's key falls on (None: no rebalance handling, one worker);
+        `resume_time`: the event time of the first mention this worker will read on a
+        partition (None: unknown, or nothing left), which bounds a rebuild (alerts/warmup.py)."""
+        self._resume_time = resume_time
+        self._detector = detectors
+        self._configured = configured
+        self._partition_of = partition_of
         self._producer = producer
         self._topic = incidents_topic
         self._store = store
@@ -91,11 +110,39 @@ class AlertStage:
                 rejected.append(Rejected(received.record, f"event time refused: {problem}"))
                 continue
             observation = from_enriched(item)
-            self._fetched.update(((item.tenant, b), item.fetched_at) for b in item.brands)
+            keyed = brand_of_key(received.record.key)
+            brands = [keyed[1]] if keyed is not None and keyed[0] == item.tenant else item.brands
+            self._fetched.update(((item.tenant, b), item.fetched_at) for b in brands)
             self._watermarks.observe(received.record.partition, item.published_at.timestamp())
-            self._detector.observe(observation)
+            for brand in brands:
+                self._detector.observe(observation, brand)
         self._advance(transitions)
         return rejected
+
+    def on_assign(self, partitions: set[TopicPartition]) -> None:
+        """Rebuild the brands gained (raises if Elasticsearch fails: retried, see Rebalancing)."""
+        gained = sorted(self._on(self._configured, partitions))
+        of, until = self._partition_of, {}
+        if of is not None and gained:
+            until = {tp: self._resume_time(tp) for tp in {of(b) for b in gained}}
+        rebuilt, again = self._detector.adopt(
+            (b, until.get(of(b)) if of is not None else None) for b in gained
+        )
+        self._publish(again)  # durable before any record of the gained partitions
+        if rebuilt:
+            log.info("gained %d brand(s) with %d partition(s): %s", len(rebuilt),
+                     len(partitions), ", ".join("/".join(b) for b in rebuilt))  # fmt: skip
+
+    def on_revoke(self, partitions: set[TopicPartition]) -> None:
+        lost = self._on(self._detector.owned(), partitions)
+        self._detector.forget(lost)
+        if lost:
+            log.info("lost %d brand(s) with %d partition(s): %s", len(lost), len(partitions),
+                     ", ".join("/".join(b) for b in sorted(lost)))  # fmt: skip
+
+    def _on(self, brands: Iterable[Brand], partitions: set[TopicPartition]) -> set[Brand]:
+        of = self._partition_of
+        return set() if of is None else {b for b in brands if of(b) in partitions}
 
     def tick(self) -> None:
         """No records: partitions may have gone idle, letting event time move on."""
@@ -113,7 +160,9 @@ class AlertStage:
         now = datetime.now(UTC)
         for t in transitions:
             event = IncidentEvent(event=t.event, at=t.at, incident=t.incident, emitted_at=now)
-            self._producer.send(self._topic, event.incident.id, event.model_dump_json().encode())
+            self._producer.send(
+                self._topic, incident_key(event.incident), event.model_dump_json().encode()
+            )
             if event.event == "opened":
                 key = (t.incident.tenant, t.incident.brand)
                 metrics.record_incident_opened(key[0], self._fetched.get(key))

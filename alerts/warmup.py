@@ -5,6 +5,18 @@ transitions: they were published (and paged) before the restart, under the same
 deterministic incident ids. Mentions that Kafka then redelivers fall into buckets the warm-up
 already judged — counted as late, never twice — or into open ones, where an id counts once.
 
+`warm_up_brand` does the same for one (tenant, brand) alone — what an alert worker does for
+each brand it gains in a rebalance (alerts/brands.py): it reads only that brand's mentions
+(`brands` term) and files them for that brand only, and only those published before `until`,
+the event time of the first mention the worker will read on the brand's partition (its
+group's committed offset): the index runs ahead of the alert group (the index worker reads
+on its own), and what lies beyond the committed offset is read again from Kafka. Its
+transitions from `REPUBLISH_S` before that point on are returned, to be published again:
+the previous owner may not have closed those buckets before it died (its watermark lags its
+input); incident ids are deterministic and the notifier pages an incident once, so a repeat
+is absorbed. Stated gap: a mention published after `until` but read before the committed
+offset (disorder within the partition) is in neither.
+
 A mention whose event time ingest would refuse now (schemas/event_time.py: too far ahead of
 the wall clock, or too old) is skipped and counted, never fed: one post dated in the year 9999
 in the index must not drag the rebuilt event time there.
@@ -13,13 +25,14 @@ in the index must not drag the rebuilt event time there.
 import heapq
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import msgspec
 from elasticsearch import Elasticsearch, NotFoundError
 
 from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
 from alerts.detection.observation import Observation
 from runtime.indices import mentions_alias
 from schemas.config import ElasticsearchSettings, EventTimeSettings
@@ -28,6 +41,8 @@ from schemas.event_time import event_time_problem
 log = logging.getLogger(__name__)
 
 PAGE = 2_000
+REPUBLISH_S = 3_600
+"""How far before the resume point a rebuilt brand's transitions are published again."""
 FIELDS = ["id", "tenant", "brands", "published_at", "sentiment.score", "sentiment.label",
           "virality.score", "author.followers", "text", "url", "cluster.id"]  # fmt: skip
 
@@ -48,11 +63,66 @@ def warm_up(
 ) -> WarmedUp:
     """Feed every tenant's mentions published since `since` whose event time is believable
     at `now` (the wall clock by default); say how many were fed and skipped."""
-    now = now or datetime.now(UTC)
     streams = [_history(client, mentions_alias(settings, tenant), since) for tenant in tenants]
+    done = _feed(detector, heapq.merge(*streams, key=lambda o: o.published_at), event_time, now)
+    log.info("alerts: warmed up on %d mention(s) since %s; %d skipped (event time refused)",
+             done.fed, since.isoformat(), done.skipped)  # fmt: skip
+    return done
+
+
+def warm_up_brand(
+    detector: AlertDetector,
+    client: Elasticsearch,
+    settings: ElasticsearchSettings,
+    tenant: str,
+    brand: str,
+    since: datetime,
+    event_time: EventTimeSettings,
+    until: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[WarmedUp, list[Transition]]:
+    """`warm_up` for one brand of one tenant, its mentions published before `until` (None:
+    all), filed for it only; with the transitions to publish again (see the module)."""
+    history = _history(client, mentions_alias(settings, tenant), since, brand, until)
+    only = (msgspec.structs.replace(obs, brands=(brand,)) for obs in history)
+    transitions: list[Transition] = []
+    done = _feed(detector, only, event_time, now, transitions)
+    last = until or (transitions[-1].at if transitions else None)
+    again = [] if last is None else [
+        t for t in transitions if t.at >= last - timedelta(seconds=REPUBLISH_S)
+    ]  # fmt: skip
+    log.info("alerts: %s/%s warmed up on %d mention(s) since %s until %s; %d skipped (event "
+             "time refused); %d transition(s) published again", tenant, brand, done.fed,
+             since.isoformat(), until.isoformat() if until else "the end", done.skipped,
+             len(again))  # fmt: skip
+    return done, again
+
+
+class _Stamp(msgspec.Struct):
+    published_at: datetime
+
+
+def published_at_of(value: bytes) -> datetime | None:
+    """The event time of an enriched mention's JSON (the resume point); None if not one."""
+    try:
+        return msgspec.json.decode(value, type=_Stamp).published_at
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _feed(
+    detector: AlertDetector,
+    observations: Iterator[Observation],
+    event_time: EventTimeSettings,
+    now: datetime | None,
+    transitions: list[Transition] | None = None,
+) -> WarmedUp:
+    """Feed in order; the transitions go to `transitions` if given, else nowhere."""
+    now = now or datetime.now(UTC)
+    out: list[Transition] = [] if transitions is None else transitions
     count = skipped = 0
     watermark = float("-inf")
-    for obs in heapq.merge(*streams, key=lambda o: o.published_at):
+    for obs in observations:
         problem = event_time_problem(obs.published_at, now, event_time)
         if problem is not None:
             skipped += 1
@@ -60,23 +130,31 @@ def warm_up(
             continue
         epoch = obs.published_at.timestamp()
         watermark = max(watermark, epoch)
-        detector.observe(obs, watermark)
+        out.extend(detector.observe(obs, watermark))
         count += 1
     if count:
-        detector.advance(watermark)
-    log.info("alerts: warmed up on %d mention(s) since %s; %d skipped (event time refused)",
-             count, since.isoformat(), skipped)  # fmt: skip
+        out.extend(detector.advance(watermark))
     return WarmedUp(count, skipped)
 
 
-def _history(client: Elasticsearch, index: str, since: datetime) -> Iterator[Observation]:
+def _history(
+    client: Elasticsearch,
+    index: str,
+    since: datetime,
+    brand: str | None = None,
+    until: datetime | None = None,
+) -> Iterator[Observation]:
+    window = {"gte": since.isoformat()} | ({"lt": until.isoformat()} if until else {})
+    query: dict[str, Any] = {"range": {"published_at": window}}
+    if brand is not None:
+        query = {"bool": {"filter": [query, {"term": {"brands": brand}}]}}
     after: list[Any] | None = None
     while True:
         try:
             page = client.search(
                 index=index,
                 size=PAGE,
-                query={"range": {"published_at": {"gte": since.isoformat()}}},
+                query=query,
                 sort=[{"published_at": "asc"}, {"id": "asc"}],
                 source={"includes": FIELDS},
                 search_after=after,

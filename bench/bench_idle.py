@@ -34,7 +34,7 @@ from veille.stack import EmbeddedStack
 IDLE_S = 15.0
 QUIET_SPELLS = (IDLE_S, 3.0, 3.0, 3.0, 3.0)
 """Seconds of each quiet spell (longer than the pacing takes to reach its ceiling)."""
-WORKERS = ("ingest", "enrich", "index", "alerts")
+WORKERS = ("ingest", "enrich", "stories", "index", "alerts")
 RUNS: dict[str, dict[str, Any]] = {
     "back to back (baseline)": {"idle_poll_interval_ms": 1, "offset_watch_interval_ms": 0},
     "paced polls only": {"offset_watch_interval_ms": 0},

@@ -26,7 +26,7 @@ from kafka import KafkaConsumer
 from runtime.kafka import DurableProducer, make_producer
 from schemas.config import StackSettings, VeilleConfig
 from schemas.incident import Incident, IncidentEvent
-from schemas.topics import Topics
+from schemas.topics import Topics, incident_key
 from tests.helpers import free_port, make_config
 from tests.local_http import LocalHttp, Reply, Request
 from veille.runner import prepare, start_workers
@@ -80,7 +80,7 @@ def _publish(config: VeilleConfig, run: str) -> dict[str, float]:
         event = IncidentEvent(event="opened", at=incident.opened_at, incident=incident,
                               emitted_at=incident.opened_at)  # fmt: skip
         started = time.monotonic()
-        producer.send(topic, incident.id, event.model_dump_json().encode())
+        producer.send(topic, incident_key(incident), event.model_dump_json().encode())
         producer.flush()
         sent[incident.id] = started
         time.sleep(max(0.0, 1 / RATE_PER_S - (time.monotonic() - started)))

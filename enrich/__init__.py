@@ -1,1 +1,2 @@
-"""enrich: raw mentions → sentiment and virality → mentions.enriched → Elasticsearch."""
+"""enrich: raw mentions → sentiment and intent (inference) → mentions.scored → clusters and
+virality (stories) → mentions.enriched → Elasticsearch."""

@@ -16,9 +16,9 @@ Contract:
   forgotten (checked from the oldest seen). Only `max_representatives` members of a cluster are
   in the LSH index at a time (when one is forgotten, the newest remembered member takes its
   place), so a story of 20,000 copies costs a query what a story of 8 does.
-- State lives in the worker's memory, per tenant. The raw topic is keyed by tenant
-  (`schemas.topics.raw_key`), so all copies of a post meet one worker whatever the number of
-  enrich workers. `forget(tenant)` drops a tenant's clusters (its partition went to another
+- State lives in the worker's memory, per tenant. The scored topic is keyed by tenant
+  (`schemas.topics.scored_key`), so all copies of a post meet one worker whatever the number
+  of stories workers. `forget(tenant)` drops a tenant's clusters (its partition went to another
   worker); `restore(tenant, members)` rebuilds them from mentions already clustered, with the
   cluster ids and sizes they were given (enrich/warmup.py reads them from Elasticsearch after a
   restart or a rebalance), so a copy arriving later joins the story it belongs to. Said in

@@ -12,10 +12,16 @@ any other failure (429 after every retry, 5xx, connection) raises, so the worker
 retries the batch and commits nothing. `handle` returns only once Elasticsearch acknowledged
 every document, so the worker's commit follows a durable write.
 
+One writer per mention: mentions.enriched carries one copy of a mention per brand it matched
+(schemas/topics.py); only the copy keyed by its primary brand is indexed, the others are
+skipped (committed, not written): the versions of one mention thus reach the index from one
+partition, in order. A message keyed otherwise (by mention id, as before the topic was keyed
+by brand) is indexed.
+
 A batch holding several versions of one mention id (an engagement update right behind the
 first observation; same key, same partition, in order) indexes only the last one: the earlier
 would be overwritten at once (same `_id`). `indexed_total` counts messages whose mention id
-is now in the index.
+is now in the index (skipped copies not included).
 """
 
 from collections import Counter
@@ -29,6 +35,7 @@ from runtime.indices import TenantTemplates, bulk_options, mention_index
 from runtime.stream import Received, Rejected
 from schemas.config import ElasticsearchSettings
 from schemas.enriched import EnrichedMention
+from schemas.topics import brand_of_key, primary_brand
 
 
 class IndexingFailed(RuntimeError):
@@ -61,7 +68,10 @@ class IndexStage:
             metrics.BULK_RETRIES.inc()
             raise
 
-    def _index(self, batch: list[Received[EnrichedMention]]) -> list[Rejected]:
+    def _index(self, everything: list[Received[EnrichedMention]]) -> list[Rejected]:
+        batch = [r for r in everything if _indexed_copy(r)]
+        if not batch:
+            return []
         by_id = {r.value.id: r for r in batch}  # the last version of each id wins
         versions = Counter(r.value.id for r in batch)
         self._templates.ensure({r.value.tenant for r in batch})
@@ -92,3 +102,9 @@ class IndexStage:
 
     def flush(self) -> None:
         """streaming_bulk returns once Elasticsearch acknowledged every item: nothing pending."""
+
+
+def _indexed_copy(received: Received[EnrichedMention]) -> bool:
+    """The copy of its mention this stage writes (see the module's docstring)."""
+    key = brand_of_key(received.record.key)
+    return key is None or key[1] == primary_brand(received.value)

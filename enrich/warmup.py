@@ -4,8 +4,8 @@ of a post clustered before (by itself or by the previous owner) joins the same s
 of starting a new one.
 
 Contract:
-- Scope. The raw topic is keyed by tenant (`schemas.topics.raw_key`): a tenant's mentions
-  come from one partition. A tenant is rebuilt the first time the worker meets one of its
+- Scope. The scored topic is keyed by tenant (`schemas.topics.scored_key`): a tenant's
+  mentions come from one partition. A tenant is rebuilt the first time the worker meets one of its
   mentions after gaining that partition (at start, every partition is gained), before the
   mention is assigned; the rebuild replaces whatever the worker held for the tenant. A tenant
   whose partition the worker lost (revoked and not assigned back, or lost when the group

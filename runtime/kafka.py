@@ -6,11 +6,14 @@ offset when their group has none.
 """
 
 import logging
+import time
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+from kafka.structs import TopicPartition
 
 from runtime import metrics
 from schemas.config import KafkaSettings
@@ -85,6 +88,38 @@ def group_settled(consumer: KafkaConsumer) -> bool:
     may it poll without blocking: kafka-python drives a join inside a blocking poll, and
     short polls stretch a rebalance to tens of seconds. (Private coordinator state, as above.)"""
     return bool(consumer.assignment()) and not consumer._coordinator.need_rejoin()
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the producers (kafka-python's default partitioner, as Java's) send `key`
+    to, on a topic of `partitions` partitions: how a group member finds which keys it owns."""
+    return int(murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+
+
+def record_at(
+    settings: KafkaSettings, tp: TopicPartition, offset: int | None, timeout_ms: int = 5_000
+) -> bytes | None:
+    """The value of the record at `offset` of `tp` (None: the first one), read by a consumer
+    of no group; None if there is none (caught up) or it did not come within `timeout_ms`."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        **_security(settings), **settings.consumer,
+    )  # fmt: skip
+    try:
+        start = consumer.beginning_offsets([tp])[tp] if offset is None else offset
+        if start >= consumer.end_offsets([tp])[tp]:
+            return None  # nothing there (yet): do not wait for it
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            records = consumer.poll(timeout_ms=200, max_records=1).get(tp, [])
+            if records:
+                value: bytes | None = records[0].value
+                return value
+        return None
+    finally:
+        consumer.close()
 
 
 def ensure_topics(settings: KafkaSettings) -> list[str]:

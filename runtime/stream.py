@@ -12,6 +12,9 @@ doubled. A poll that fails (the broker restarting) is retried with the same back
 fatal error (`FATAL`: authorisation, a closed consumer, the dead-letter limit) ends `run`,
 with `state` "failed".
 
+Rebalances: a stage holding per-partition state implements `Rebalancing`; the worker calls
+its hooks on its own thread, between batches, with the net change (runtime/rebalance.py).
+
 Idle cost: while assigned, the loop polls without blocking inside kafka-python, back to back
 while records arrive, and waits between empty polls as runtime/idle.py says.
 """
@@ -39,6 +42,7 @@ from runtime import metrics
 from runtime.deadletter import DeadLetterLimitExceeded, DeadLetterQueue
 from runtime.idle import IdleWait, Watch
 from runtime.kafka import DurableProducer, broker_answering, group_settled
+from runtime.rebalance import PartitionChanges, Rebalancing
 from schemas.config import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -133,9 +137,15 @@ class StreamWorker(Generic[T]):
         settings: WorkerSettings,
         stop: threading.Event,
         watch: Watch | None = None,
+        changes: PartitionChanges | None = None,
     ) -> None:
         """`watch`: learns of new records between polls (runtime/offset_watch.py); None:
-        paced polls only."""
+        paced polls only. `changes`: the consumer's rebalance listener; required if `stage`
+        is Rebalancing."""
+        if isinstance(stage, Rebalancing) and changes is None:
+            raise ValueError(f"{stage.name}: a Rebalancing stage needs the PartitionChanges "
+                             "its consumer was subscribed with")  # fmt: skip
+        self._changes = changes
         self._consumer = consumer
         self._model = model
         self._stage = stage
@@ -195,6 +205,14 @@ class StreamWorker(Generic[T]):
         except Exception as exc:  # the broker restarting or unreachable: poll again later
             self._retry_later("poll failed", exc)
             return 0
+        try:
+            self._rebalance()
+        except FATAL:
+            raise
+        except Exception as exc:  # a rebuild failed: nothing of the gained partitions handled
+            self._rewind(records)
+            self._retry_later("taking up gained partitions failed", exc)
+            return 0
         if not records:
             self.state = "ready" if broker_answering(self._consumer) else "retrying"
             self._backoff_s = self._settings.retry_backoff_s
@@ -221,6 +239,18 @@ class StreamWorker(Generic[T]):
         self.state = "ready"
         return len(records)
 
+    def _rebalance(self) -> None:
+        """Tell a Rebalancing stage what it lost, then what it gained (see Rebalancing)."""
+        if self._changes is None or not isinstance(self._stage, Rebalancing):
+            return
+        lost, gained = self._changes.change(set(self._consumer.assignment()))
+        if lost:
+            self._stage.on_revoke(lost)
+            self._changes.settle(lost, set())
+        if gained:
+            self._stage.on_assign(gained)
+            self._changes.settle(set(), gained)
+
     def _observe_positions(self) -> None:
         """Assignment and lag per partition, for `/metrics` and `/readyz` (known positions
         only: nothing here waits on the broker)."""
@@ -239,6 +269,9 @@ class StreamWorker(Generic[T]):
             lag += highwater - position
         for tp in self._owned - owned:
             metrics.forget_lag(self._stage.name, tp.topic, tp.partition)
+        if owned != self._owned:
+            names = sorted(f"{tp.topic}:{tp.partition}" for tp in owned)
+            log.info("%s: owns %s", self._stage.name, " ".join(names) or "nothing")
         self._owned = owned
         self.stats.assigned = len(owned)
         self.stats.lag = lag if owned else None

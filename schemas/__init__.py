@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
-from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
+from schemas.enriched import EnrichedMention, ScoredMention, Sentiment, SentimentLabel, Virality
 from schemas.health import SourceHealthEvent
 from schemas.incident import Incident, IncidentEvent, MentionRef
 from schemas.mention import (
@@ -32,6 +32,7 @@ __all__ = [
     "IncomingPost",
     "Mention",
     "MentionRef",
+    "ScoredMention",
     "Sentiment",
     "SentimentLabel",
     "SourceHealthEvent",
@@ -44,6 +45,7 @@ __all__ = [
 JSON_SCHEMAS: dict[str, type[BaseModel]] = {
     "mention.v1": Mention,
     "incoming-post.v1": IncomingPost,
+    "scored-mention.v1": ScoredMention,
     "enriched-mention.v1": EnrichedMention,
     "incident.v1": Incident,
     "incident-event.v1": IncidentEvent,

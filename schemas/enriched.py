@@ -1,6 +1,6 @@
-"""EnrichedMention: a Mention plus sentiment, intent and virality.
-
-Topic mentions.enriched; indexed in Elasticsearch as is.
+"""ScoredMention: a Mention plus what the model says of it alone (sentiment, intent), topic
+mentions.scored. EnrichedMention: a Mention plus sentiment, intent, near-duplicate cluster and
+virality, topic mentions.enriched; indexed in Elasticsearch as is.
 """
 
 from typing import Literal
@@ -60,6 +60,15 @@ class NearDuplicateCluster(WireModel):
 
     id: str = Field(description="id of the first mention of the cluster this worker saw")
     size: int = Field(ge=1, description="distinct mentions assigned to the cluster so far")
+
+
+class ScoredMention(Mention):
+    """The inference stage's output (enrich/inference.py): depends on the mention alone."""
+
+    sentiment: Sentiment
+    intent: Intent | None = Field(default=None, description="null when no intent model")
+    language: str | None = Field(default=None, description="language the scorer assumed")
+    scored_at: UtcDatetime
 
 
 class EnrichedMention(Mention):

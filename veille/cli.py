@@ -104,7 +104,7 @@ def cmd_alerts_resolve(args: argparse.Namespace) -> int:
 
     from runtime.kafka import DurableProducer, make_producer
     from schemas.incident import ResolveCommand
-    from schemas.topics import Topics
+    from schemas.topics import Topics, brand_key
 
     config = _config(args)
     command = ResolveCommand(
@@ -112,7 +112,7 @@ def cmd_alerts_resolve(args: argparse.Namespace) -> int:
         issued_at=datetime.now(UTC),
     )  # fmt: skip
     producer = DurableProducer(make_producer(config.kafka, "veille-cli"))
-    producer.send(Topics(config.kafka.topic_prefix).commands, args.incident_id,
+    producer.send(Topics(config.kafka.topic_prefix).commands, brand_key(args.tenant, args.brand),
                   command.model_dump_json().encode())  # fmt: skip
     producer.flush()
     producer.close()
@@ -281,9 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_ingest_health)
     enrich = commands.add_parser("enrich", help="enrich and index workers")
     enrich_actions = enrich.add_subparsers(dest="action", required=True)
-    enrich_actions.add_parser("run", help="mentions.raw → mentions.enriched").set_defaults(
-        func=cmd_worker, worker="enrich"
-    )
+    enrich_actions.add_parser(
+        "run", help="inference: mentions.raw → sentiment, intent → mentions.scored"
+    ).set_defaults(func=cmd_worker, worker="enrich")
+    enrich_actions.add_parser(
+        "stories", help="clusters, virality: mentions.scored → mentions.enriched"
+    ).set_defaults(func=cmd_worker, worker="stories")
     enrich_actions.add_parser("index", help="mentions.enriched → Elasticsearch").set_defaults(
         func=cmd_worker, worker="index"
     )

@@ -1,7 +1,8 @@
 """Wiring: builds each worker from the configuration, and runs a set of them in threads.
 
 ingest   sources → mentions.raw
-enrich   mentions.raw → mentions.enriched            (group <prefix>veille-enrich)
+enrich   mentions.raw → mentions.scored: the model    (group <prefix>veille-enrich)
+stories  mentions.scored → mentions.enriched: clusters, virality (group <prefix>veille-stories)
 index    mentions.enriched → Elasticsearch           (group <prefix>veille-index)
 alerts   mentions.enriched + alerts.commands → alerts.incidents (group <prefix>veille-alerts)
 notify   alerts.incidents + alerts.responses + ingest.health → pages, the incident page
@@ -21,7 +22,9 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, KafkaConsumer
 from kafka.structs import TopicPartition
 
+from alerts.brands import BrandDetectors
 from alerts.detection.detector import AlertDetector
+from alerts.detection.incidents import Transition
 from alerts.notify.channels import build_channel
 from alerts.notify.dispatch import Dispatcher
 from alerts.notify.links import LinkSigner
@@ -33,11 +36,12 @@ from alerts.notify.web.app import make_app
 from alerts.notify.web.server import WebServer
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
-from alerts.warmup import warm_up
+from alerts.warmup import published_at_of, warm_up_brand
 from alerts.watermark import PartitionWatermarks
 from enrich.indexer import IndexStage
+from enrich.inference import InferenceStage
 from enrich.sentiment import LexiconScorer, SentimentScorer, TransformerScorer
-from enrich.stage import EnrichStage, make_clusters
+from enrich.stage import StoriesStage, make_clusters
 from enrich.warmup import ClusterWarmup, indexed_members
 from ingest.assembler import BatchAssembler
 from ingest.cursors import CursorStore, StateStoreError
@@ -52,13 +56,21 @@ from ingest.statelog import StateJournal, ensure_state_topic, state_partition_co
 from ingest.worker import IngestWorker
 from runtime.deadletter import DeadLetterQueue
 from runtime.indices import ensure_templates, make_client
-from runtime.kafka import DurableProducer, ensure_topics, make_consumer, make_producer
+from runtime.kafka import (
+    DurableProducer,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    partition_of,
+    record_at,
+)
 from runtime.offset_watch import offset_watch
+from runtime.rebalance import PartitionChanges
 from runtime.stream import StreamWorker
 from schemas.config import VeilleConfig
-from schemas.enriched import EnrichedMention
+from schemas.enriched import EnrichedMention, ScoredMention
 from schemas.mention import Mention
-from schemas.topics import Topics
+from schemas.topics import Topics, brand_key
 from veille.response_worker import build_response_watch
 from veille.settings import ConfigError
 from veille.workers import WORKERS
@@ -161,10 +173,11 @@ def _stream_worker(
         producer, topics.dlq, name,
         limits.dlq_max_consecutive, limits.dlq_max_ratio, limits.dlq_ratio_window,
     )  # fmt: skip
-    consumer = make_consumer(config.kafka, group_id(config, name), input_topics, listener)
+    changes = PartitionChanges(listener)
+    consumer = make_consumer(config.kafka, group_id(config, name), input_topics, changes)
     return StreamWorker(
         consumer, model, make_stage(producer, consumer), producer, dead_letters, config.worker,
-        stop, offset_watch(consumer, config.kafka, config.worker),
+        stop, offset_watch(consumer, config.kafka, config.worker), changes,
     )  # fmt: skip
 
 
@@ -176,10 +189,19 @@ def build_scorer(config: VeilleConfig) -> SentimentScorer:
 
 
 def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Mention]:
-    """The enrich worker; its clusters are rebuilt from Elasticsearch per tenant, on first use
-    after each start or rebalance (enrich/warmup.py)."""
+    """The inference worker (stateless: scales by mention id)."""
     topics = Topics(config.kafka.topic_prefix)
     scorer = build_scorer(config)
+    return _stream_worker(
+        config, "enrich", stop, [topics.raw], Mention,
+        lambda producer, _consumer: InferenceStage(scorer, producer, topics.scored),
+    )  # fmt: skip
+
+
+def build_stories(config: VeilleConfig, stop: threading.Event) -> StreamWorker[ScoredMention]:
+    """The per-tenant state of enrichment; its clusters are rebuilt from Elasticsearch per
+    tenant, on first use after each start or rebalance (enrich/warmup.py)."""
+    topics = Topics(config.kafka.topic_prefix)
     settings = config.enrich.clusters
     clusters = make_clusters(settings)
     client = make_client(config.elasticsearch)
@@ -191,9 +213,9 @@ def build_enrich(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Me
         ),
     )
     return _stream_worker(
-        config, "enrich", stop, [topics.raw], Mention,
-        lambda producer, _consumer: EnrichStage(
-            scorer, producer, topics.enriched, config.enrich.virality, clusters, warmup
+        config, "stories", stop, [topics.scored], ScoredMention,
+        lambda producer, _consumer: StoriesStage(
+            producer, topics.enriched, config.enrich.virality, clusters, warmup
         ),
         listener=warmup,
     )  # fmt: skip
@@ -209,24 +231,43 @@ def build_index(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Enr
 
 
 def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[AlertInput]:
+    """The alert worker: one detector per (tenant, brand) it owns, each warmed up from the
+    index (`alerts.warmup_days`) when its partition is gained (alerts/stage.py)."""
     topics = Topics(config.kafka.topic_prefix)
-    detector = AlertDetector(config.detection_rule_or_default, config.competitor_brands())
+    rule, competitors = config.detection_rule_or_default, config.competitor_brands()
     client = make_client(config.elasticsearch)
     store = IncidentStore(client, config.elasticsearch)
-    if config.alerts.warmup_days:
+
+    def warm(
+        detector: AlertDetector, tenant: str, brand: str, until: datetime | None
+    ) -> list[Transition]:
         since = datetime.now(UTC) - timedelta(days=config.alerts.warmup_days)
-        warm_up(detector, client, config.elasticsearch, [t.id for t in config.tenants], since,
-                config.event_time)  # fmt: skip
+        return warm_up_brand(detector, client, config.elasticsearch, tenant, brand, since,
+                             config.event_time, until)[1]  # fmt: skip
+
+    detectors = BrandDetectors(
+        lambda: AlertDetector(rule, competitors), warm if config.alerts.warmup_days else None
+    )
+    configured = frozenset((t.id, b.id) for t in config.tenants for b in t.brands)
 
     def make_stage(producer: DurableProducer, consumer: KafkaConsumer) -> AlertStage:
         def caught_up(tp: TopicPartition) -> bool:
             highwater = consumer.highwater(tp)
             return highwater is not None and consumer.position(tp) >= highwater
 
+        def partition_of_brand(brand: tuple[str, str]) -> TopicPartition:
+            count = len(consumer.partitions_for_topic(topics.enriched) or ()) or 1
+            return TopicPartition(topics.enriched, partition_of(brand_key(*brand), count))
+
+        def resume_time(tp: TopicPartition) -> datetime | None:
+            committed = consumer.committed(tp)
+            value = record_at(config.kafka, tp, committed)
+            return None if value is None else published_at_of(value)  # None: unbounded
+
         watermarks = PartitionWatermarks(topics.enriched, caught_up, config.alerts.idle_partition_s)
         return AlertStage(
-            detector, producer, topics.incidents, store, watermarks, consumer.assignment,
-            config.event_time,
+            detectors, producer, topics.incidents, store, watermarks, consumer.assignment,
+            config.event_time, configured, partition_of_brand, resume_time,
         )  # fmt: skip
 
     return _stream_worker(
@@ -312,6 +353,7 @@ Builder = Callable[[VeilleConfig, threading.Event], Any]
 BUILDERS: dict[str, Builder] = {
     "ingest": build_ingest,
     "enrich": build_enrich,
+    "stories": build_stories,
     "index": build_index,
     "alerts": build_alerts,
     "notify": build_notify,

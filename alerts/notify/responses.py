@@ -12,7 +12,7 @@ from datetime import datetime
 from runtime.kafka import DurableProducer
 from schemas.incident import ResolveCommand
 from schemas.response import IncidentResponse, ResponseAction, ResponseVia, response_id
-from schemas.topics import Topics, response_key
+from schemas.topics import Topics, brand_key, response_key
 
 
 def make_response(
@@ -33,5 +33,6 @@ def publish_response(producer: DurableProducer, topics: Topics, response: Incide
             tenant=response.tenant, brand=response.brand, incident_id=response.incident_id,
             by=response.by, issued_at=response.at,
         )  # fmt: skip
-        producer.send(topics.commands, response.incident_id, command.model_dump_json().encode())
+        key = brand_key(response.tenant, response.brand)  # the partition of its detector
+        producer.send(topics.commands, key, command.model_dump_json().encode())
     producer.flush()

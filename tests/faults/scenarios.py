@@ -110,19 +110,19 @@ def raw_mentions(n: int, tag: str) -> list[str]:
 
 def kill_9(s: Servers, worker: str, n: int = 600) -> Row:
     """`worker` (enrich or index) as its own process, killed with SIGKILL once output began;
-    the other stage runs in-process; a fresh process finishes the stream."""
+    the other stages run in-process; a fresh process finishes the stream."""
     config = s.tansu_config()
     prepare(config)
     mentions = [mention(text, minute=i / 10) for i, text in enumerate(raw_mentions(n, worker))]
-    other = "index" if worker == "enrich" else "enrich"
+    others = ("stories", "index") if worker == "enrich" else ("enrich", "stories")
     path = write_config(config, s.work / f"kill-{worker}.yaml")
     log = s.work / f"kill-{worker}.log"
     command = ("enrich", "run") if worker == "enrich" else ("enrich", "index")
-    running = start_workers(config, (other,))
+    running = start_workers(config, others)
     try:
         process = start_cli_worker(path, log, *command)
         produce_raw(config, mentions)
-        topic = Topics(config.kafka.topic_prefix).enriched
+        topic = Topics(config.kafka.topic_prefix).scored
         first = (lambda: read_topic(config, topic, 1, timeout_s=1)) if worker == "enrich" else (
             lambda: indexed(config))  # fmt: skip
         wait_until(first, timeout_s=90, what=f"{worker}'s first output")
@@ -169,7 +169,7 @@ def poison(s: Servers, share: float, n: int) -> Row:
     failure = running.failures.get("enrich")
     if share < 0.5:
         letters = len(read_topic(config, topics.dlq, bad, timeout_s=20))
-        enriched = len(read_topic(config, topics.enriched, n - bad, timeout_s=20))
+        enriched = len(read_topic(config, topics.scored, n - bad, timeout_s=20))
         observed = f"{letters} dead letters, {enriched} enriched, worker {_state(failure)}"
         expected = f"{bad} dead letters, {n - bad} enriched, worker running"
     else:
@@ -196,7 +196,7 @@ def search_engine_down(s: Servers, down_s: float, n: int = 300) -> list[Row]:
     first = [mention(t, minute=i) for i, t in enumerate(raw_mentions(n, "avant"))]
     second = [mention(t, minute=i) for i, t in enumerate(raw_mentions(n, "pendant"))]
     group = group_id(config, "index")
-    running = start_workers(config, ("enrich", "index"))
+    running = start_workers(config, ("enrich", "stories", "index"))
     try:
         produce_raw(config, first)
         wait_until(lambda: len(indexed(config)) >= n, timeout_s=120, what="the first mentions")

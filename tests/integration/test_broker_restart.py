@@ -51,7 +51,7 @@ def _config(stack: EmbeddedStack, **worker: object) -> VeilleConfig:
 def test_a_worker_resumes_after_the_broker_restarts(own_stack: EmbeddedStack) -> None:
     config = _config(own_stack)
     enriched = Topics(config.kafka.topic_prefix).enriched
-    with workers(config, "enrich", "index", "alerts") as running:
+    with workers(config, "enrich", "stories", "index", "alerts") as running:
         produce_raw(config, [mention("Air Volaris : avant la coupure")])
         assert len(read_topic(config, enriched, 1)) == 1
         wait_until(running.ready, what="every worker ready")

@@ -4,7 +4,7 @@ import pytest
 
 from schemas.config import VeilleConfig
 from schemas.deadletter import DeadLetter
-from schemas.enriched import EnrichedMention
+from schemas.enriched import ScoredMention
 from schemas.topics import Topics
 from tests.helpers import mention, produce, read_topic, workers
 
@@ -31,7 +31,7 @@ def test_invalid_messages_are_dead_lettered_and_the_stream_goes_on(
         produce(config, topics.raw, values, keys=["same-partition"] * len(values))
         letters = [DeadLetter.model_validate_json(v) for v in read_topic(config, topics.dlq, 5)]
         enriched = [
-            EnrichedMention.model_validate_json(v) for v in read_topic(config, topics.enriched, 2)
+            ScoredMention.model_validate_json(v) for v in read_topic(config, topics.scored, 2)
         ]
 
     assert sorted(m.id for m in enriched) == sorted([good_before.id, good_after.id])

@@ -1,6 +1,6 @@
-"""The enrich stage through the real servers: two workers share the raw topic, engagement
-updates are re-scored, copies of one post form one cluster, and a flood of bad input stops the
-worker loudly instead of dead-lettering everything."""
+"""The enrich stages through the real servers: two inference workers share the raw topic,
+engagement updates are re-scored, copies of one post form one cluster (stories), and a flood
+of bad input stops the inference worker loudly instead of dead-lettering everything."""
 
 import time
 from datetime import timedelta
@@ -47,7 +47,7 @@ def test_two_enrich_workers_split_the_partitions_and_process_each_mention_once(
     config = broker_config
     topics = Topics(config.kafka.topic_prefix)
     every = {0, 1, 2}
-    with workers(config, "index"), workers(config, "enrich") as first:
+    with workers(config, "index", "stories"), workers(config, "enrich") as first:
         a = first.workers["enrich"]
         wait_until(lambda: len(a.assignment()) == 3, timeout_s=60, what="the first worker joins")
         with workers(config, "enrich") as second:
@@ -62,10 +62,7 @@ def test_two_enrich_workers_split_the_partitions_and_process_each_mention_once(
 
             wait_until(split, timeout_s=60, what="the two workers to split the partitions")
             mentions = [mention(f"Air Volaris, retour numéro {i}", minute=i) for i in range(300)]
-            # keyed by id, not by tenant as ingest does, to load every partition: this is
-            # about the group sharing work (one tenant's copies: test_enrich_clusters.py)
-            produce(config, topics.raw, [m.model_dump_json().encode() for m in mentions],
-                    [m.id for m in mentions])  # fmt: skip
+            produce_raw(config, mentions)  # keyed by id: one tenant loads every partition
             wait_until(lambda: len(indexed(config)) >= 300, timeout_s=90, what="300 indexed")
             assert split(), "a rebalance happened while processing: the test proves nothing"
             processed = (a.stats.processed, b.stats.processed)
@@ -95,7 +92,7 @@ def test_engagement_update_is_rescored_and_copies_form_one_cluster(
     copies = [mention(angry.upper() + f" #{i}", minute=2 + i) for i in range(20)]
     other = mention("Merci Air Volaris pour ce vol parfait", minute=3)
     values = [first, update, *copies, other]
-    with workers(config, "enrich", "index"):
+    with workers(config, "enrich", "stories", "index"):
         produce_raw(config, values)
         out = [EnrichedMention.model_validate_json(v)
                for v in read_topic(config, topics.enriched, len(values))]  # fmt: skip
@@ -193,7 +190,7 @@ def test_bad_input_below_the_limits_is_dead_lettered_and_the_stream_goes_on(
     with workers(config, "enrich") as running:
         produce(config, topics.raw, values, ["same-partition"] * len(values))
         letters = read_topic(config, topics.dlq, 6)
-        out = read_topic(config, topics.enriched, 3)
+        out = read_topic(config, topics.scored, 3)
         wait_until(lambda: committed(config, "enrich", topics.raw) == len(values),
                    what="the batch committed")  # fmt: skip
         assert not running.failures

@@ -64,8 +64,10 @@ def test_a_running_process_counts_what_it_consumed_produced_and_dead_lettered(
     prepare(config)
     base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "worker.log"
-    process = start_cli_worker(write_config(config, tmp_path / "veille.yaml"), log_path,
-                               "--log-format", "json", "run", "enrich", "index")  # fmt: skip
+    process = start_cli_worker(
+        write_config(config, tmp_path / "veille.yaml"), log_path,
+        "--log-format", "json", "run", "enrich", "stories", "index",
+    )  # fmt: skip
     try:
         wait_until(lambda: get(f"{base}/healthz")[0] == 200, timeout_s=60, what="/healthz")
         wait_until(lambda: get(f"{base}/readyz")[0] == 200, timeout_s=120, what="/readyz 200")
@@ -89,6 +91,9 @@ def test_a_running_process_counts_what_it_consumed_produced_and_dead_lettered(
     assert value(scraped, "veille_messages_consumed_total", stage="enrich", topic=topics.raw) == 9
     assert value(scraped, "veille_messages_dead_lettered_total", stage="enrich",
                  topic=topics.raw) == 2  # fmt: skip
+    assert value(scraped, "veille_messages_produced_total", topic=topics.scored) == 7
+    assert value(scraped, "veille_messages_consumed_total", stage="stories",
+                 topic=topics.scored) == 7  # fmt: skip
     assert value(scraped, "veille_messages_produced_total", topic=topics.enriched) == 7
     assert value(scraped, "veille_messages_produced_total", topic=topics.dlq) == 2
     assert value(scraped, "veille_messages_consumed_total", stage="index",

@@ -45,7 +45,7 @@ def test_raw_mention_is_enriched_indexed_and_pages(stack: EmbeddedStack, http: L
     calm = mention(
         "Maison Lumen ouvre une boutique à Bordeaux", tenant="maison-lumen", brand="lumen"
     )
-    with workers(config, "enrich", "index", "alerts", "notify"):
+    with workers(config, "enrich", "stories", "index", "alerts", "notify"):
         sent = [*angry, calm, later]
         produce_raw(config, sent)
         es = make_client(config.elasticsearch)

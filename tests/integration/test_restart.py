@@ -52,7 +52,7 @@ def produce_mentions(config: VeilleConfig) -> list[str]:
 def test_clean_restart_of_enrich_does_not_duplicate(noida_config: VeilleConfig) -> None:
     config = noida_config
     ids = produce_mentions(config)
-    with workers(config, "index"):
+    with workers(config, "stories", "index"):
         with workers(config, "enrich") as first:
             wait_until(lambda: first.workers["enrich"].stats.processed > 0, what="a first batch")
         with workers(config, "enrich"):
@@ -69,7 +69,7 @@ def test_kill_9_mid_stream_then_restart_indexes_each_mention_once(
     topics = Topics(config.kafka.topic_prefix)
     config_path = write_config(config, tmp_path / "veille.yaml")
     ids = produce_mentions(config)
-    with workers(config, "index"):
+    with workers(config, "stories", "index"):
         worker = start_cli_worker(config_path, tmp_path / "enrich.log", "enrich", "run")
         try:
             wait_until(lambda: read_topic(config, topics.enriched, 1, timeout_s=1), timeout_s=60,

@@ -1,5 +1,5 @@
-"""The raw topic's key: a tenant's mentions (every copy of a post, every engagement update)
-share one key, hence one partition, whatever path produces them."""
+"""The raw topic's key: the mention id, so every observation of a mention (its engagement
+updates) shares one partition, and one tenant's mentions spread over all of them."""
 
 from datetime import timedelta
 from typing import Any
@@ -34,14 +34,14 @@ def sink(producer: Any, topics: Topics) -> MentionSink:
     return MentionSink(producer, topics, CursorStore(None), timeout_s=5)
 
 
-def test_raw_key_is_the_tenant() -> None:
+def test_raw_key_is_the_mention_id() -> None:
     copy = mention(ANGRY)
-    assert raw_key(copy) == "agence-horizon"
+    assert raw_key(copy) == copy.id
     other = mention(ANGRY, tenant="maison-lumen", brand="lumen")
-    assert raw_key(other) == "maison-lumen" != raw_key(copy)
+    assert raw_key(other) == other.id != raw_key(copy)  # mention ids are scoped by tenant
 
 
-def test_copies_and_updates_of_a_tenant_share_one_key_on_the_ingest_path() -> None:
+def test_updates_of_a_mention_share_its_key_and_a_tenant_spreads_on_the_ingest_path() -> None:
     topics = Topics("p.")
     producer = RecordingProducer()
     copies = [mention(ANGRY + f" #{i}", minute=i) for i in range(5)]
@@ -52,5 +52,5 @@ def test_copies_and_updates_of_a_tenant_share_one_key_on_the_ingest_path() -> No
 
     assert len({m.id for m in copies}) == 5  # different mentions…
     keys = [key for topic, key, _ in producer.sent if topic == topics.raw]
-    assert keys == ["agence-horizon"] * 6 + ["maison-lumen"]  # …one key per tenant, in order
+    assert keys == [m.id for m in copies] + [copies[0].id, other.id]  # …each its own key
     assert producer.flushes == 1

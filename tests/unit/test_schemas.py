@@ -46,6 +46,7 @@ def test_mentions_are_immutable() -> None:
 def test_topic_names_and_prefix() -> None:
     assert Topics().all() == [
         "mentions.raw",
+        "mentions.scored",
         "mentions.enriched",
         "mentions.dlq",
         "alerts.incidents",

@@ -47,10 +47,15 @@ ACK_AFTER_S = 1.0
 
 
 def namespaced(config: VeilleConfig) -> VeilleConfig:
-    """This run's own topics, consumer groups and indices, and a link secret if none is set."""
+    """This run's own topics (one partition each), consumer groups and indices, and a link
+    secret if none is set."""
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    # One partition per topic: the weekend replays at thousands of times real speed, where a
+    # second of wall-clock disorder between partitions (the inference stage interleaves raw
+    # partitions, schemas/topics.py) is hours of event time, far beyond the detector's
+    # allowed lateness. One partition keeps the replay in order end to end.
     kafka = config.kafka.model_copy(
-        update={"topic_prefix": f"{config.kafka.topic_prefix}demo-{run}."}
+        update={"topic_prefix": f"{config.kafka.topic_prefix}demo-{run}.", "partitions": 1}
     )
     search = config.elasticsearch.model_copy(
         update={"index_prefix": f"{config.elasticsearch.index_prefix}demo-{run}-"}
@@ -192,7 +197,7 @@ class Progress:
         return self._running.workers[name].stage
 
     def show(self) -> None:
-        enrich = self.stage("enrich")
+        enrich = self.stage("stories")
         now = time.monotonic()
         rate = (enrich.enriched_total - self._last[1]) / max(now - self._last[0], 1e-6)
         self._last = (now, enrich.enriched_total)
@@ -217,9 +222,22 @@ def _drained(running: RunningWorkers, server: DemoFeedServer, last_post: float) 
         server.finished()
         and ingest.items >= len(server.posts)
         and running.workers["enrich"].stats.processed >= produced
+        and running.workers["stories"].stats.processed >= produced
         and running.workers["index"].stage.indexed_total >= produced
         and alerts.stats.processed >= produced
         and (alerts.stage.watermark or 0) >= last_post
+    )
+
+
+def _drain_state(running: RunningWorkers, last_post: float) -> str:
+    """What `_drained` waits on, for the message when it never comes."""
+    w = running.workers
+    counts = ", ".join(f"{name} {w[name].stats.processed}" for name in
+                       ("enrich", "stories", "alerts") if name in w)  # fmt: skip
+    return (
+        f"{w['ingest'].stats.mentions} mentions produced; processed: {counts}; "
+        f"indexed {w['index'].stage.indexed_total}; alert watermark "
+        f"{w['alerts'].stage.watermark} of {last_post}"
     )
 
 
@@ -299,7 +317,9 @@ def run_demo(
                 elif server.finished():
                     drain_deadline = drain_deadline or time.monotonic() + DRAIN_TIMEOUT_S
                     if time.monotonic() > drain_deadline:
-                        print("timed out waiting for the pipeline to drain", file=out, flush=True)
+                        print("timed out waiting for the pipeline to drain: "
+                              + _drain_state(running, posts[-1].published_at.timestamp()),
+                              file=out, flush=True)  # fmt: skip
                         break
     finally:
         running.stop()

@@ -1,0 +1,301 @@
+"""The whole pipeline under load, on an embedded stack of its own (noida-db): `veille run enrich
+stories index alerts` in one process, fed on `mentions.raw` at 80 % of this machine's enrich
+capacity for a steady period, then at 3× that for a crisis; then the backlog drains.
+
+Capacity is measured first, in the same run: the configured scorer alone (the default model)
+over 512 texts, mentions/s. Figures:
+- raw-in → indexed per mention, p50/p95/p99, for the mentions sent in each phase: every 5th
+  mention is a probe, looked up by id (`mget`, real time) every 250 ms from its send;
+- raw-in → incident-out: from the worker's `veille_incident_latency_seconds` histogram
+  (bucket bounds, so a range), and the incidents opened;
+- lag over time per consumer group (end offsets − committed), written as CSV and, when
+  matplotlib is installed, a PNG; backlog drain time: from the end of the crisis until every
+  group's lag is back to 0.
+Target: p95 raw-in → indexed ≤ 2 s at the steady load.
+
+`python -m bench.bench_pipeline [--quick] [--out DIR]`: 600 s + 120 s, or 60 s + 20 s with
+`--quick`; `python -m bench pipeline` runs the full one.
+"""
+
+import argparse
+import csv
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from enrich.sentiment import compose_input
+from runtime.indices import make_client, mention_index
+from runtime.kafka import DurableProducer, make_producer
+from schemas.config import StackSettings, VeilleConfig
+from schemas.mention import Author, Mention, mention_id
+from schemas.topics import Topics, raw_key
+from tests.helpers import free_port, make_config, write_config
+from veille.runner import build_scorer, group_id, prepare
+from veille.stack import EmbeddedStack
+
+WORKERS = ("enrich", "stories", "index", "alerts")
+SHARE, CRISIS = 0.8, 3.0
+PROBE_EVERY = 5
+CALM = ["Vol Air Volaris correct, rien à signaler", "Merci Air Volaris, équipage adorable"]
+ANGRY = ["Air Volaris a perdu ma valise, service client injoignable, inadmissible",
+         "Vol Air Volaris annulé sans explication, remboursement refusé, honteux"]  # fmt: skip
+
+
+def capacity(config: VeilleConfig, n: int = 512) -> float:
+    """Mentions/s of the configured scorer alone."""
+    scorer = build_scorer(config)
+    texts = [compose_input(None, f"{random.choice(CALM + ANGRY)} #{i}") for i in range(n)]
+    scorer.analyse(texts[:32])  # loaded and warm
+    started = time.perf_counter()
+    scorer.analyse(texts)
+    return n / (time.perf_counter() - started)
+
+
+@dataclass
+class Run:
+    config: VeilleConfig
+    sent: dict[str, tuple[float, str, datetime]] = field(default_factory=dict)
+    """probe id → (wall time sent, phase, published_at)."""
+    indexed: dict[str, float] = field(default_factory=dict)
+    lag: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    phase: str = "warm-up"
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def _mention(i: int, angry: bool, now: datetime) -> Mention:
+    text = f"{random.choice(ANGRY if angry else CALM)} #{i}"
+    return Mention(
+        id=mention_id("agence-horizon", "bench", f"p{i}"), tenant="agence-horizon",
+        brands=["air-volaris"], queries=["nom"], source="bench", source_kind="replay",
+        native_id=f"p{i}", url=f"https://b.example/{i}", author=Author(handle="@a"),
+        text=text, lang="fr", published_at=now, fetched_at=now,
+    )  # fmt: skip
+
+
+def load(run: Run, rate: float, seconds: float, phase: str, first: int) -> int:
+    """Send at `rate` mentions/s for `seconds`; return the next index."""
+    producer = DurableProducer(make_producer(run.config.kafka, "bench-pipeline"))
+    topic = Topics(run.config.kafka.topic_prefix).raw
+    run.phase = phase
+    started, i = time.monotonic(), first
+    while (elapsed := time.monotonic() - started) < seconds:
+        due = first + int(rate * elapsed)
+        now = datetime.now(UTC)
+        for j in range(i, due):
+            m = _mention(j, phase == "crisis", now)
+            producer.send(topic, raw_key(m), m.model_dump_json().encode())
+            if j % PROBE_EVERY == 0:
+                run.sent[m.id] = (time.time(), phase, now)
+        i = due
+        producer.flush()
+        time.sleep(0.02)
+    producer.close()
+    return i
+
+
+def probe(run: Run) -> None:
+    es = make_client(run.config.elasticsearch)
+    while not run.done.is_set():
+        pending = [k for k in list(run.sent) if k not in run.indexed]
+        for start in range(0, len(pending), 500):
+            chunk = pending[start : start + 500]
+            docs = [{"_index": mention_index(run.config.elasticsearch, "agence-horizon",
+                                             run.sent[k][2]), "_id": k} for k in chunk]  # fmt: skip
+            found = es.mget(docs=docs, source=False)["docs"]
+            now = time.time()
+            for doc in found:
+                if doc.get("found"):
+                    run.indexed[doc["_id"]] = now - run.sent[doc["_id"]][0]
+        run.done.wait(0.25)
+
+
+def lags(run: Run, started: float) -> None:
+    topics = Topics(run.config.kafka.topic_prefix)
+    inputs = {"enrich": topics.raw, "stories": topics.scored, "index": topics.enriched,
+              "alerts": topics.enriched}  # fmt: skip
+    bootstrap = run.config.kafka.bootstrap_servers
+    ends = KafkaConsumer(bootstrap_servers=bootstrap)
+    groups = {w: KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id(run.config, w),
+                               enable_auto_commit=False) for w in inputs}  # fmt: skip
+    n = run.config.kafka.partitions
+    try:
+        while not run.done.is_set():
+            row = {}
+            for worker, topic in inputs.items():
+                tps = [TopicPartition(topic, p) for p in range(n)]
+                end = ends.end_offsets(tps)
+                row[worker] = sum(end[tp] - (groups[worker].committed(tp) or 0) for tp in tps)
+            run.lag.append((time.monotonic() - started, row))
+            run.done.wait(1.0)
+    finally:
+        ends.close()
+        for consumer in groups.values():
+            consumer.close()
+
+
+def latencies(run: Run, phase: str) -> tuple[list[float], int]:
+    """Raw-in → indexed of the probes sent in `phase`, and how many were never seen."""
+    probes = [k for k, (_, p, _) in run.sent.items() if p == phase]
+    return [run.indexed[k] for k in probes if k in run.indexed], sum(
+        k not in run.indexed for k in probes
+    )
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "none measured"
+    ordered = sorted(values)
+
+    def q(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return f"p50 {q(0.5):.2f} s, p95 {q(0.95):.2f} s, p99 {q(0.99):.2f} s (n={len(ordered)})"
+
+
+def incident_latency(port: int) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    buckets: list[tuple[float, float]] = []
+    for family in text_string_to_metric_families(text):
+        if family.name == "veille_incident_latency_seconds":
+            buckets = [(float(s.labels["le"]), s.value) for s in family.samples
+                       if s.name.endswith("_bucket")]  # fmt: skip
+    total = buckets[-1][1] if buckets else 0
+    if not total:
+        return "no incident opened"
+    bounds = []
+    for p in (0.5, 0.95, 0.99):
+        bound = next(le for le, count in buckets if count >= p * total)
+        bounds.append(f"p{int(p * 100)} ≤ {bound:g} s")
+    return f"{int(total)} incident(s) opened: " + ", ".join(bounds) + " (histogram buckets)"
+
+
+def write_lag(run: Run, out: Path, marks: dict[str, float]) -> Path:
+    path = out / "bench_pipeline_lag.csv"
+    workers = list(run.lag[0][1]) if run.lag else []
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["t_s", *workers])
+        writer.writerows([f"{t:.1f}", *(row[w] for w in workers)] for t, row in run.lag)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return path
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for w in workers:
+        ax.plot([t for t, _ in run.lag], [row[w] for _, row in run.lag], label=w)
+    for name, at in marks.items():
+        ax.axvline(at, color="grey", linestyle=":")
+        ax.text(at, ax.get_ylim()[1] * 0.95, name, fontsize=8)
+    ax.set_xlabel("s since the load began")
+    ax.set_ylabel("lag (messages)")
+    ax.legend()
+    fig.tight_layout()
+    png = out / "bench_pipeline_lag.png"
+    fig.savefig(png, dpi=100)
+    return png
+
+
+def measure(stack: EmbeddedStack, folder: Path, out: Path, steady_s: float, crisis_s: float) -> int:
+    port = free_port()
+    config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                         metrics={"port": port})  # fmt: skip
+    cap = capacity(config)
+    rate = SHARE * cap
+    print(
+        f"enrich capacity (the scorer alone): {cap:.1f} mentions/s; steady load "
+        f"{rate:.1f}/s for {steady_s:.0f} s, crisis {CRISIS * rate:.1f}/s for {crisis_s:.0f} s"
+    )
+    prepare(config)
+    path = write_config(config, folder / "veille.yaml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "veille.cli", "--config", str(path), "run", *WORKERS],
+        stdout=open(folder / "workers.log", "wb"),  # noqa: SIM115 (the child holds it)
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    run = Run(config)
+    threads = [threading.Thread(target=probe, args=(run,), daemon=True)]
+    threads[0].start()
+    try:
+        nxt = load(run, 2.0, 10.0, "warm-up", 0)  # groups joined, model loaded
+        deadline = time.monotonic() + 300
+        while not run.indexed and time.monotonic() < deadline:
+            time.sleep(0.5)
+        started = time.monotonic()
+        threads.append(threading.Thread(target=lags, args=(run, started), daemon=True))
+        threads[1].start()
+        nxt = load(run, rate, steady_s, "steady", nxt)
+        crisis_at = time.monotonic() - started
+        nxt = load(run, CRISIS * rate, crisis_s, "crisis", nxt)
+        ended = time.monotonic()
+        drain = None
+        while time.monotonic() - ended < 600:
+            time.sleep(1.0)
+            if run.lag and run.lag[-1][0] > ended - started and not any(run.lag[-1][1].values()):
+                drain = time.monotonic() - ended
+                break
+        time.sleep(2.0)  # the last probes looked up
+        incidents = incident_latency(port)
+    finally:
+        run.done.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(10)
+        process.terminate()
+        process.wait(60)
+    marks = {"crisis": crisis_at, "end": ended - started}
+    plot = write_lag(run, out, marks)
+    for phase in ("steady", "crisis"):
+        got, missing = latencies(run, phase)
+        print(f"raw-in → indexed, {phase}: {quantiles(got)}; {missing} probe(s) never seen")
+    print(f"raw-in → incident-out: {incidents}")
+    print(
+        f"backlog drain after the crisis: "
+        f"{f'{drain:.1f} s' if drain is not None else 'not drained within 600 s'}"
+    )
+    print(f"lag over time: {plot}; {nxt} mentions sent")
+    steady = sorted(latencies(run, "steady")[0])
+    p95 = steady[int(0.95 * len(steady))] if steady else float("inf")
+    print(f"target p95 ≤ 2 s at the steady load: {'met' if p95 <= 2 else 'NOT met'} ({p95:.2f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_pipeline")
+    parser.add_argument("--quick", action="store_true", help="60 s + 20 s instead of 600 + 120")
+    parser.add_argument("--out", type=Path, default=Path("."), help="where the lag CSV/PNG go")
+    args = parser.parse_args(argv or [])
+    steady_s, crisis_s = (60.0, 20.0) if args.quick else (600.0, 120.0)
+    print(
+        f"{'quick' if args.quick else 'full'} run: {steady_s:.0f} s steady, {crisis_s:.0f} s crisis"
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        settings = StackSettings(
+            data_dir=str(folder / "noida"), kafka_port=free_port(), elasticsearch_port=free_port()
+        )
+        stack = EmbeddedStack(settings)
+        stack.up()
+        try:
+            return measure(stack, folder, args.out, steady_s, crisis_s)
+        finally:
+            stack.down()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
