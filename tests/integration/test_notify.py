@@ -23,7 +23,7 @@ from alerts.notify.log import NotificationLog
 from runtime.indices import make_client
 from schemas.config import VeilleConfig
 from schemas.incident import Incident, IncidentEvent, MentionRef
-from schemas.topics import Topics
+from schemas.topics import Topics, incident_key
 from tests.helpers import (
     TANSU_CONSUMER,
     make_config,
@@ -117,7 +117,8 @@ def publish(config: VeilleConfig, *incidents: Incident, event: str = "opened") -
     events = [IncidentEvent(event=event, at=i.opened_at, incident=i,  # type: ignore[arg-type]
                             emitted_at=i.opened_at) for i in incidents]  # fmt: skip
     produce(config, Topics(config.kafka.topic_prefix).incidents,
-            [e.model_dump_json().encode() for e in events], [i.id for i in incidents])  # fmt: skip
+            [e.model_dump_json().encode() for e in events],
+            [incident_key(i) for i in incidents])  # fmt: skip
 
 
 @pytest.fixture
