@@ -77,6 +77,8 @@ class EventClock:
     def __init__(self, watermark: Callable[[], float | None], start: datetime,
                  speed: float) -> None:  # fmt: skip
         self._watermark = watermark
+        self.ceiling: Callable[[], datetime | None] = lambda: None
+        """A time the clock must not pass for now (Escalation.ceiling); None: no bound."""
         self._speed = speed
         self._last = start
         self._base: float | None = None
@@ -85,6 +87,11 @@ class EventClock:
         self._held: tuple[datetime, float] | None = None
 
     def now(self) -> datetime:
+        current = self._now()
+        bound = self.ceiling()
+        return current if bound is None else min(current, bound)
+
+    def _now(self) -> datetime:
         if self._frozen is not None:
             return self._frozen
         if self._held is not None:
@@ -129,6 +136,20 @@ class Escalation:
         self.stopped = False
         self.opened_at: dict[str, datetime] = {}
         """When each incident of the demo brand opened (event time), by id."""
+
+    def ceiling(self) -> datetime | None:
+        """Until the demo's acknowledgement has stopped the demo brand's escalation, the
+        notifier's clock stays short of the first step past level 2 (level 3, the agency's
+        direction). The replay runs at thousands of times real speed, so a notifier slowed by
+        a loaded machine could otherwise find level 3 due before the demo had pressed; read
+        from the notifier's own pending records, on its own thread, so no watch is late."""
+        if self.stopped:
+            return None
+        demo = {t.incident_id for t in self._notify.stage.threads()
+                if t.tenant == DEMO_TENANT and t.brand == DEMO_BRAND}  # fmt: skip
+        dues = [r.due_at for r in self._notify.dispatcher.pending()
+                if r.action == "trigger" and r.level > 2 and r.incident_id in demo]  # fmt: skip
+        return min(dues) - timedelta(seconds=1) if dues else None
 
     def escalating(self) -> bool:
         """From the demo brand's first incident until the acknowledgement stopped it."""
@@ -275,6 +296,7 @@ def run_demo(
     started.append(running)
     progress = Progress(running, clock, out)
     escalation = Escalation(running, out, notify_clock)
+    notify_clock.ceiling = escalation.ceiling
     # the escalation's timing has about a real second of margin at the test's speed: the
     # watch's searches must not slow the notifier's writes meanwhile (it resumes after the
     # ack, or once the weekend is replayed and the clocks are frozen)
