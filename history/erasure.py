@@ -1,5 +1,7 @@
 """A person's right to erasure: every stored mention of one author, in one tenant, is removed,
-and so is every copy of it an incident cites (`top_mentions`).
+and so is every copy of it an incident cites (`top_mentions`), and every response-time
+record about one of their posts (schemas/reply_record.py: a first-reply record has the post's
+id, an overdue notice its `post_id`; both keep the post's URL).
 
 Contract:
 - The author is matched on `author.handle` (normalised like the mapping: lowercase, accents
@@ -40,6 +42,8 @@ class Erasure:
     """Incidents whose top posts cited one of them."""
     top_mentions: int
     """Citations removed from those incidents."""
+    replies: int = 0
+    """Response-time records about their posts (first replies, overdue notices)."""
     dry_run: bool = False
 
 
@@ -82,6 +86,12 @@ def concrete_indices(
     return names
 
 
+def _about(ids: list[str]) -> dict[str, Any]:
+    """Response-time records of these posts: a first reply's id is the post's, an overdue
+    notice names it in `post_id`."""
+    return {"bool": {"should": [{"ids": {"values": ids}}, {"terms": {"post_id": ids}}]}}
+
+
 def _citing(ids: list[str]) -> dict[str, Any]:
     return {"terms": {"top_mentions.id": ids}}
 
@@ -107,10 +117,11 @@ def erase_author(
     dry_run: bool = False,
 ) -> Erasure:
     """Remove the author's mentions and their citations in incidents; counts of both."""
-    mentions = incidents_n = cited_n = 0
+    mentions = incidents_n = cited_n = replies_n = 0
     ids = list(author_mention_ids(client, settings, tenant, handle))
     incidents = concrete_indices(client, settings, "incidents", tenant)
     stored = concrete_indices(client, settings, "mentions", tenant)
+    replies = concrete_indices(client, settings, "responses", tenant)
     script = {"source": _DROP_CITED, "lang": "painless"}
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -126,6 +137,11 @@ def erase_author(
                     refresh=True,
                     script={**script, "params": {"ids": chunk}},
                 )
+        for index in replies:
+            client.indices.refresh(index=index)
+            replies_n += client.count(index=index, query=_about(chunk))["count"]
+            if not dry_run:
+                client.delete_by_query(index=index, query=_about(chunk), refresh=True)
         for index in [] if dry_run else stored:
             client.delete_by_query(index=index, query={"ids": {"values": chunk}}, refresh=True)
-    return Erasure(tenant, handle, mentions, incidents_n, cited_n, dry_run)
+    return Erasure(tenant, handle, mentions, incidents_n, cited_n, replies_n, dry_run)

@@ -45,7 +45,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
     verb = "would remove" if done.dry_run else "removed"
     print(
         f"{tenant}: {verb} {done.mentions} mention(s) by {done.author}, and "
-        f"{done.top_mentions} citation(s) of them in {done.incidents} incident(s)"
+        f"{done.top_mentions} citation(s) of them in {done.incidents} incident(s), and "
+        f"{done.replies} response-time record(s) of their posts"
     )
     return 0
 

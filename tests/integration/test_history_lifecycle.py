@@ -3,13 +3,23 @@ one author's mentions removed everywhere, incidents' top posts included."""
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from history.erasure import erase_author
 from history.retention import apply_retention
-from runtime.indices import incidents_alias, make_client, mention_index, mentions_alias
+from runtime.indices import (
+    incidents_alias,
+    make_client,
+    mention_index,
+    mentions_alias,
+    response_index,
+    responses_alias,
+)
 from schemas.config import VeilleConfig
+from schemas.enriched import EnrichedMention
+from schemas.reply_record import FirstReply, OverdueNotice
 from tests.history_data import dated, store, stored_incident
 from veille.cli import main
 
@@ -56,6 +66,32 @@ def test_retention_drops_whole_expired_months_of_each_tenant_only(
     assert apply_retention(es, settings, [horizon, lumen], now) == []  # again: nothing left
 
 
+ANSWERED: dict[str, Any] = {"answered_at": datetime(2026, 1, 1, tzinfo=UTC),
+                            "reply_seconds": 1800.0, "on_time": True}  # fmt: skip
+
+
+def _response_records(config: VeilleConfig, answered: EnrichedMention,
+                      overdue: EnrichedMention, other: EnrichedMention) -> None:  # fmt: skip
+    """A first reply to `answered` and to `other`, an overdue notice of `overdue`."""
+    settings, es = config.elasticsearch, make_client(config.elasticsearch)
+    for post, record in (
+        (answered, FirstReply(id=answered.id, reply_id="b" * 32, **_post(answered), **ANSWERED)),
+        (other, FirstReply(id=other.id, reply_id="c" * 32, **_post(other), **ANSWERED)),
+        (overdue, OverdueNotice(id="d" * 32, post_id=overdue.id,
+                                notified_at=overdue.published_at, **_post(overdue))),
+    ):  # fmt: skip
+        index = response_index(settings, post.tenant, post.published_at)
+        es.index(index=index, id=record.id, document=record.model_dump(mode="json"))
+    es.indices.refresh(index=responses_alias(settings, answered.tenant))
+
+
+def _post(post: EnrichedMention) -> dict[str, Any]:
+    at = post.published_at
+    return {"tenant": post.tenant, "team": "advisers", "week": at.strftime("%G-W%V"),
+            "brands": post.brands, "intent": "service_request", "source_kind": "rss",
+            "url": post.url, "published_at": at, "due_at": at + timedelta(hours=1)}  # fmt: skip
+
+
 def test_erase_removes_the_authors_mentions_and_their_citations(
     noida_config: VeilleConfig,
 ) -> None:
@@ -75,14 +111,18 @@ def test_erase_removes_the_authors_mentions_and_their_citations(
     store(noida_config, [*theirs, *others, lumen])
     stored_incident(noida_config, [theirs[0], others[0]], now - timedelta(hours=1), "inc-a")
     stored_incident(noida_config, [others[1]], now - timedelta(hours=2), "inc-b")
+    _response_records(noida_config, answered=theirs[0], overdue=theirs[1], other=others[0])
     es = make_client(settings)
 
     preview = erase_author(es, settings, "agence-horizon", "@fautif", dry_run=True)
     assert (preview.mentions, preview.incidents, preview.top_mentions) == (3, 1, 1)
+    assert preview.replies == 2
     assert es.count(index=mentions_alias(settings, "agence-horizon"))["count"] == 5
 
     done = erase_author(es, settings, "agence-horizon", "@fautif")  # handle case folded
-    assert (done.mentions, done.incidents, done.top_mentions) == (3, 1, 1)
+    assert (done.mentions, done.incidents, done.top_mentions, done.replies) == (3, 1, 1, 2)
+    kept = es.search(index=responses_alias(settings, "agence-horizon"), size=10)["hits"]["hits"]
+    assert [h["_id"] for h in kept] == [others[0].id]  # the other author's first reply
     es.indices.refresh(index=mentions_alias(settings, "agence-horizon"))
     left = es.search(index=mentions_alias(settings, "agence-horizon"), size=10)["hits"]["hits"]
     assert sorted(h["_source"]["id"] for h in left) == sorted(m.id for m in others)
@@ -96,7 +136,7 @@ def test_erase_removes_the_authors_mentions_and_their_citations(
     assert [m["id"] for m in incidents["inc-b"]["top_mentions"]] == [others[1].id]
     assert es.count(index=mentions_alias(settings, "maison-lumen"))["count"] == 1  # other tenant
     again = erase_author(es, settings, "agence-horizon", "@fautif")
-    assert (again.mentions, again.incidents, again.top_mentions) == (0, 0, 0)
+    assert (again.mentions, again.incidents, again.top_mentions, again.replies) == (0, 0, 0, 0)
 
 
 def test_index_commands_report_counts(
