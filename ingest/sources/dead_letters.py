@@ -33,7 +33,7 @@ def _key(raw: bytes) -> str:
             (element[k] for k in ("id", "name", "uri") if isinstance(element.get(k), str)), None
         )
         if own:
-            return hashlib.sha256(own.encode()).hexdigest()[:24]
+            return hashlib.sha256(own.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return hashlib.sha256(raw).hexdigest()[:24]
 
 

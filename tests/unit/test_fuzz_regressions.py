@@ -9,6 +9,7 @@ import pytest
 from ingest.extract import feed_links
 from ingest.http import FetchError, SafeClient
 from ingest.sources.base import SourceError
+from ingest.sources.dead_letters import once
 from ingest.sources.facebook import FacebookPageComments
 from ingest.sources.rss import parse_feed
 from schemas.config import FacebookSourceSettings, IngestSettings
@@ -65,3 +66,10 @@ def test_a_facebook_comment_without_its_fields_is_a_dead_letter(http: LocalHttp)
     [(reason, raw)] = fetched.rejected  # type: ignore[attr-defined]
     assert reason == "unexpected item shape from the comments of post 1_1: id: Field required"
     assert json.loads(raw) == comments[0]
+
+
+def test_a_dead_letter_whose_id_is_a_lone_surrogate_is_remembered_once() -> None:
+    raw = b'{"id": "\\ud800 volaris"}'  # JSON may escape a lone surrogate; Python decodes it
+    fresh, cursor = once({}, [("bad shape", raw)])  # was UnicodeEncodeError out of poll
+    assert fresh == [("bad shape", raw)]
+    assert once(cursor, [("bad shape", raw)])[0] == []  # the next poll does not repeat it
