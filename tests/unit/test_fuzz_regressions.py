@@ -5,12 +5,14 @@ import asyncio
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from ingest.extract import feed_links
 from ingest.http import FetchError, SafeClient
 from ingest.sources.base import SourceError
 from ingest.sources.dead_letters import once
 from ingest.sources.facebook import FacebookPageComments
+from ingest.sources.push import IncomingPost
 from ingest.sources.rss import parse_feed
 from schemas.config import FacebookSourceSettings, IngestSettings
 from tests.local_http import LocalHttp, Reply
@@ -73,3 +75,10 @@ def test_a_dead_letter_whose_id_is_a_lone_surrogate_is_remembered_once() -> None
     fresh, cursor = once({}, [("bad shape", raw)])  # was UnicodeEncodeError out of poll
     assert fresh == [("bad shape", raw)]
     assert once(cursor, [("bad shape", raw)])[0] == []  # the next poll does not repeat it
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_that_utc_cannot_hold_is_a_validation_error(when: str) -> None:
+    with pytest.raises(ValidationError, match="outside the dates UTC can hold"):
+        IncomingPost.model_validate({"id": "0", "text": "0", "published_at": when})
+    # was OverflowError out of the validator: the push API answered 500 (schemathesis)
