@@ -16,7 +16,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,11 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from bench.stack import temporary_stack
 from runtime.kafka import DurableProducer, make_producer
-from schemas.config import StackSettings, VeilleConfig
+from schemas.config import VeilleConfig
 from schemas.topics import Topics, raw_key
-from tests.helpers import free_port, make_config, mention, write_config
+from tests.helpers import make_config, mention, write_config
 from veille.runner import prepare
 from veille.stack import EmbeddedStack
 
@@ -111,17 +111,8 @@ def _measure(stack: EmbeddedStack, folder: Path, name: str, worker: dict[str, An
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        settings = StackSettings(
-            data_dir=str(folder / "noida"), kafka_port=free_port(), elasticsearch_port=free_port()
-        )
-        stack = EmbeddedStack(settings)
-        stack.up()
-        try:
-            figures = {label: _measure(stack, folder, label, w) for label, w in RUNS.items()}
-        finally:
-            stack.down()
+    with temporary_stack() as (stack, folder):
+        figures = {label: _measure(stack, folder, label, w) for label, w in RUNS.items()}
     base, *_ = figures.values()
     for label, f in figures.items():
         quiet = f.quiet_median_s / base.busy_s

@@ -7,9 +7,7 @@ prefix) and is checked by count; rounds alternate which path goes first (noida-d
 its data grows); reported: the median docs/s of each path and the median per-round ratio.
 """
 
-import socket
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 from kafka.consumer.fetcher import ConsumerRecord
 
+from bench.stack import temporary_stack
 from enrich.indexer import IndexStage
 from runtime.indices import ensure_templates, make_client, mention_index, mentions_alias
 from runtime.stream import Received
-from schemas.config import ElasticsearchSettings, StackSettings
+from schemas.config import ElasticsearchSettings
 from schemas.enriched import EnrichedMention, Sentiment, Virality
 from schemas.mention import Author, Engagement, Mention, mention_id
-from veille.stack import EmbeddedStack
 
 DOCS = 2_000  # per path and round
 ROUNDS = 5  # alternating which path goes first; medians are reported
@@ -34,13 +32,6 @@ TEXTS = (
     "Merci Air Volaris, équipage adorable et vol à l'heure, je recommande.",
     "Air Volaris ouvre une ligne Nantes-Lisbonne au printemps prochain.",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _documents(count: int) -> list[EnrichedMention]:
@@ -126,25 +117,16 @@ def measure_stage(url: str, docs: list[EnrichedMention], prefix: str) -> float:
 def main() -> int:
     baseline: list[float] = []
     bulk: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="veille-bench-") as data_dir:
-        stack = EmbeddedStack(
-            StackSettings(
-                data_dir=data_dir, kafka_port=_free_port(), elasticsearch_port=_free_port()
-            )
-        )
-        stack.up()
+    with temporary_stack() as (stack, _folder):
         url = stack.elasticsearch_url
-        try:
-            for round_ in range(ROUNDS):
-                one, many = _documents(DOCS), _documents(DOCS)
-                if round_ % 2 == 0:
-                    baseline.append(measure_baseline(url, one, f"bench-one-{round_}-"))
-                    bulk.append(measure_stage(url, many, f"bench-bulk-{round_}-"))
-                else:
-                    bulk.append(measure_stage(url, many, f"bench-bulk-{round_}-"))
-                    baseline.append(measure_baseline(url, one, f"bench-one-{round_}-"))
-        finally:
-            stack.down()
+        for round_ in range(ROUNDS):
+            one, many = _documents(DOCS), _documents(DOCS)
+            if round_ % 2 == 0:
+                baseline.append(measure_baseline(url, one, f"bench-one-{round_}-"))
+                bulk.append(measure_stage(url, many, f"bench-bulk-{round_}-"))
+            else:
+                bulk.append(measure_stage(url, many, f"bench-bulk-{round_}-"))
+                baseline.append(measure_baseline(url, one, f"bench-one-{round_}-"))
     for round_, (b, s) in enumerate(zip(baseline, bulk, strict=True)):
         print(f"round {round_}: baseline {b:.0f} docs/s, stage {s:.0f} docs/s")
     base, stage = statistics.median(baseline), statistics.median(bulk)

@@ -13,21 +13,20 @@ when incidents due together for one destination went out as one message).
 import base64
 import json
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from kafka import KafkaConsumer
 
+from bench.stack import temporary_stack
 from runtime.kafka import DurableProducer, make_producer
-from schemas.config import StackSettings, VeilleConfig
+from schemas.config import VeilleConfig
 from schemas.incident import Incident, IncidentEvent
 from schemas.topics import Topics, incident_key
-from tests.helpers import free_port, make_config
+from tests.helpers import make_config
 from tests.local_http import LocalHttp, Reply, Request
 from veille.runner import prepare, start_workers
 from veille.stack import EmbeddedStack
@@ -160,18 +159,13 @@ def _figures(latencies: list[float]) -> tuple[float, float]:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="veille-bench-") as name:
-        stack = EmbeddedStack(StackSettings(data_dir=str(Path(name) / "noida"),
-                                            kafka_port=free_port(),
-                                            elasticsearch_port=free_port()))  # fmt: skip
-        stack.up()
+    with temporary_stack() as (stack, _folder):
         http = LocalHttp()
         try:
             base = _figures(_bare_loop(stack, http))
             notify = _figures(_notifier(stack, http))
         finally:
             http.close()
-            stack.down()
     print(f"{INCIDENTS} incidents at {RATE_PER_S:.0f}/s, event produced → request received:")
     for label, (p50, p95) in (("bare consume → POST (baseline)", base),
                               ("veille alerts notify", notify)):  # fmt: skip

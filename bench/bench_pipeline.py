@@ -22,7 +22,6 @@ import csv
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,10 +31,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.stack import temporary_stack
 from enrich.sentiment import compose_input
 from runtime.indices import make_client, mention_index
 from runtime.kafka import DurableProducer, make_producer
-from schemas.config import StackSettings, VeilleConfig
+from schemas.config import VeilleConfig
 from schemas.mention import Author, Mention, mention_id
 from schemas.topics import Topics, raw_key
 from tests.helpers import free_port, make_config, write_config
@@ -284,17 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'quick' if args.quick else 'full'} run: {steady_s:.0f} s steady, {crisis_s:.0f} s crisis"
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        settings = StackSettings(
-            data_dir=str(folder / "noida"), kafka_port=free_port(), elasticsearch_port=free_port()
-        )
-        stack = EmbeddedStack(settings)
-        stack.up()
-        try:
-            return measure(stack, folder, args.out, steady_s, crisis_s)
-        finally:
-            stack.down()
+    with temporary_stack() as (stack, folder):
+        return measure(stack, folder, args.out, steady_s, crisis_s)
 
 
 if __name__ == "__main__":
