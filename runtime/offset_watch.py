@@ -92,6 +92,9 @@ class OffsetWatcher:
         self._waiting: set[_Waiter] = set()
         self._sockets: dict[Address, socket.socket] = {}
         self._requests: dict[frozenset[TopicPartition], bytes] = {}
+        self._answers: dict[Address, tuple[bytes, dict[TopicPartition, int]]] = {}
+        """Each leader's last answer and its reading: an idle round's answer is the same bytes,
+        so it is not read again."""
         self._thread = threading.Thread(target=self._run, name="offset-watch", daemon=True)
         self._thread.start()
 
@@ -110,42 +113,73 @@ class OffsetWatcher:
                 self._waiting.discard(waiter)
 
     def _run(self) -> None:
+        """One round every interval while a worker waits. A round whose waiters and answers are
+        those of the round before learns nothing new (only a stop is checked): an idle round is
+        one request and one comparison of bytes per leader."""
+        waiting: frozenset[_Waiter] = frozenset()
+        plan: list[tuple[Address, bytes]] = []
         while True:
             with self._changed:
                 while not self._waiting:
                     self._changed.wait()
-                waiting = list(self._waiting)
+                now_waiting = frozenset(self._waiting)
+            if now_waiting != waiting:
+                waiting, plan = now_waiting, self._plan(now_waiting)
+                self._answers.clear()  # new waiters: every answer is read for them
             try:
-                latest = self._ask(waiting)
+                latest, changed = self._ask(plan)
             except Exception as exc:  # never let the thread die: waits would time out only
                 log.warning("offset watch: round failed, workers fall back to paced polls: %r", exc)
-                latest = {}
+                latest, changed = {}, True
             for waiter in waiting:
-                moved = any(latest.get(tp, -1) > past for tp, past in waiter.past.items())
-                if moved or waiter.stop.is_set():
+                if waiter.stop.is_set():
+                    waiter.woken.set()
+                elif changed and any(latest.get(tp, -1) > p for tp, p in waiter.past.items()):
                     waiter.latest = {tp: latest[tp] for tp in waiter.past if tp in latest}
                     waiter.woken.set()
             time.sleep(self._interval_s)
 
-    def _ask(self, waiting: list[_Waiter]) -> dict[TopicPartition, int]:
+    def _plan(self, waiting: frozenset[_Waiter]) -> list[tuple[Address, bytes]]:
+        """Each leader of the waiters' partitions, with its request (encoded once)."""
         by_leader: dict[Address, set[TopicPartition]] = {}
         for waiter in waiting:
             for tp, address in waiter.leaders.items():
                 by_leader.setdefault(address, set()).add(tp)
-        latest: dict[TopicPartition, int] = {}
+        plan = []
         for address, partitions in by_leader.items():
             key = frozenset(partitions)
             if key not in self._requests:
                 if len(self._requests) > 64:  # assignments come and go: keep the recent ones
                     self._requests.clear()
                 self._requests[key] = list_offsets_request(key)
+            plan.append((address, self._requests[key]))
+        return plan
+
+    def _ask(self, plan: list[tuple[Address, bytes]]) -> tuple[dict[TopicPartition, int], bool]:
+        """The latest offsets the leaders answer, and whether any answer differs from the
+        leader's answer of the round before (a leader that fails counts as changed)."""
+        latest: dict[TopicPartition, int] = {}
+        changed = False
+        for address, request in plan:
             try:
                 sock = self._sockets.get(address) or self._connect(address)
-                sock.sendall(self._requests[key])
-                latest.update(latest_offsets(_answer(sock)))
+                sock.sendall(request)
+                answer = _answer(sock)
             except (OSError, struct.error, UnicodeDecodeError):
                 self._drop(address)
-        return latest
+                changed = True
+                continue
+            last = self._answers.get(address)
+            if last is None or last[0] != answer:
+                try:
+                    last = self._answers[address] = (answer, latest_offsets(answer))
+                except (struct.error, UnicodeDecodeError):
+                    self._drop(address)
+                    changed = True
+                    continue
+                changed = True
+            latest.update(last[1])
+        return latest, changed
 
     def _connect(self, address: Address) -> socket.socket:
         sock = socket.create_connection(address, timeout=TIMEOUT_S)
@@ -154,6 +188,7 @@ class OffsetWatcher:
         return sock
 
     def _drop(self, address: Address) -> None:
+        self._answers.pop(address, None)
         sock = self._sockets.pop(address, None)
         if sock is not None:
             with contextlib.suppress(OSError):
