@@ -36,8 +36,8 @@ run: $(STAMP) $(MODEL) ## start the embedded stack and every worker on the Frenc
 test: $(STAMP) $(MODEL) ## run the tests (they start and stop the embedded servers themselves)
 	$(BIN)/pytest
 
-test-unit: $(STAMP) ## run the pure-logic tests only (no server, under a minute)
-	$(BIN)/pytest tests/unit
+test-unit: $(STAMP) ## run the pure-logic tests only (no server, no model; under a minute, on every core)
+	$(BIN)/pytest -n auto tests/unit
 
 bench: $(STAMP) $(MODEL) ## run the benchmarks (bench/bench_*.py); figures as ratios to a same-run baseline
 	$(BIN)/python -m bench

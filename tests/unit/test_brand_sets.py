@@ -1,15 +1,11 @@
 """The brand-style sets: the held-out set is kept apart from training (no shared or
-near-duplicate texts, none from the demo either), and the default model beats the
-lexicon on it — the reason the transformer is the default scorer."""
+near-duplicate texts, none from the demo either). That the default model beats the lexicon
+on it is tests/model/test_default_model.py."""
 
 import re
 import unicodedata
 
-import pytest
-
-from enrich.model.datasets import BRAND_HELDOUT, BRAND_TRAIN, LABELS, macro_f1, read_jsonl
-from enrich.sentiment import LexiconScorer, TransformerScorer
-from schemas.config import SentimentModelSettings
+from enrich.model.datasets import BRAND_HELDOUT, BRAND_TRAIN, LABELS, read_jsonl
 from veille.demo.stream import demo_weekend
 
 
@@ -53,17 +49,3 @@ def test_held_out_set_shares_nothing_with_training_or_the_demo() -> None:
     others += sorted({post.text for post in demo_weekend()})
     closest = closest_pair([e.text for e in heldout], others)
     assert closest[0] < 0.3, closest  # no held-out text is a near-copy of a training one
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_default_model_clearly_beats_the_lexicon_on_held_out_brand_posts() -> None:
-    heldout = read_jsonl(BRAND_HELDOUT)
-    gold = [e.label for e in heldout]
-    texts = [e.text for e in heldout]
-    scorer = TransformerScorer(SentimentModelSettings())
-    try:
-        model_f1 = macro_f1(gold, [s.label for s in scorer.score(texts)])
-    finally:
-        scorer.close()
-    lexicon_f1 = macro_f1(gold, [s.label for s in LexiconScorer().score(texts)])
-    assert model_f1 >= lexicon_f1 + 0.10, (model_f1, lexicon_f1)  # 0.807 vs 0.555 measured
