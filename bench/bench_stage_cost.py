@@ -1,0 +1,157 @@
+"""What each stage costs per mention, measured on a multi-worker run, and the sizing model of
+docs/scale.md checked against it.
+
+Every stage runs as processes of its own on an embedded stack of its own (noida-db): two
+inference workers (`veille run enrich`, one torch thread each: the group shares the raw
+partitions between them), and one each of stories, index and alerts. After a warm-up,
+`FLOOD` mentions are sent at once; the run ends when every group has committed them all.
+Figures: CPU seconds of each process (and of noida-db, and of this load generator) per
+mention, in ms; the time each group took; and beside them the model's prediction.
+
+The model (docs/scale.md): a stage's throughput on `c` cores is `c / cost per mention`, and
+a pipeline sharing `C` cores runs at `C / Σ costs` when its stages are busy together. The
+check: inference's throughput predicted from its measured CPU per mention against the one
+observed (two workers on two cores, sharing them with every other process), and the
+pipeline's predicted from the sum of every cost against the one observed (first to last
+commit of the flood). The default model scores.
+
+`python -m bench stage_cost`."""
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.bench_pipeline import FLOOD, GroupLags, Run, load, scorer_capacity
+from bench.stack import temporary_stack
+from schemas.config import VeilleConfig
+from tests.helpers import make_config, write_config
+from veille.runner import prepare
+
+PROCESSES = (("enrich", 2), ("stories", 1), ("index", 1), ("alerts", 1))
+"""(worker, how many processes of it)."""
+CORES = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Cost:
+    name: str
+    cpu_s: float
+
+    def ms_per(self, n: int) -> float:
+        return 1000 * self.cpu_s / n
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _start(path: Path, folder: Path) -> dict[str, list[subprocess.Popen[bytes]]]:
+    processes: dict[str, list[subprocess.Popen[bytes]]] = {}
+    for worker, count in PROCESSES:
+        for i in range(count):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "veille.cli", "--config", str(path), "run", worker],
+                stdout=open(folder / f"{worker}-{i}.log", "wb"),  # noqa: SIM115 (the child's)
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            processes.setdefault(worker, []).append(process)
+    return processes
+
+
+def _caught_up(lags: GroupLags, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while any(lags.now().values()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"groups still behind after {timeout_s:.0f} s: {lags.now()}")
+        time.sleep(0.5)
+
+
+def _flood(run: Run, lags: GroupLags, first: int) -> dict[str, float]:
+    """Send FLOOD mentions; return when each group committed them all (s since sending began)."""
+    base = {w: lags.committed(w) for w in lags.inputs}
+    started = time.monotonic()
+    load(run, float("inf"), 0.0, "flood", first, count=FLOOD)
+    done: dict[str, float] = {}
+    while len(done) < len(base):
+        for worker, at in base.items():
+            if worker not in done and lags.committed(worker) >= at + FLOOD:
+                done[worker] = time.monotonic() - started
+        if time.monotonic() - started > 900:
+            raise TimeoutError(f"the flood not worked off in 900 s: {done}")
+        time.sleep(0.2)
+    return done
+
+
+def measure(stack_pid: int, config: VeilleConfig, pids: dict[str, list[int]], alone: float) -> int:
+    """`alone`: mentions/s of the scorer alone on one thread, measured before."""
+    run = Run(config)
+    lags = GroupLags(config)
+    try:
+        nxt = load(run, 5.0, 10.0, "warm-up", 0)  # groups joined, models loaded
+        _caught_up(lags, 300)
+        time.sleep(2.0)
+        before = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
+        before |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
+        took = _flood(run, lags, nxt)
+        after = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
+        after |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
+    finally:
+        lags.close()
+    costs = [Cost(name, after[name] - before[name]) for name in before]
+    elapsed = max(took.values())
+    print(f"{FLOOD} mentions at once; {CORES} cores; processes: "
+          + ", ".join(f"{w} ×{n}" for w, n in PROCESSES))  # fmt: skip
+    print(f"{'stage':16} {'CPU ms/mention':>15} {'cores busy':>11} {'group done after':>17}")
+    for cost in costs:
+        done = f"{took[cost.name]:.1f} s" if cost.name in took else ""
+        print(f"{cost.name:16} {cost.ms_per(FLOOD):15.2f} {cost.cpu_s / elapsed:11.2f} {done:>17}")
+    inference = next(c for c in costs if c.name == "enrich")
+    observed = FLOOD / took["enrich"]
+    share = inference.cpu_s / took["enrich"]
+    predicted = share * alone
+    print(f"inference: observed {observed:.1f} mentions/s on the {share:.2f} cores it got; the "
+          f"model (the scorer alone, one thread, same texts: {alone:.1f}/s per core, scaling "
+          f"with cores) predicts {predicted:.1f}/s "
+          f"({100 * (observed / predicted - 1):+.0f} %)")  # fmt: skip
+    total_ms = sum(c.ms_per(FLOOD) for c in costs)
+    pipeline = FLOOD / elapsed
+    capacity = CORES * 1000 / total_ms
+    print(f"pipeline: observed {pipeline:.1f} mentions/s end to end; the model ({total_ms:.2f} "
+          f"ms/mention over all stages, {CORES} cores) predicts at most {capacity:.1f}/s "
+          f"({100 * (pipeline / capacity - 1):+.0f} %; the cores were "
+          f"{100 * sum(c.cpu_s for c in costs) / (CORES * elapsed):.0f} % busy)")  # fmt: skip
+    return 0
+
+
+def main() -> int:
+    with temporary_stack() as (stack, folder):
+        config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                             enrich={"model": {"cpu_threads": 1}})  # fmt: skip
+        alone = scorer_capacity(config)  # one torch thread, as each inference worker
+        prepare(config)
+        path = write_config(config, folder / "veille.yaml")
+        processes = _start(path, folder)
+        broker = stack.status().pid
+        assert broker is not None, "noida-db is not running"
+        try:
+            owned = {w: [p.pid for p in ps] for w, ps in processes.items()}
+            return measure(broker, config, owned, alone)
+        finally:
+            for process in (p for ps in processes.values() for p in ps):
+                process.terminate()
+            for process in (p for ps in processes.values() for p in ps):
+                process.wait(60)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
