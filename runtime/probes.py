@@ -4,7 +4,7 @@
   only when even this fails.
 - `/readyz`: 200 when the readiness check says ready, else 503 with the reasons, one per
   line. Settings: `metrics` (schemas.config.MetricsSettings). The process's workers decide
-  (veille/runner.py `RunningWorkers.not_ready`): each
+  (veille/running.py `RunningWorkers.not_ready`): each
   stream worker is assigned partitions and caught up within `metrics.ready_max_lag`, the
   model is loaded (the enrich worker exists only once its scorer has loaded), and no worker
   has stopped for good.

@@ -21,7 +21,8 @@ from schemas.config import VeilleConfig
 from schemas.enriched import EnrichedMention, Sentiment, SentimentLabel, Virality
 from schemas.mention import Author, Mention, mention_id
 from schemas.topics import Topics, raw_key
-from veille.runner import RunningWorkers, prepare, start_workers
+from veille.runner import prepare, start_workers
+from veille.running import RunningWorkers
 
 TANSU_CONSUMER = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
 """tansu joins a group quickly only with these (its defaults give 25–70 s per rebalance)."""

@@ -52,7 +52,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """The named workers in one process, with one probe port (`metrics.port`, if set)."""
     from runtime.probes import ProbeServer
-    from veille.runner import start_workers, stop_on_signals
+    from veille.runner import start_workers
+    from veille.running import stop_on_signals
 
     config = _config(args)
     port = config.metrics.port

@@ -1,4 +1,5 @@
-"""Wiring: builds each worker from the configuration, and runs a set of them in threads.
+"""Wiring: builds each worker from the configuration, and starts a set of them in threads
+(`start_workers`; what runs, and how it stops: veille/running.py).
 
 ingest   sources → mentions.raw
 enrich   mentions.raw → mentions.scored: the model    (group <prefix>veille-enrich)
@@ -11,11 +12,9 @@ response the index → first-reply records, overdue lists to the teams (veille/r
 """
 
 import logging
-import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +71,7 @@ from schemas.enriched import EnrichedMention, ScoredMention
 from schemas.mention import Mention
 from schemas.topics import Topics, brand_key
 from veille.response_worker import build_response_watch
+from veille.running import RunningWorkers
 from veille.settings import ConfigError
 from veille.workers import WORKERS
 
@@ -362,53 +362,6 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-@dataclass
-class RunningWorkers:
-    """Workers running in threads; `stop()` asks them to finish and waits."""
-
-    stop_event: threading.Event
-    workers: dict[str, Any] = field(default_factory=dict)
-    threads: list[threading.Thread] = field(default_factory=list)
-    failures: dict[str, BaseException] = field(default_factory=dict)
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(timeout_s)
-
-    def alive(self) -> bool:
-        return all(thread.is_alive() for thread in self.threads)
-
-    def not_ready(self, max_lag: int) -> list[str]:
-        """Why `/readyz` fails (empty: ready): a worker stopped or failed, or a stream worker
-        not assigned or behind by more than `max_lag` (StreamWorker.not_ready)."""
-        reasons = [f"{name}: failed: {exc}" for name, exc in self.failures.items()]
-        if self.stop_event.is_set():
-            reasons.append("stopping")
-        for (name, worker), thread in zip(self.workers.items(), self.threads, strict=True):
-            if not thread.is_alive():
-                reasons.append(f"{name}: stopped")
-            elif isinstance(worker, StreamWorker):
-                reasons.extend(worker.not_ready(max_lag))
-        return reasons
-
-    @property
-    def failed(self) -> bool:
-        """A worker stopped for good (its error was logged; the process must exit non-zero)."""
-        return bool(self.failures)
-
-    def ready(self) -> bool:
-        """Every worker runs, none failed, and each stream worker's last poll was answered
-        (false while the broker is unreachable). What a readiness probe reports."""
-        return (
-            not self.failed
-            and self.alive()
-            and all(
-                w.state == "ready" for w in self.workers.values() if isinstance(w, StreamWorker)
-            )
-        )
-
-
 def start_workers(
     config: VeilleConfig,
     names: tuple[str, ...] = WORKERS,
@@ -434,17 +387,3 @@ def start_workers(
         thread.start()
         running.threads.append(thread)
     return running
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """While inside, SIGINT (Ctrl-C) and SIGTERM (docker stop, systemd) set `stop`: the
-    workers finish their batch, commit, and leave their groups cleanly."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda signum, frame: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -34,7 +34,8 @@ from schemas.config import VeilleConfig
 from veille.demo.feed_server import DemoFeedServer, SimulatedClock
 from veille.demo.stream import CRISIS_ONSET, WEEKEND_START, demo_weekend
 from veille.response_worker import build_response_watch
-from veille.runner import RunningWorkers, build_notify, prepare, start_workers, stop_on_signals
+from veille.runner import build_notify, prepare, start_workers
+from veille.running import RunningWorkers, stop_on_signals
 from veille.stack import EmbeddedStack
 
 DEMO_BRAND = "air-volaris"
