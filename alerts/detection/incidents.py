@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from alerts.detection.rules import (
+    beyond_usual_peak,
     bursting,
     cooling,
     elevated,
@@ -130,7 +131,11 @@ class IncidentTrack:
         severity: Severity
         rule = self._rule
         if (
-            self._rising >= rule.rising_windows or self._sustained >= self._sustained_needed
+            self._rising >= rule.rising_windows
+            or (
+                self._sustained >= self._sustained_needed
+                and beyond_usual_peak(view.signal, view.expected, view.usual_peak)
+            )
         ) and not cooling(
             view.at.timestamp(), self._cool_until, view.signal, self._last_peak, rule
         ):

@@ -32,6 +32,7 @@ from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowVie
 from alerts.detection.observation import Observation
 from alerts.detection.peaks import usual_peaks
 from alerts.detection.rules import (
+    beyond_usual_peak,
     bursting,
     elevated,
     escalates,
@@ -118,10 +119,12 @@ class _Series:
         self.run = _runs(fast)
         self.sustained = _runs(high)
         self.sustained_needed = -(-rule.sustained_minutes // rule.bucket_minutes)
+        # a sustained rise opens only at a window beyond the usual peaks
+        self.beyond = beyond_usual_peak(self.signal, self.expected, self.usual_peak)
         # where the closed track may open: a run long enough, or a viral post (crisis)
         self.openers = np.flatnonzero(
             (self.run >= rule.rising_windows)
-            | (self.sustained >= self.sustained_needed)
+            | ((self.sustained >= self.sustained_needed) & self.beyond)
             | self.viral_at
         )
 
@@ -319,7 +322,8 @@ class Brand:
 
     def _next_opening(self, s: _Series, origin: int, start: int) -> int:
         """The first bucket from `start` at which the closed track opens: its rising run
-        (counted from `origin`) is long enough, or a viral post arrives (crisis)."""
+        (counted from `origin`) is long enough, or its sustained run is and the window is
+        beyond the usual peaks, or a viral post arrives (crisis)."""
         needed = self.rule.rising_windows
         i = int(np.searchsorted(s.openers, start))
         while i < len(s.openers):
@@ -328,7 +332,7 @@ class Brand:
             if (
                 t in s.viral
                 or min(int(s.run[t]), since) >= needed
-                or min(int(s.sustained[t]), since) >= s.sustained_needed
+                or (min(int(s.sustained[t]), since) >= s.sustained_needed and s.beyond[t])
             ):
                 return t
             i += 1
