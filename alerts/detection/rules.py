@@ -95,9 +95,15 @@ def surprise(signal: Value, expected: Value) -> Floats:
     return bits
 
 
+def surprise_floor(rule: DetectionSettings) -> float:
+    """The surprise from which a window is beyond Poisson noise: `surprise_min`, lowered
+    by `sensitivity`."""
+    return rule.surprise_min / rule.sensitivity
+
+
 def surprising(signal: Value, expected: Value, rule: DetectionSettings) -> "bool | Bools":
-    """Beyond Poisson noise: p below 10^-`surprise_min` (lowered by `sensitivity`)."""
-    result: bool | Bools = surprise(signal, expected) >= rule.surprise_min / rule.sensitivity
+    """Beyond Poisson noise: p below 10^-`surprise_floor`."""
+    result: bool | Bools = surprise(signal, expected) >= surprise_floor(rule)
     return result
 
 

@@ -45,6 +45,7 @@ from alerts.detection.rules import (
     rising,
     share,
     story_weight,
+    surprise_floor,
 )
 from alerts.replay.baseline import WindowBaselines
 from alerts.replay.columns import Columns, Lines, ReplayError, columns_from_bytes, columns_of
@@ -133,7 +134,7 @@ class _Series:
         candidates = peak_candidate(self.signal, self.expected, polarity_share, brand.rule)
         hour_peaks = np.maximum.reduceat(candidates, brand._hour_starts(brand.b0, brand.size))
         hours = (brand.b0 + np.arange(brand.size)) // brand.per_hour - brand.b0 // brand.per_hour
-        result: Floats = usual_peaks(hour_peaks)[hours]
+        result: Floats = usual_peaks(hour_peaks, surprise_floor(brand.rule))[hours]
         return result
 
 

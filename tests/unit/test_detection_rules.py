@@ -60,21 +60,49 @@ def test_a_burst_needs_burst_ratio_and_elevation_needs_ratio_and_surprise() -> N
     assert not elevated(6.0, 0.1, 1.0, 2, RULE)  # a viral post and another: not a burst
 
 
-def test_the_usual_peak_is_the_same_learned_hour_by_hour_or_all_at_once() -> None:
-    rng = np.random.default_rng(3)
-    hour_peaks = np.where(rng.random(3 * PEAK_HOURS) < 0.3, rng.exponential(4, 3 * PEAK_HOURS), 0)
-    history = PeakHistory()
+def _learned_hour_by_hour(hour_peaks: list[float], floor: float) -> list[float]:
+    """PeakHistory's usual peak before each hour, learning them one by one."""
+    history = PeakHistory(floor)
     live = []
     for peak in hour_peaks:
         live.append(history.usual)
         history.add(float(peak))
         history.close_hour(0)
-    assert live == usual_peaks(hour_peaks).tolist()
+    return live
+
+
+def test_the_usual_peak_is_the_same_learned_hour_by_hour_or_all_at_once() -> None:
+    rng = np.random.default_rng(3)
+    n = 3 * PEAK_HOURS
+    hour_peaks = np.where(rng.random(n) < 0.3, rng.exponential(4, n), 0)  # runs of bursts
+    live = _learned_hour_by_hour(hour_peaks.tolist(), 3.0)
+    assert live == usual_peaks(hour_peaks, 3.0).tolist()
     assert live[PEAK_RANK - 1] == 0.0 and live[-1] > 0.0
-    # the usual peak is the PEAK_RANK-th largest hour of the last PEAK_HOURS
-    assert live[-1] == sorted(hour_peaks[-PEAK_HOURS - 1 : -1])[-PEAK_RANK]
+    for floor in (0.0, 6.0):  # every hour above 0 a burst hour; hardly any
+        assert _learned_hour_by_hour(hour_peaks.tolist(), floor) == (
+            usual_peaks(hour_peaks, floor).tolist()
+        )
+    history = PeakHistory(3.0)
+    history.add(50.0)
     history.close_hour(10 * PEAK_HOURS)  # a long silence: bounded work, and forgotten
     assert history.usual == 0.0
+
+
+def test_a_burst_of_many_hours_counts_once_among_the_usual_peaks() -> None:
+    # a six-hour storm peaking at 50, then two one-hour bursts of 5 and 6, and noise below
+    # the floor (3): the third largest burst is 5, where the third largest hour would be 40
+    storm = [10.0, 20.0, 50.0, 40.0, 45.0, 30.0]
+    hour_peaks = [2.0] * 24 + storm + [1.0] * 10 + [5.0] + [2.0] * 10 + [6.0] + [0.0] * 3
+    live = _learned_hour_by_hour(hour_peaks, 3.0)
+    assert PEAK_RANK == 3 and live[-1] == 5.0
+    assert live == usual_peaks(np.array(hour_peaks), 3.0).tolist()
+    # while a storm goes on it counts once, with its peak so far: bursts 4, 6 and 9 so far
+    going_on = [4.0, 0.0, 5.0, 6.0, 0.0, 7.0, 8.0, 9.0, 9.5]
+    assert _learned_hour_by_hour(going_on, 3.0)[-1] == 4.0
+    assert usual_peaks(np.array(going_on), 3.0)[-1] == 4.0
+    # four weeks on, the bursts are forgotten
+    later = _learned_hour_by_hour(hour_peaks + [0.0] * PEAK_HOURS, 3.0)
+    assert later[-1] == 0.0
 
 
 def test_a_one_bucket_blip_of_twice_the_usual_does_not_page() -> None:
