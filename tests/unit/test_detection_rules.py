@@ -30,9 +30,9 @@ def usual(weeks: int = 2) -> list[Observation]:
     return steady(0, weeks * 7 * DAY, 5, "u")
 
 
-def pages(events: list[Transition]) -> list[Transition]:
-    """Crises opened after the first day (before it, nothing is usual yet)."""
-    return [t for t in opened(events) if t.at >= T0 + timedelta(days=1)]
+def pages(events: list[Transition], after_min: float = DAY) -> list[Transition]:
+    """Crises opened after the first day (before it, nothing is usual yet), or after then."""
+    return [t for t in opened(events) if t.at >= T0 + timedelta(minutes=after_min)]
 
 
 def test_surprise_is_the_poisson_chernoff_bound_in_powers_of_ten() -> None:
@@ -133,6 +133,19 @@ def test_a_sustained_fivefold_rise_pages_though_it_never_bursts() -> None:
     # the same rise over ten minutes only is a spike, not a crisis
     short = steady(onset, 10, 5 * 5.5, "s")
     assert pages(run(usual(2) + steady(2 * 7 * DAY, DAY, 5, "v") + short)) == []
+
+
+def test_a_sustained_rise_below_a_heavy_tailed_brands_usual_bursts_does_not_page() -> None:
+    """A brand with a storm every other day (×20 for 20 minutes): half an hour at ×5.5 is
+    well within its tail, and opens nothing; a storm twice the size of its usual ones does."""
+    storms = [x for day in range(1, 19, 2)
+              for x in steady(day * DAY + (day % 24) * 60, 20, 100, f"st{day}-")]  # fmt: skip
+    onset = 3 * 7 * DAY + 14 * 60
+    base = usual(3) + storms + steady(3 * 7 * DAY, DAY, 5, "v")
+    rise = steady(onset, 3 * 60, 5 * 5.5, "s")
+    assert pages(run(base + rise), after_min=onset) == []
+    bigger = steady(onset, 20, 200, "z")
+    assert len(pages(run(base + bigger), after_min=onset)) == 1
 
 
 def test_a_level_shift_pages_once_then_becomes_the_usual() -> None:
