@@ -37,6 +37,7 @@ from alerts.detection.rules import (
     peak_candidate,
     share,
     story_weight,
+    surprise_floor,
 )
 from schemas.config import DetectionSettings
 
@@ -105,7 +106,8 @@ class BrandMonitor:
             rule.timezone, rule.baseline_slot_weeks, rule.baseline_warmup_hours,
             rule.baseline_floor,
         )  # fmt: skip
-        self._neg_peaks, self._pos_peaks = PeakHistory(), PeakHistory()
+        floor = surprise_floor(rule)
+        self._neg_peaks, self._pos_peaks = PeakHistory(floor), PeakHistory(floor)
         self._hour: int | None = None  # the hour being accumulated for the baselines
         self._hour_neg = self._hour_pos = 0.0
         words = brand_words(brand)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from alerts.detection.rules import (
+    beyond_usual_peak,
     bursting,
     cooling,
     elevated,
@@ -130,7 +131,11 @@ class IncidentTrack:
         severity: Severity
         rule = self._rule
         if (
-            self._rising >= rule.rising_windows or self._sustained >= self._sustained_needed
+            self._rising >= rule.rising_windows
+            or (
+                self._sustained >= self._sustained_needed
+                and beyond_usual_peak(view.signal, view.expected, view.usual_peak)
+            )
         ) and not cooling(
             view.at.timestamp(), self._cool_until, view.signal, self._last_peak, rule
         ):
@@ -215,7 +220,7 @@ class IncidentTrack:
         summary = (
             f"{view.count} {polarity} mentions ({view.stories} stories) in "
             f"{self._rule.window_minutes} min, ×{times:.0f} the usual for {usual}"
-            f"{_odds(float(surprise(view.signal, view.expected)))}; "
+            f"{_odds(float(surprise(view.signal, view.expected)), view.usual_peak)}; "
             f"{view.negative_share:.0%} negative"
         )
         if trigger == "viral_post" and view.viral is not None:
@@ -270,8 +275,15 @@ def _top_refs(refs: list[Ref], viral: Ref | None) -> list[Ref]:
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _odds(bits: float) -> str:
-    """'; p < 10⁻⁶ under the usual rate' for a surprise of 6 or more (nothing below 1)."""
+def _power(bits: float) -> str:
+    return f"10⁻{str(int(bits)).translate(_SUPERSCRIPTS)}"
+
+
+def _odds(bits: float, usual_peak: float) -> str:
+    """'; p < 10⁻⁶ under the usual rate' for a surprise of 6 or more (nothing below 1), and
+    ', its usual bursts p < 10⁻⁴' where the brand's usual peak (alerts/detection/peaks.py)
+    is 4 or more: what this window had to beat."""
     if bits < 1:
         return ""
-    return f"; p < 10⁻{str(int(bits)).translate(_SUPERSCRIPTS)} under the usual rate"
+    usual = f", its usual bursts p < {_power(usual_peak)}" if usual_peak >= 1 else ""
+    return f"; p < {_power(bits)} under the usual rate{usual}"

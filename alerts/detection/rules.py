@@ -95,9 +95,15 @@ def surprise(signal: Value, expected: Value) -> Floats:
     return bits
 
 
+def surprise_floor(rule: DetectionSettings) -> float:
+    """The surprise from which a window is beyond Poisson noise: `surprise_min`, lowered
+    by `sensitivity`."""
+    return rule.surprise_min / rule.sensitivity
+
+
 def surprising(signal: Value, expected: Value, rule: DetectionSettings) -> "bool | Bools":
-    """Beyond Poisson noise: p below 10^-`surprise_min` (lowered by `sensitivity`)."""
-    result: bool | Bools = surprise(signal, expected) >= rule.surprise_min / rule.sensitivity
+    """Beyond Poisson noise: p below 10^-`surprise_floor`."""
+    result: bool | Bools = surprise(signal, expected) >= surprise_floor(rule)
     return result
 
 
@@ -134,10 +140,26 @@ def bursting(
 ) -> Bools: ...
 def bursting(signal: Value, expected: Value, usual_peak: Value,
              rule: DetectionSettings) -> "bool | Bools":  # fmt: skip
-    """An elevated window that is also `burst_ratio` × the usual, and at least as surprising
-    as the brand's usual peaks (alerts/detection/peaks.py): what the fast track counts (with
-    `rising`). A heavy-tailed stream's short spikes reach `ratio` often, and this rarely."""
-    return (signal >= burst_threshold(expected, rule)) & (surprise(signal, expected) >= usual_peak)
+    """An elevated window that is also `burst_ratio` × the usual, and beyond the brand's
+    usual peaks (`beyond_usual_peak`): what the fast track counts (with `rising`). A
+    heavy-tailed stream's short spikes reach `ratio` often, and this rarely."""
+    return (signal >= burst_threshold(expected, rule)) & beyond_usual_peak(
+        signal, expected, usual_peak
+    )
+
+
+@overload
+def beyond_usual_peak(signal: float, expected: float, usual_peak: float) -> bool: ...
+@overload
+def beyond_usual_peak(signal: Floats, expected: Floats, usual_peak: Floats) -> Bools: ...
+def beyond_usual_peak(signal: Value, expected: Value, usual_peak: Value) -> "bool | Bools":
+    """At least as surprising as the brand's usual peaks (alerts/detection/peaks.py): what
+    a burst must be, and what the window that opens a sustained rise must be. A heavy-tailed
+    brand is ×5 its usual for half an hour several times a week (a retweet storm that lasts);
+    a Poisson-like brand's usual peak stays near `surprise_min`, so this changes nothing
+    there."""
+    result: bool | Bools = surprise(signal, expected) >= usual_peak
+    return result
 
 
 def peak_candidate(signal: Value, expected: Value, polarity_share: Value,

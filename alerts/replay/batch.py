@@ -32,6 +32,7 @@ from alerts.detection.incidents import IncidentTrack, Ref, Transition, WindowVie
 from alerts.detection.observation import Observation
 from alerts.detection.peaks import usual_peaks
 from alerts.detection.rules import (
+    beyond_usual_peak,
     bursting,
     elevated,
     escalates,
@@ -44,6 +45,7 @@ from alerts.detection.rules import (
     rising,
     share,
     story_weight,
+    surprise_floor,
 )
 from alerts.replay.baseline import WindowBaselines
 from alerts.replay.columns import Columns, Lines, ReplayError, columns_from_bytes, columns_of
@@ -118,10 +120,12 @@ class _Series:
         self.run = _runs(fast)
         self.sustained = _runs(high)
         self.sustained_needed = -(-rule.sustained_minutes // rule.bucket_minutes)
+        # a sustained rise opens only at a window beyond the usual peaks
+        self.beyond = beyond_usual_peak(self.signal, self.expected, self.usual_peak)
         # where the closed track may open: a run long enough, or a viral post (crisis)
         self.openers = np.flatnonzero(
             (self.run >= rule.rising_windows)
-            | (self.sustained >= self.sustained_needed)
+            | ((self.sustained >= self.sustained_needed) & self.beyond)
             | self.viral_at
         )
 
@@ -130,7 +134,7 @@ class _Series:
         candidates = peak_candidate(self.signal, self.expected, polarity_share, brand.rule)
         hour_peaks = np.maximum.reduceat(candidates, brand._hour_starts(brand.b0, brand.size))
         hours = (brand.b0 + np.arange(brand.size)) // brand.per_hour - brand.b0 // brand.per_hour
-        result: Floats = usual_peaks(hour_peaks)[hours]
+        result: Floats = usual_peaks(hour_peaks, surprise_floor(brand.rule))[hours]
         return result
 
 
@@ -319,7 +323,8 @@ class Brand:
 
     def _next_opening(self, s: _Series, origin: int, start: int) -> int:
         """The first bucket from `start` at which the closed track opens: its rising run
-        (counted from `origin`) is long enough, or a viral post arrives (crisis)."""
+        (counted from `origin`) is long enough, or its sustained run is and the window is
+        beyond the usual peaks, or a viral post arrives (crisis)."""
         needed = self.rule.rising_windows
         i = int(np.searchsorted(s.openers, start))
         while i < len(s.openers):
@@ -328,7 +333,7 @@ class Brand:
             if (
                 t in s.viral
                 or min(int(s.run[t]), since) >= needed
-                or min(int(s.sustained[t]), since) >= s.sustained_needed
+                or (min(int(s.sustained[t]), since) >= s.sustained_needed and s.beyond[t])
             ):
                 return t
             i += 1

@@ -36,8 +36,9 @@ class DetectionSettings(SettingsModel):
     at least `min_negative_share` of negative mentions and `min_stories` stories. An
     incident opens on a burst — elevated, `burst_ratio` × the baseline, above the window
     before it (accelerating) for `rising_windows` evaluations in a row, and as surprising as
-    the brand's usual peaks (alerts/detection/peaks.py) — or on a sustained rise: elevated
-    for `sustained_minutes` in a row. Within `cooldown_minutes` of a resolution, a new
+    the brand's usual peaks (its 3rd largest burst of four weeks: alerts/detection/peaks.py)
+    — or on a sustained rise: elevated for `sustained_minutes` in a row, up to a window as
+    surprising as the usual peaks. Within `cooldown_minutes` of a resolution, a new
     incident needs `escalate_factor` × the last one's peak. `sensitivity` > 1 lowers the
     thresholds.
     An incident so opened whose window's negative mentions are at least

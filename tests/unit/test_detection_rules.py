@@ -3,6 +3,7 @@ sustained tracks, the level shift, the cool-down. Behaviours run through both en
 (tests/unit/detection_engines.py), which must agree event for event."""
 
 import math
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -16,6 +17,7 @@ from tests.unit.test_detector import T0, obs, opened, run
 
 RULE = DetectionSettings()
 DAY = 24 * 60
+DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 
 
 def steady(start_min: float, minutes: float, per_10_min: float, prefix: str) -> list[Observation]:
@@ -30,9 +32,9 @@ def usual(weeks: int = 2) -> list[Observation]:
     return steady(0, weeks * 7 * DAY, 5, "u")
 
 
-def pages(events: list[Transition]) -> list[Transition]:
-    """Crises opened after the first day (before it, nothing is usual yet)."""
-    return [t for t in opened(events) if t.at >= T0 + timedelta(days=1)]
+def pages(events: list[Transition], after_min: float = DAY) -> list[Transition]:
+    """Crises opened after the first day (before it, nothing is usual yet), or after then."""
+    return [t for t in opened(events) if t.at >= T0 + timedelta(minutes=after_min)]
 
 
 def test_surprise_is_the_poisson_chernoff_bound_in_powers_of_ten() -> None:
@@ -60,21 +62,49 @@ def test_a_burst_needs_burst_ratio_and_elevation_needs_ratio_and_surprise() -> N
     assert not elevated(6.0, 0.1, 1.0, 2, RULE)  # a viral post and another: not a burst
 
 
-def test_the_usual_peak_is_the_same_learned_hour_by_hour_or_all_at_once() -> None:
-    rng = np.random.default_rng(3)
-    hour_peaks = np.where(rng.random(3 * PEAK_HOURS) < 0.3, rng.exponential(4, 3 * PEAK_HOURS), 0)
-    history = PeakHistory()
+def _learned_hour_by_hour(hour_peaks: list[float], floor: float) -> list[float]:
+    """PeakHistory's usual peak before each hour, learning them one by one."""
+    history = PeakHistory(floor)
     live = []
     for peak in hour_peaks:
         live.append(history.usual)
         history.add(float(peak))
         history.close_hour(0)
-    assert live == usual_peaks(hour_peaks).tolist()
+    return live
+
+
+def test_the_usual_peak_is_the_same_learned_hour_by_hour_or_all_at_once() -> None:
+    rng = np.random.default_rng(3)
+    n = 3 * PEAK_HOURS
+    hour_peaks = np.where(rng.random(n) < 0.3, rng.exponential(4, n), 0)  # runs of bursts
+    live = _learned_hour_by_hour(hour_peaks.tolist(), 3.0)
+    assert live == usual_peaks(hour_peaks, 3.0).tolist()
     assert live[PEAK_RANK - 1] == 0.0 and live[-1] > 0.0
-    # the usual peak is the PEAK_RANK-th largest hour of the last PEAK_HOURS
-    assert live[-1] == sorted(hour_peaks[-PEAK_HOURS - 1 : -1])[-PEAK_RANK]
+    for floor in (0.0, 6.0):  # every hour above 0 a burst hour; hardly any
+        assert _learned_hour_by_hour(hour_peaks.tolist(), floor) == (
+            usual_peaks(hour_peaks, floor).tolist()
+        )
+    history = PeakHistory(3.0)
+    history.add(50.0)
     history.close_hour(10 * PEAK_HOURS)  # a long silence: bounded work, and forgotten
     assert history.usual == 0.0
+
+
+def test_a_burst_of_many_hours_counts_once_among_the_usual_peaks() -> None:
+    # a six-hour storm peaking at 50, then two one-hour bursts of 5 and 6, and noise below
+    # the floor (3): the third largest burst is 5, where the third largest hour would be 40
+    storm = [10.0, 20.0, 50.0, 40.0, 45.0, 30.0]
+    hour_peaks = [2.0] * 24 + storm + [1.0] * 10 + [5.0] + [2.0] * 10 + [6.0] + [0.0] * 3
+    live = _learned_hour_by_hour(hour_peaks, 3.0)
+    assert PEAK_RANK == 3 and live[-1] == 5.0
+    assert live == usual_peaks(np.array(hour_peaks), 3.0).tolist()
+    # while a storm goes on it counts once, with its peak so far: bursts 4, 6 and 9 so far
+    going_on = [4.0, 0.0, 5.0, 6.0, 0.0, 7.0, 8.0, 9.0, 9.5]
+    assert _learned_hour_by_hour(going_on, 3.0)[-1] == 4.0
+    assert usual_peaks(np.array(going_on), 3.0)[-1] == 4.0
+    # four weeks on, the bursts are forgotten
+    later = _learned_hour_by_hour(hour_peaks + [0.0] * PEAK_HOURS, 3.0)
+    assert later[-1] == 0.0
 
 
 def test_a_one_bucket_blip_of_twice_the_usual_does_not_page() -> None:
@@ -105,6 +135,27 @@ def test_a_sustained_fivefold_rise_pages_though_it_never_bursts() -> None:
     # the same rise over ten minutes only is a spike, not a crisis
     short = steady(onset, 10, 5 * 5.5, "s")
     assert pages(run(usual(2) + steady(2 * 7 * DAY, DAY, 5, "v") + short)) == []
+
+
+def test_a_sustained_rise_below_a_heavy_tailed_brands_usual_bursts_does_not_page() -> None:
+    """A brand with a storm every other day (×20 for 20 minutes): half an hour at ×5.5 is
+    well within its tail, and opens nothing; a storm twice the size of its usual ones does."""
+    storms = [x for day in range(1, 19, 2)
+              for x in steady(day * DAY + (day % 24) * 60, 20, 100, f"st{day}-")]  # fmt: skip
+    onset = 3 * 7 * DAY + 14 * 60
+    base = usual(3) + storms + steady(3 * 7 * DAY, DAY, 5, "v")
+    rise = steady(onset, 3 * 60, 5 * 5.5, "s")
+    assert pages(run(base + rise), after_min=onset) == []
+    bigger = steady(onset, 20, 200, "z")
+    [page] = pages(run(base + bigger), after_min=onset)
+    # why, in figures: this window's odds, and those of the brand's usual storms (p < 10⁻¹⁰⁰
+    # or so: ×20 of 6), which it had to beat
+    power = "10⁻([⁰¹²³⁴⁵⁶⁷⁸⁹]+)"
+    found = re.search(f"p < {power} under the usual rate, its usual bursts p < {power}",
+                      page.incident.summary)  # fmt: skip
+    assert found, page.incident.summary
+    odds, storms = (int(x.translate(DIGITS)) for x in found.groups())
+    assert odds >= storms >= 100
 
 
 def test_a_level_shift_pages_once_then_becomes_the_usual() -> None:
