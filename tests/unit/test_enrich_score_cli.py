@@ -25,26 +25,6 @@ def run_score(config: Path, source: Path, output: Path) -> list[dict[str, object
     return [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
 
 
-def test_jsonl_input_is_scored_in_order_by_the_default_model(tmp_path: Path) -> None:
-    rows = [
-        {"id": "a", "text": "Vol annulé, remboursement refusé, service client injoignable."},
-        {"id": "b", "text": "Merci pour l'accueil, équipage adorable et vol à l'heure !"},
-        {"id": "c", "text": "La compagnie ouvre une ligne vers Porto en avril.", "lang": "fr"},
-    ] * 7
-    source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    out = run_score(write_config(tmp_path, {}), source, tmp_path / "out.jsonl")
-    assert [r["id"] for r in out] == [r["id"] for r in rows]
-    assert [r["label"] for r in out[:3]] == ["negative", "positive", "neutral"]
-    assert out[0] == {**out[3], "id": "a"}  # same text, same result, wherever it sits
-    for row in out:
-        probabilities = row["probabilities"]
-        assert isinstance(probabilities, dict) and set(probabilities) == {
-            "negative", "neutral", "positive"}  # fmt: skip
-        assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
-        assert row["model"] == "e5-small-sentiment-fr" and row["language"] == "fr"
-
-
 def test_plain_lines_with_the_lexicon_fallback(tmp_path: Path) -> None:
     source = tmp_path / "in.txt"
     source.write_text("c'est honteux\n\nmerci, génial\nrien\n", encoding="utf-8")
