@@ -1,6 +1,9 @@
-"""The whole pipeline under load, on an embedded stack of its own (noida-db): `veille run enrich
-stories index alerts` in one process, fed on `mentions.raw` at 80 % of this machine's enrich
-capacity for a steady period, then at 3× that for a crisis; then the backlog drains.
+"""The whole pipeline under load, on an embedded stack of its own (noida-db): each stage in
+processes of its own as deploy/ runs them (two inference workers of one torch thread each,
+one each of stories, index and alerts: bench/stack.py `PER_STAGE`; `--one-process`: `veille
+run enrich stories index alerts` in one process instead), fed on `mentions.raw` at 80 % of
+this machine's enrich capacity for a steady period, then at 3× that for a crisis; then the
+backlog drains.
 
 Capacity is measured first, in the same run, inside the running pipeline: 4,000 mentions sent
 at once, and the rate at which the inference group works off the backlog while every other
@@ -17,14 +20,13 @@ not a steady load. Figures:
   group's lag is back to 0.
 Target: p95 raw-in → indexed ≤ 2 s at the steady load.
 
-`python -m bench.bench_pipeline [--quick] [--out DIR]`: 600 s + 120 s, or 60 s + 20 s with
+`python -m bench.bench_pipeline [--quick] [--one-process] [--out DIR]`: 600 s + 120 s, or 60 s + 20 s with
 `--quick`; `python -m bench pipeline` runs the full one.
 """
 
 import argparse
 import csv
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -35,7 +37,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.stack import temporary_stack
+from bench.stack import PER_STAGE, Layout, temporary_stack, worker_processes
 from enrich.sentiment import compose_input
 from runtime.indices import make_client, mention_index
 from runtime.kafka import DurableProducer, make_producer
@@ -265,18 +267,31 @@ def write_lag(run: Run, out: Path, marks: dict[str, float]) -> Path:
     return png
 
 
-def measure(stack: EmbeddedStack, folder: Path, out: Path, steady_s: float, crisis_s: float) -> int:
+def measure(
+    stack: EmbeddedStack, folder: Path, out: Path, steady_s: float, crisis_s: float,
+    one_process: bool,
+) -> int:  # fmt: skip
     port = free_port()
-    config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
-                         metrics={"port": port})  # fmt: skip
+    if one_process:  # `veille run` with every worker: one metrics port, the default threads
+        config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                             metrics={"port": port})  # fmt: skip
+        layout: Layout = ((" ".join(WORKERS), 1),)
+        env = {}
+    else:  # as deploy/ runs them: the alerts process serves the metrics read below
+        config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
+                             enrich={"model": {"cpu_threads": 1}})  # fmt: skip
+        layout, env = PER_STAGE, {"alerts": {"VEILLE__METRICS__PORT": str(port)}}
     alone = scorer_capacity(config)
     prepare(config)
     path = write_config(config, folder / "veille.yaml")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "veille.cli", "--config", str(path), "run", *WORKERS],
-        stdout=open(folder / "workers.log", "wb"),  # noqa: SIM115 (the child holds it)
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    print("processes: " + ", ".join(f"{names} ×{n}" for names, n in layout), flush=True)
+    with worker_processes(path, folder, layout, env):
+        return _measure(config, port, out, steady_s, crisis_s, alone)
+
+
+def _measure(
+    config: VeilleConfig, port: int, out: Path, steady_s: float, crisis_s: float, alone: float
+) -> int:
     run = Run(config)
     threads = [threading.Thread(target=probe, args=(run,), daemon=True)]
     threads[0].start()
@@ -313,8 +328,6 @@ def measure(stack: EmbeddedStack, folder: Path, out: Path, steady_s: float, cris
         for thread in threads:
             if thread.is_alive():
                 thread.join(10)
-        process.terminate()
-        process.wait(60)
     marks = {"crisis": crisis_at, "end": ended - started}
     plot = write_lag(run, out, marks)
     for phase in ("steady", "crisis"):
@@ -336,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_pipeline")
     parser.add_argument("--quick", action="store_true", help="60 s + 20 s instead of 600 + 120")
     parser.add_argument("--out", type=Path, default=Path("."), help="where the lag CSV/PNG go")
+    parser.add_argument("--one-process", action="store_true",
+                        help="`veille run enrich stories index alerts` in one process instead "
+                             "of each stage in processes of its own")  # fmt: skip
     args = parser.parse_args(argv or [])
     steady_s, crisis_s = (60.0, 20.0) if args.quick else (600.0, 120.0)
     print(
@@ -343,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     with temporary_stack() as (stack, folder):
-        return measure(stack, folder, args.out, steady_s, crisis_s)
+        return measure(stack, folder, args.out, steady_s, crisis_s, args.one_process)
 
 
 if __name__ == "__main__":

@@ -19,20 +19,17 @@ commit of the flood). The default model scores.
 
 import os
 import resource
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.bench_pipeline import FLOOD, GroupLags, Run, load, scorer_capacity
-from bench.stack import temporary_stack
+from bench.stack import PER_STAGE, temporary_stack, worker_processes
 from schemas.config import VeilleConfig
 from tests.helpers import make_config, write_config
 from veille.runner import prepare
 
-PROCESSES = (("enrich", 2), ("stories", 1), ("index", 1), ("alerts", 1))
-"""(worker, how many processes of it)."""
 CORES = os.cpu_count() or 1
 
 
@@ -53,19 +50,6 @@ def _cpu_s(pid: int) -> float:
 def _own_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def _start(path: Path, folder: Path) -> dict[str, list[subprocess.Popen[bytes]]]:
-    processes: dict[str, list[subprocess.Popen[bytes]]] = {}
-    for worker, count in PROCESSES:
-        for i in range(count):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "veille.cli", "--config", str(path), "run", worker],
-                stdout=open(folder / f"{worker}-{i}.log", "wb"),  # noqa: SIM115 (the child's)
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            processes.setdefault(worker, []).append(process)
-    return processes
 
 
 def _caught_up(lags: GroupLags, timeout_s: float) -> None:
@@ -110,7 +94,7 @@ def measure(stack_pid: int, config: VeilleConfig, pids: dict[str, list[int]], al
     costs = [Cost(name, after[name] - before[name]) for name in before]
     elapsed = max(took.values())
     print(f"{FLOOD} mentions at once; {CORES} cores; processes: "
-          + ", ".join(f"{w} ×{n}" for w, n in PROCESSES))  # fmt: skip
+          + ", ".join(f"{w} ×{n}" for w, n in PER_STAGE))  # fmt: skip
     print(f"{'stage':16} {'CPU ms/mention':>15} {'cores busy':>11} {'group done after':>17}")
     for cost in costs:
         done = f"{took[cost.name]:.1f} s" if cost.name in took else ""
@@ -140,17 +124,11 @@ def main() -> int:
         alone = scorer_capacity(config)  # one torch thread, as each inference worker
         prepare(config)
         path = write_config(config, folder / "veille.yaml")
-        processes = _start(path, folder)
         broker = stack.status().pid
         assert broker is not None, "noida-db is not running"
-        try:
+        with worker_processes(path, folder, PER_STAGE) as processes:
             owned = {w: [p.pid for p in ps] for w, ps in processes.items()}
             return measure(broker, config, owned, alone)
-        finally:
-            for process in (p for ps in processes.values() for p in ps):
-                process.terminate()
-            for process in (p for ps in processes.values() for p in ps):
-                process.wait(60)
 
 
 if __name__ == "__main__":
