@@ -15,6 +15,7 @@ from tests.faults.scenarios import Row, Servers
 SCENARIOS: dict[str, Callable[[Servers, argparse.Namespace], list[Row]]] = {
     "kill-enrich": lambda s, a: [scenarios.kill_9(s, "enrich")],
     "kill-index": lambda s, a: [scenarios.kill_9(s, "index")],
+    "kill-stories": lambda s, a: [scenarios.kill_9(s, "stories")],
     "poison-1": lambda s, a: [scenarios.poison(s, 0.01, 1000)],
     "poison-60": lambda s, a: [scenarios.poison(s, 0.60, 2000)],
     "search-down": lambda s, a: scenarios.search_engine_down(s, a.es_down_s),

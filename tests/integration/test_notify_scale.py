@@ -34,6 +34,18 @@ def publish(config: VeilleConfig, crisis: Incident) -> None:
             [event.model_dump_json().encode()], [incident_key(crisis)])  # fmt: skip
 
 
+def escalating_on_tansu(stack: EmbeddedStack, tansu: TansuBroker, http: LocalHttp) -> VeilleConfig:
+    """test_notify's `notify_config` on tansu, level 2 due one minute after level 1, the web
+    server off (several notifier processes on one host)."""
+    raw = revealed(notify_config(stack, http))
+    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
+    raw["kafka"]["consumer"] |= TANSU_CONSUMER
+    raw["alerts"]["notify"]["web"] = {"enabled": False}
+    for tenant in raw["tenants"]:
+        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
+    return VeilleConfig.model_validate(raw)
+
+
 def resumed_thread(log: Path) -> bool:
     return "resumed 1 open thread(s)" in log.read_text(errors="replace")
 
@@ -47,13 +59,7 @@ def test_two_notifiers_one_killed_mid_escalation_the_other_resumes_it(
             f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__URL", f"{http.base}/{name.lower()}"
         )
         monkeypatch.setenv(f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__SECRET", secret)
-    raw = revealed(notify_config(stack, http))
-    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
-    raw["kafka"]["consumer"] |= TANSU_CONSUMER
-    raw["alerts"]["notify"]["web"] = {"enabled": False}  # two processes, one host
-    for tenant in raw["tenants"]:
-        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
-    config = VeilleConfig.model_validate(raw)
+    config = escalating_on_tansu(stack, tansu, http)
     prepare(config)
     path = write(config, tmp_path / "veille.yaml")
     crisis = incident(n=16)
