@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runtime.deadletter import DeadLetterLimitExceeded
 from runtime.indices import make_client, mentions_alias
@@ -61,7 +62,7 @@ class Servers:
         return make_config(self.noida.kafka_bootstrap, self.noida.elasticsearch_url,
                            enrich={"scorer": "lexicon"}, **extra)  # fmt: skip
 
-    def tansu_config(self, **extra: object) -> VeilleConfig:
+    def tansu_config(self, **extra: Any) -> VeilleConfig:
         return make_config(self.tansu.bootstrap, self.noida.elasticsearch_url,
                            {**TANSU_CONSUMER, "max_poll_records": 20},
                            enrich={"scorer": "lexicon"}, **extra)  # fmt: skip
