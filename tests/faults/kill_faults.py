@@ -3,7 +3,6 @@ the dead member): the alerts worker mid-stream of a crisis, the notifier between
 of an escalation. Both page a real local HTTP receiver. Same servers and rows as
 scenarios.py."""
 
-import json
 import os
 import signal
 import subprocess
@@ -11,11 +10,8 @@ import time
 from collections import Counter
 from contextlib import suppress
 from datetime import timedelta
-from typing import Any
 
-from alerts.notify.log import NotificationLog
 from alerts.replay.command import replay
-from runtime.indices import make_client
 from schemas.enriched import EnrichedMention
 from schemas.incident import IncidentEvent
 from schemas.topics import Topics, brand_key
@@ -29,8 +25,13 @@ from tests.helpers import (
     wait_until,
     write_config,
 )
-from tests.integration.test_notify import SECRET_A, incident, publish
-from tests.integration.test_notify_scale import escalating_on_tansu
+from tests.integration.test_notify import (
+    SECRET_A,
+    body,
+    escalating_on_tansu,
+    incident,
+    level_1_sent,
+)
 from tests.integration.test_scale_out import opened_all, scenario
 from tests.local_http import LocalHttp, Reply, Request
 from veille.runner import group_id, prepare, start_workers
@@ -47,11 +48,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=30)
 
 
-def _data(request: Request) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(request.body)["data"]
-    return data
-
-
 # --- kill -9 of the alerts worker mid-crisis, then a restart ------------------------------
 
 
@@ -61,7 +57,7 @@ def told(requests: list[Request]) -> dict[str, list[tuple[str, str]]]:
     "aggravation")."""
     found: dict[str, list[tuple[str, str]]] = {}
     for request in requests:
-        data = _data(request)
+        data = body(request)["data"]
         kind = (
             data["action"]
             if data["action"] != "trigger"
@@ -142,8 +138,8 @@ def kill_alerts(s: Servers) -> list[Row]:
     ids = [webhook_id for r in http.hits("/hook") if (webhook_id := r.header("webhook-id"))]
     pages_of_first = [k for k, _ in messages.get(first.incident.id, [])].count("page")
     k = len(expected)
-    fault = (f"kill -9 alerts once its first incident was paged ({at_kill}/{len(lines)} "
-             f"read at the kill), restart")  # fmt: skip
+    fault = (f"kill -9 alerts once its first incident was paged ({len(before)} of "
+             f"{len(lines)} mentions produced, {at_kill} committed), restart")  # fmt: skip
     again = sum(n - 1 for n in opened.values())
     return [
         Row(f"{fault}: incidents opened ({again} `opened` published again)",
@@ -175,14 +171,9 @@ def kill_notify(s: Servers) -> Row:
     path = write_config(config, s.work / "kill-notify.yaml")
     log = s.work / "kill-notify.log"
     crisis = incident(n=41)
-    notifications = NotificationLog(make_client(config.elasticsearch), config.elasticsearch)
     process = start_cli_worker(path, log, "alerts", "notify")
     try:
-        publish(config, crisis)
-        wait_until(lambda: http.hits("/a"), timeout_s=120, what="level 1")
-        wait_until(lambda: any(r.status == "sent" for r in
-                               notifications.records_for(crisis.tenant, crisis.id)),
-                   timeout_s=60, what="level 1 recorded")  # fmt: skip
+        notifications = level_1_sent(config, http, crisis)
         _kill(process)
         pending = [r.level for r in notifications.records_for(crisis.tenant, crisis.id)
                    if r.status == "pending"]  # fmt: skip
@@ -194,7 +185,7 @@ def kill_notify(s: Servers) -> Row:
         _stop(process)
         http.close()
     level = {"a-alice": 1, "a-bob": 2}  # test_notify's on-call: alice, then bob
-    sent = [level.get(_data(r)["recipient"]["id"], 0) for r in http.hits("/a")]
+    sent = [level.get(body(r)["data"]["recipient"]["id"], 0) for r in http.hits("/a")]
     ids = {r.header("webhook-id") for r in http.hits("/a")}
     return Row(f"kill -9 notify between level 1 and level 2 (level(s) {pending} pending at "
                f"the kill), restart ({len(ids)} webhook ids)",
