@@ -68,6 +68,10 @@ def told(requests: list[Request]) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def pages_of(messages: dict[str, list[tuple[str, str]]], incident_id: str) -> int:
+    return [kind for kind, _ in messages.get(incident_id, [])].count("page")
+
+
 def kill_alerts(s: Servers) -> list[Row]:
     """Three weeks of two brands with crises (test_scale_out's scenario) on mentions.enriched,
     up to a few minutes after the first incident opens; `veille alerts run` as its own
@@ -110,7 +114,7 @@ def kill_alerts(s: Servers) -> list[Row]:
     try:
         process = start_cli_worker(path, log, "alerts", "run")
         produce(config, topics.enriched, [lines[k] for k in before], [keys[k] for k in before])
-        wait_until(lambda: first.incident.id in told(http.hits("/hook")), timeout_s=300,
+        wait_until(lambda: pages_of(told(http.hits("/hook")), first.incident.id), timeout_s=300,
                    what="the first incident paged")  # fmt: skip
         _kill(process)
         at_kill = committed_offsets(config, group, topics.enriched)
@@ -134,9 +138,9 @@ def kill_alerts(s: Servers) -> list[Row]:
     opened = Counter(e.incident.id for e in events if e.event == "opened")
     messages = told(http.hits("/hook"))
     kinds = Counter(kind for sent in messages.values() for kind, _ in sent)
-    paged_twice = sum(1 for sent in messages.values() if [k for k, _ in sent].count("page") > 1)
+    paged_twice = sum(1 for incident_id in messages if pages_of(messages, incident_id) > 1)
     ids = [webhook_id for r in http.hits("/hook") if (webhook_id := r.header("webhook-id"))]
-    pages_of_first = [k for k, _ in messages.get(first.incident.id, [])].count("page")
+    pages_of_first = pages_of(messages, first.incident.id)
     k = len(expected)
     fault = (f"kill -9 alerts once its first incident was paged ({len(before)} of "
              f"{len(lines)} mentions produced, {at_kill} committed), restart")  # fmt: skip
