@@ -3,9 +3,6 @@ the dead member): the alerts worker mid-stream of a crisis, the notifier between
 of an escalation. Both page a real local HTTP receiver. Same servers and rows as
 scenarios.py."""
 
-import os
-import signal
-import subprocess
 import time
 from collections import Counter
 from contextlib import suppress
@@ -32,21 +29,9 @@ from tests.integration.test_notify import (
     incident,
     level_1_sent,
 )
-from tests.integration.test_scale_out import opened_all, scenario
+from tests.integration.test_scale_out import kill, opened_all, scenario, stop
 from tests.local_http import LocalHttp, Reply, Request
 from veille.runner import group_id, prepare, start_workers
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=30)
-
 
 # --- kill -9 of the alerts worker mid-crisis, then a restart ------------------------------
 
@@ -116,7 +101,7 @@ def kill_alerts(s: Servers) -> list[Row]:
         produce(config, topics.enriched, [lines[k] for k in before], [keys[k] for k in before])
         wait_until(lambda: pages_of(told(http.hits("/hook")), first.incident.id), timeout_s=300,
                    what="the first incident paged")  # fmt: skip
-        _kill(process)
+        kill(process)
         at_kill = committed_offsets(config, group, topics.enriched)
         process = start_cli_worker(path, log, "alerts", "run")
         produce(config, topics.enriched, [lines[k] for k in after], [keys[k] for k in after])
@@ -129,7 +114,7 @@ def kill_alerts(s: Servers) -> list[Row]:
                 wait_until(lambda: set(told(http.hits("/hook"))) >= expected, timeout_s=60)
             time.sleep(5)  # a second page would show now
         finally:
-            _stop(process)
+            stop([process])
         events = [IncidentEvent.model_validate_json(v)
                   for v in read_topic(config, topics.incidents, 1, timeout_s=5)]  # fmt: skip
     finally:
@@ -178,7 +163,7 @@ def kill_notify(s: Servers) -> Row:
     process = start_cli_worker(path, log, "alerts", "notify")
     try:
         notifications = level_1_sent(config, http, crisis)
-        _kill(process)
+        kill(process)
         pending = [r.level for r in notifications.records_for(crisis.tenant, crisis.id)
                    if r.status == "pending"]  # fmt: skip
         process = start_cli_worker(path, log, "alerts", "notify")
@@ -186,7 +171,7 @@ def kill_notify(s: Servers) -> Row:
             wait_until(lambda: len(http.hits("/a")) >= 2, timeout_s=240, what="level 2")
         time.sleep(5)  # a doubled step would show now
     finally:
-        _stop(process)
+        stop([process])
         http.close()
     level = {"a-alice": 1, "a-bob": 2}  # test_notify's on-call: alice, then bob
     sent = [level.get(body(r)["data"]["recipient"]["id"], 0) for r in http.hits("/a")]
