@@ -9,13 +9,18 @@ already judged — counted as late, never twice — or into open ones, where an 
 each brand it gains in a rebalance (alerts/brands.py): it reads only that brand's mentions
 (`brands` term) and files them for that brand only, and only those published before `until`,
 the event time of the first mention the worker will read on the brand's partition (its
-group's committed offset): the index runs ahead of the alert group (the index worker reads
-on its own), and what lies beyond the committed offset is read again from Kafka. Its
+group's committed offset): what lies beyond the committed offset is read again from Kafka.
+The index worker reads on its own and usually runs ahead of the alert group, but not always
+(a restart under load, Elasticsearch slow): the alert worker rebuilds a gained partition only
+once the index group has committed up to the resume point (`IndexBehind` until then,
+retried; veille/runner.py), and refreshes the tenant's index first. Its
 transitions from `REPUBLISH_S` before that point on are returned, to be published again:
 the previous owner may not have closed those buckets before it died (its watermark lags its
 input); incident ids are deterministic and the notifier pages an incident once, so a repeat
-is absorbed. Stated gap: a mention published after `until` but read before the committed
-offset (disorder within the partition) is in neither.
+is absorbed. Stated gaps: a mention published after `until` but read before the committed
+offset (disorder within the partition) is in neither; the index writes a mention once, under
+its primary brand's partition, so the index group's offset on a partition does not vouch
+for the other brands' copies of its mentions.
 
 A mention whose event time ingest would refuse now (schemas/event_time.py: too far ahead of
 the wall clock, or too old) is skipped and counted, never fed: one post dated in the year 9999
