@@ -9,13 +9,18 @@ already judged — counted as late, never twice — or into open ones, where an 
 each brand it gains in a rebalance (alerts/brands.py): it reads only that brand's mentions
 (`brands` term) and files them for that brand only, and only those published before `until`,
 the event time of the first mention the worker will read on the brand's partition (its
-group's committed offset): the index runs ahead of the alert group (the index worker reads
-on its own), and what lies beyond the committed offset is read again from Kafka. Its
+group's committed offset): what lies beyond the committed offset is read again from Kafka.
+The index worker reads on its own and usually runs ahead of the alert group, but not always
+(a restart under load, Elasticsearch slow): the alert worker rebuilds a gained partition only
+once the index group has committed up to the resume point (`IndexBehind` until then,
+retried; veille/runner.py), and refreshes the tenant's index first. Its
 transitions from `REPUBLISH_S` before that point on are returned, to be published again:
 the previous owner may not have closed those buckets before it died (its watermark lags its
 input); incident ids are deterministic and the notifier pages an incident once, so a repeat
-is absorbed. Stated gap: a mention published after `until` but read before the committed
-offset (disorder within the partition) is in neither.
+is absorbed. Stated gaps: a mention published after `until` but read before the committed
+offset (disorder within the partition) is in neither; the index writes a mention once, under
+its primary brand's partition, so the index group's offset on a partition does not vouch
+for the other brands' copies of its mentions.
 
 A mention whose event time ingest would refuse now (schemas/event_time.py: too far ahead of
 the wall clock, or too old) is skipped and counted, never fed: one post dated in the year 9999
@@ -25,6 +30,7 @@ in the index must not drag the rebuilt event time there.
 import heapq
 import logging
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -45,6 +51,12 @@ REPUBLISH_S = 3_600
 """How far before the resume point a rebuilt brand's transitions are published again."""
 FIELDS = ["id", "tenant", "brands", "published_at", "sentiment.score", "sentiment.label",
           "virality.score", "author.followers", "text", "url", "cluster.id"]  # fmt: skip
+
+
+class IndexBehind(RuntimeError):
+    """The index group has not committed up to a gained partition's resume point: the
+    mentions in between are neither in the index nor read again, so a rebuild now would miss
+    them (an incident open at a crash never resolved). Transient: the rebuild is retried."""
 
 
 class WarmedUp(NamedTuple):
@@ -83,6 +95,8 @@ def warm_up_brand(
 ) -> tuple[WarmedUp, list[Transition]]:
     """`warm_up` for one brand of one tenant, its mentions published before `until` (None:
     all), filed for it only; with the transitions to publish again (see the module)."""
+    with suppress(NotFoundError):  # what the index committed is searchable (1 s refresh)
+        client.indices.refresh(index=mentions_alias(settings, tenant))
     history = _history(client, mentions_alias(settings, tenant), since, brand, until)
     only = (msgspec.structs.replace(obs, brands=(brand,)) for obs in history)
     transitions: list[Transition] = []

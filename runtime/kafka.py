@@ -122,6 +122,18 @@ def record_at(
         consumer.close()
 
 
+def committed_offset(settings: KafkaSettings, group_id: str, tp: TopicPartition) -> int | None:
+    """The offset `group_id` committed on `tp` (None: none), asked by a consumer that joins
+    no group."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=group_id,
+                             enable_auto_commit=False, **_security(settings))  # fmt: skip
+    try:
+        offset: int | None = consumer.committed(tp)
+        return offset
+    finally:
+        consumer.close()
+
+
 def ensure_topics(settings: KafkaSettings) -> list[str]:
     """Create veille's topics if missing, each with `retention.ms`. Returns those created."""
     topics = Topics(settings.topic_prefix)

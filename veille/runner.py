@@ -35,7 +35,7 @@ from alerts.notify.web.app import make_app
 from alerts.notify.web.server import WebServer
 from alerts.stage import AlertInput, AlertStage
 from alerts.store import IncidentStore
-from alerts.warmup import published_at_of, warm_up_brand
+from alerts.warmup import IndexBehind, published_at_of, warm_up_brand
 from alerts.watermark import PartitionWatermarks
 from enrich.indexer import IndexStage
 from enrich.inference import InferenceStage
@@ -57,6 +57,7 @@ from runtime.deadletter import DeadLetterQueue
 from runtime.indices import ensure_templates, make_client
 from runtime.kafka import (
     DurableProducer,
+    committed_offset,
     ensure_topics,
     make_consumer,
     make_producer,
@@ -261,6 +262,10 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
 
         def resume_time(tp: TopicPartition) -> datetime | None:
             committed = consumer.committed(tp)
+            indexed = committed_offset(config.kafka, group_id(config, "index"), tp)
+            if committed is not None and (indexed or 0) < committed:  # the rebuild would miss
+                raise IndexBehind(f"{tp.topic}:{tp.partition}: the index group at offset "
+                                  f"{indexed}, the resume point at {committed}")  # fmt: skip
             value = record_at(config.kafka, tp, committed)
             return None if value is None else published_at_of(value)  # None: unbounded
 

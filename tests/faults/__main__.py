@@ -9,17 +9,20 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.faults import scale_faults, scenarios
+from tests.faults import kill_faults, scale_faults, scenarios
 from tests.faults.scenarios import Row, Servers
 
 SCENARIOS: dict[str, Callable[[Servers, argparse.Namespace], list[Row]]] = {
     "kill-enrich": lambda s, a: [scenarios.kill_9(s, "enrich")],
     "kill-index": lambda s, a: [scenarios.kill_9(s, "index")],
+    "kill-stories": lambda s, a: [scenarios.kill_9(s, "stories")],
     "poison-1": lambda s, a: [scenarios.poison(s, 0.01, 1000)],
     "poison-60": lambda s, a: [scenarios.poison(s, 0.60, 2000)],
     "search-down": lambda s, a: scenarios.search_engine_down(s, a.es_down_s),
     "broker-restart": lambda s, a: [scenarios.broker_restarted(s)],
     "kill-ingest": lambda s, a: [scale_faults.kill_ingest(s)],
+    "kill-alerts": lambda s, a: kill_faults.kill_alerts(s),
+    "kill-notify": lambda s, a: [kill_faults.kill_notify(s)],
     "ingest-disk-full": lambda s, a: scale_faults.state_disk_full(s),
     "channel-down": lambda s, a: scale_faults.channel_down(s, a.channel_down_s),
     "stack-down-up": lambda s, a: [scenarios.stack_down_up(s)],

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runtime.deadletter import DeadLetterLimitExceeded
 from runtime.indices import make_client, mentions_alias
@@ -61,10 +62,10 @@ class Servers:
         return make_config(self.noida.kafka_bootstrap, self.noida.elasticsearch_url,
                            enrich={"scorer": "lexicon"}, **extra)  # fmt: skip
 
-    def tansu_config(self) -> VeilleConfig:
+    def tansu_config(self, **extra: Any) -> VeilleConfig:
         return make_config(self.tansu.bootstrap, self.noida.elasticsearch_url,
                            {**TANSU_CONSUMER, "max_poll_records": 20},
-                           enrich={"scorer": "lexicon"})  # fmt: skip
+                           enrich={"scorer": "lexicon"}, **extra)  # fmt: skip
 
     def noida_db(self, *args: str) -> None:
         """`noida-db <args…>` on this suite's noida-db (stop/start a service, …)."""
@@ -108,27 +109,37 @@ def raw_mentions(n: int, tag: str) -> list[str]:
 # --- kill -9 of a worker mid-batch, then a restart (tansu expires the dead member) ---------
 
 
+KILLED = {  # worker: (its command, the stages run in-process, the topic it writes)
+    "enrich": (("enrich", "run"), ("stories", "index"), "scored"),
+    "stories": (("enrich", "stories"), ("enrich", "index"), "enriched"),
+    "index": (("enrich", "index"), ("enrich", "stories"), None),
+}
+REBUILT = "near-duplicate clusters rebuilt from"
+"""What the stories stage logs when it rebuilds a tenant's clusters from the index."""
+
+
 def kill_9(s: Servers, worker: str, n: int = 600) -> Row:
-    """`worker` (enrich or index) as its own process, killed with SIGKILL once output began;
-    the other stages run in-process; a fresh process finishes the stream."""
+    """`worker` (enrich, stories or index) as its own process, killed with SIGKILL once
+    output began; the other stages run in-process; a fresh process finishes the stream (the
+    stories stage rebuilding its clusters from the index first)."""
     config = s.tansu_config()
     prepare(config)
     mentions = [mention(text, minute=i / 10) for i, text in enumerate(raw_mentions(n, worker))]
-    others = ("stories", "index") if worker == "enrich" else ("enrich", "stories")
+    command, others, writes = KILLED[worker]
     path = write_config(config, s.work / f"kill-{worker}.yaml")
     log = s.work / f"kill-{worker}.log"
-    command = ("enrich", "run") if worker == "enrich" else ("enrich", "index")
     running = start_workers(config, others)
     try:
         process = start_cli_worker(path, log, *command)
         produce_raw(config, mentions)
-        topic = Topics(config.kafka.topic_prefix).scored
-        first = (lambda: read_topic(config, topic, 1, timeout_s=1)) if worker == "enrich" else (
+        topic = getattr(Topics(config.kafka.topic_prefix), writes or "enriched")
+        first = (lambda: read_topic(config, topic, 1, timeout_s=1)) if writes else (
             lambda: indexed(config))  # fmt: skip
         wait_until(first, timeout_s=90, what=f"{worker}'s first output")
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         before = len(indexed(config))
+        logged = len(log.read_bytes())
         process = start_cli_worker(path, log, *command)
         try:
             with suppress(AssertionError):  # the row says what is missing
@@ -139,8 +150,13 @@ def kill_9(s: Servers, worker: str, n: int = 600) -> Row:
     finally:
         running.stop()
     observed = lost_doubled([m.id for m in mentions], indexed(config))
+    expected = f"{n} indexed, 0 lost, 0 doubled"
+    if worker == "stories":
+        said = REBUILT in log.read_bytes()[logged:].decode(errors="replace")
+        observed += f"; clusters {'rebuilt' if said else 'not rebuilt'} on restart"
+        expected += "; clusters rebuilt on restart"
     return Row(f"kill -9 {worker} mid-stream ({before}/{n} indexed at the kill), restart",
-               f"{n} indexed, 0 lost, 0 doubled", observed)  # fmt: skip
+               expected, observed)  # fmt: skip
 
 
 # --- poison messages ---------------------------------------------------------------------

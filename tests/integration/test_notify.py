@@ -121,6 +121,30 @@ def publish(config: VeilleConfig, *incidents: Incident, event: str = "opened") -
             [incident_key(i) for i in incidents])  # fmt: skip
 
 
+def escalating_on_tansu(stack: EmbeddedStack, tansu: TansuBroker, http: LocalHttp) -> VeilleConfig:
+    """`notify_config` on tansu, level 2 due one minute after level 1, the web
+    server off (several notifier processes on one host)."""
+    raw = revealed(notify_config(stack, http))
+    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
+    raw["kafka"]["consumer"] |= TANSU_CONSUMER
+    raw["alerts"]["notify"]["web"] = {"enabled": False}
+    for tenant in raw["tenants"]:
+        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
+    return VeilleConfig.model_validate(raw)
+
+
+def level_1_sent(config: VeilleConfig, http: LocalHttp, crisis: Incident) -> NotificationLog:
+    """Publish `crisis` and wait until its level 1 reached /a and the notification log has it
+    sent; the log, to read the records from."""
+    notifications = NotificationLog(make_client(config.elasticsearch), config.elasticsearch)
+    publish(config, crisis)
+    wait_until(lambda: http.hits("/a"), timeout_s=120, what="level 1")
+    wait_until(lambda: any(r.status == "sent" for r in
+                           notifications.records_for(crisis.tenant, crisis.id)),
+               timeout_s=60, what="level 1 recorded")  # fmt: skip
+    return notifications
+
+
 @pytest.fixture
 def http() -> Iterator[LocalHttp]:
     server = LocalHttp()
@@ -293,26 +317,14 @@ def test_kill_9_mid_escalation_then_restart_loses_no_step_and_doubles_none(
             f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__URL", f"{http.base}/{name.lower()}"
         )
         monkeypatch.setenv(f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__SECRET", secret)
-    base = notify_config(stack, http)
-    raw = revealed(base)
-    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
-    raw["kafka"]["consumer"] |= TANSU_CONSUMER
-    for tenant in raw["tenants"]:
-        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
-    config = VeilleConfig.model_validate(raw)
+    config = escalating_on_tansu(stack, tansu, http)
     prepare(config)
     path = write_config(config, tmp_path / "veille.yaml")
     crisis = incident(n=9)
     log_path = tmp_path / "notify.log"
-    es = make_client(config.elasticsearch)
-    notifications = NotificationLog(es, config.elasticsearch)
     worker = start_cli_worker(path, log_path, "alerts", "notify")
     try:
-        publish(config, crisis)
-        wait_until(lambda: http.hits("/a"), timeout_s=90, what="level 1")
-        wait_until(lambda: any(r.status == "sent" for r in
-                               notifications.records_for(crisis.tenant, crisis.id)),
-                   timeout_s=30, what="level 1 recorded")  # fmt: skip
+        notifications = level_1_sent(config, http, crisis)
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()

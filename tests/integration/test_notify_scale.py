@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from alerts.notify.log import NotificationLog
-from runtime.indices import make_client
-from schemas.config import VeilleConfig
-from schemas.incident import Incident, IncidentEvent
-from schemas.topics import Topics, incident_key
-from tests.helpers import TANSU_CONSUMER, produce, revealed, start_cli_worker, wait_until
+from tests.helpers import start_cli_worker, wait_until
 from tests.helpers import write_config as write
-from tests.integration.test_notify import SECRET_A, SECRET_B, body, http, incident, notify_config
+from tests.integration.test_notify import (
+    SECRET_A,
+    SECRET_B,
+    body,
+    escalating_on_tansu,
+    http,
+    incident,
+    level_1_sent,
+)
 from tests.local_http import LocalHttp
 from tests.tansu import TansuBroker
 from veille.runner import prepare
@@ -25,13 +28,6 @@ from veille.stack import EmbeddedStack
 
 pytestmark = pytest.mark.integration
 __all__ = ["http"]  # the receiver fixture of test_notify: /a and /b answer 204
-
-
-def publish(config: VeilleConfig, crisis: Incident) -> None:
-    event = IncidentEvent(event="opened", at=crisis.opened_at, incident=crisis,
-                          emitted_at=crisis.opened_at)  # fmt: skip
-    produce(config, Topics(config.kafka.topic_prefix).incidents,
-            [event.model_dump_json().encode()], [incident_key(crisis)])  # fmt: skip
 
 
 def resumed_thread(log: Path) -> bool:
@@ -47,25 +43,14 @@ def test_two_notifiers_one_killed_mid_escalation_the_other_resumes_it(
             f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__URL", f"{http.base}/{name.lower()}"
         )
         monkeypatch.setenv(f"VEILLE__ALERTS__CHANNELS__HOOK_{name}__SECRET", secret)
-    raw = revealed(notify_config(stack, http))
-    raw["kafka"]["bootstrap_servers"] = tansu.bootstrap
-    raw["kafka"]["consumer"] |= TANSU_CONSUMER
-    raw["alerts"]["notify"]["web"] = {"enabled": False}  # two processes, one host
-    for tenant in raw["tenants"]:
-        tenant["oncall"]["escalation_policies"][0]["levels"][0]["delay_minutes"] = 1
-    config = VeilleConfig.model_validate(raw)
+    config = escalating_on_tansu(stack, tansu, http)
     prepare(config)
     path = write(config, tmp_path / "veille.yaml")
     crisis = incident(n=16)
-    notifications = NotificationLog(make_client(config.elasticsearch), config.elasticsearch)
     logs = {name: tmp_path / f"{name}.log" for name in ("n1", "n2")}
     procs = {"n1": start_cli_worker(path, logs["n1"], "alerts", "notify")}
     try:
-        publish(config, crisis)
-        wait_until(lambda: http.hits("/a"), timeout_s=90, what="level 1 (n1 alone)")
-        wait_until(lambda: any(r.status == "sent" for r in
-                               notifications.records_for(crisis.tenant, crisis.id)),
-                   timeout_s=30, what="level 1 recorded")  # fmt: skip
+        notifications = level_1_sent(config, http, crisis)  # by n1 alone
         level_1 = time.monotonic()
         procs["n2"] = start_cli_worker(path, logs["n2"], "alerts", "notify")
         wait_until(lambda: "notify: resumed" in logs["n2"].read_text(errors="replace"),
