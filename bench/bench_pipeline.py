@@ -20,8 +20,8 @@ not a steady load. Figures:
   group's lag is back to 0.
 Target: p95 raw-in → indexed ≤ 2 s at the steady load.
 
-`python -m bench.bench_pipeline [--quick] [--one-process] [--out DIR]`: 600 s + 120 s, or 60 s + 20 s with
-`--quick`; `python -m bench pipeline` runs the full one.
+`python -m bench.bench_pipeline [--quick] [--one-process] [--out DIR]`: 600 s + 120 s, or
+60 s + 20 s with `--quick`; `python -m bench pipeline` runs the full one.
 """
 
 import argparse
