@@ -32,6 +32,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -53,6 +54,7 @@ SHARE, CRISIS = 0.8, 3.0
 FLOOD = 4000
 """Mentions sent at once to measure the enrich capacity inside the pipeline."""
 PROBE_EVERY = 5
+PROBE_BATCH = 500
 CALM = ["Vol Air Volaris correct, rien à signaler", "Merci Air Volaris, équipage adorable"]
 ANGRY = ["Air Volaris a perdu ma valise, service client injoignable, inadmissible",
          "Vol Air Volaris annulé sans explication, remboursement refusé, honteux"]  # fmt: skip
@@ -121,13 +123,18 @@ def load(
 
 
 def probe(run: Run) -> None:
+    """Every 250 ms, look up the `PROBE_BATCH` oldest probes not yet seen indexed. Bounded so
+    that a backlog does not turn the probe itself into a load on the search engine (looking
+    up every pending probe made noida-db the bottleneck of a falling-behind run); under a
+    backlog a probe is found at most a few rounds late, while a pipeline keeping up has
+    fewer pending than that."""
     es = make_client(run.config.elasticsearch)
     while not run.done.is_set():
-        pending = [k for k in list(run.sent) if k not in run.indexed]
-        for start in range(0, len(pending), 500):
-            chunk = pending[start : start + 500]
+        pending = list(islice((k for k in list(run.sent) if k not in run.indexed), PROBE_BATCH))
+        if pending:
             docs = [{"_index": mention_index(run.config.elasticsearch, "agence-horizon",
-                                             run.sent[k][2]), "_id": k} for k in chunk]  # fmt: skip
+                                             run.sent[k][2]), "_id": k}
+                    for k in pending]  # fmt: skip
             found = es.mget(docs=docs, source=False)["docs"]
             now = time.time()
             for doc in found:
@@ -168,25 +175,30 @@ class GroupLags:
             consumer.close()
 
 
-def pipeline_capacity(run: Run, first: int, n: int) -> tuple[float, int]:
-    """Mentions/s the inference stage keeps up inside the running pipeline, sharing the cores
-    with the other stages, noida-db and this load generator: `n` mentions are sent at once,
-    then the rate at which the inference group commits the backlog left when the sending
-    ended, until it is gone. Returns the rate and the next index; every group has caught up
-    when it returns."""
+def pipeline_capacity(run: Run, first: int, n: int) -> tuple[float, float, int]:
+    """Mentions/s inside the running pipeline, sharing the cores with every stage, noida-db
+    and this load generator: `n` mentions are sent at once; the inference group's rate (the
+    backlog left when the sending ended, over the time it took to commit it) and the whole
+    pipeline's (`n` over the time until the last group committed them all: the stages
+    downstream catching up take cores from inference). Returns both and the next index;
+    every group has caught up when it returns."""
     lags = GroupLags(run.config)
     try:
-        base = lags.committed("enrich")
+        base = {w: lags.committed(w) for w in lags.inputs}
+        began = time.monotonic()
         nxt = load(run, float("inf"), 0.0, "capacity", first, count=n)
         started, at_start = time.monotonic(), lags.committed("enrich")
-        while (done := lags.committed("enrich")) < base + n:
+        while (done := lags.committed("enrich")) < base["enrich"] + n:
             time.sleep(0.2)
-        rate = (done - at_start) / (time.monotonic() - started)
+        inference = (done - at_start) / (time.monotonic() - started)
+        while any(lags.committed(w) < at + n for w, at in base.items()):
+            time.sleep(0.2)
+        whole = n / (time.monotonic() - began)
         while any(lags.now().values()):
             time.sleep(0.5)
     finally:
         lags.close()
-    return rate, nxt
+    return inference, whole, nxt
 
 
 def lags(run: Run, started: float) -> None:
@@ -300,11 +312,12 @@ def _measure(
         deadline = time.monotonic() + 300
         while not run.indexed and time.monotonic() < deadline:
             time.sleep(0.5)
-        cap, nxt = pipeline_capacity(run, nxt, FLOOD)
+        inference, cap, nxt = pipeline_capacity(run, nxt, FLOOD)
         rate = SHARE * cap
         print(
-            f"enrich capacity: {cap:.1f} mentions/s inside the running pipeline "
-            f"({alone:.1f}/s for the scorer alone, nothing else running); steady load "
+            f"capacity inside the running pipeline: {cap:.1f} mentions/s end to end, the "
+            f"inference group alone {inference:.1f}/s while the others lagged ({alone:.1f}/s "
+            f"for the scorer alone, nothing else running); steady load "
             f"{rate:.1f}/s for {steady_s:.0f} s, crisis {CRISIS * rate:.1f}/s for {crisis_s:.0f} s",
             flush=True,
         )
