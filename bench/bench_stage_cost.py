@@ -24,7 +24,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.bench_pipeline import FLOOD, GroupLags, Run, load, scorer_capacity
+from bench.bench_pipeline import (
+    FLOOD,
+    GroupLags,
+    Run,
+    caught_up,
+    flood,
+    load,
+    scorer_capacity,
+)
 from bench.stack import PER_STAGE, temporary_stack, worker_processes
 from schemas.config import VeilleConfig
 from tests.helpers import make_config, write_config
@@ -52,41 +60,17 @@ def _own_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _caught_up(lags: GroupLags, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while any(lags.now().values()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"groups still behind after {timeout_s:.0f} s: {lags.now()}")
-        time.sleep(0.5)
-
-
-def _flood(run: Run, lags: GroupLags, first: int) -> dict[str, float]:
-    """Send FLOOD mentions; return when each group committed them all (s since sending began)."""
-    base = {w: lags.committed(w) for w in lags.inputs}
-    started = time.monotonic()
-    load(run, float("inf"), 0.0, "flood", first, count=FLOOD)
-    done: dict[str, float] = {}
-    while len(done) < len(base):
-        for worker, at in base.items():
-            if worker not in done and lags.committed(worker) >= at + FLOOD:
-                done[worker] = time.monotonic() - started
-        if time.monotonic() - started > 900:
-            raise TimeoutError(f"the flood not worked off in 900 s: {done}")
-        time.sleep(0.2)
-    return done
-
-
 def measure(stack_pid: int, config: VeilleConfig, pids: dict[str, list[int]], alone: float) -> int:
     """`alone`: mentions/s of the scorer alone on one thread, measured before."""
     run = Run(config)
     lags = GroupLags(config)
     try:
         nxt = load(run, 5.0, 10.0, "warm-up", 0)  # groups joined, models loaded
-        _caught_up(lags, 300)
+        caught_up(lags, 300)
         time.sleep(2.0)
         before = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
         before |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
-        took = _flood(run, lags, nxt)
+        took = flood(run, lags, nxt, FLOOD)
         after = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
         after |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
     finally:
