@@ -15,8 +15,9 @@ not a steady load. Figures:
   mention is a probe, looked up by id (`mget`, real time) every 250 ms from its send;
 - raw-in → incident-out: from the worker's `veille_incident_latency_seconds` histogram
   (bucket bounds, so a range), and the incidents opened;
-- lag over time per consumer group (end offsets − committed), written as CSV and, when
-  matplotlib is installed, a PNG; backlog drain time: from the end of the crisis until every
+- lag over time per consumer group (end offsets − committed), beside noida-db's CPU and the
+  size of the state it holds, written as CSV and, when matplotlib is installed, a PNG
+  (bench/pipeline_watch.py); backlog drain time: from the end of the crisis until every
   group's lag is back to 0.
 Target: p95 raw-in → indexed ≤ 2 s at the steady load.
 
@@ -25,7 +26,6 @@ Target: p95 raw-in → indexed ≤ 2 s at the steady load.
 """
 
 import argparse
-import csv
 import random
 import sys
 import threading
@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.pipeline_watch import Engine, GroupLags, Watch, caught_up
 from bench.stack import PER_STAGE, Layout, temporary_stack, worker_processes
 from enrich.sentiment import compose_input
 from runtime.indices import make_client, mention_index
@@ -46,7 +47,7 @@ from schemas.config import VeilleConfig
 from schemas.mention import Author, Mention, mention_id
 from schemas.topics import Topics, raw_key
 from tests.helpers import free_port, make_config, write_config
-from veille.runner import build_scorer, group_id, prepare
+from veille.runner import build_scorer, prepare
 from veille.stack import EmbeddedStack
 
 WORKERS = ("enrich", "stories", "index", "alerts")
@@ -56,14 +57,62 @@ FLOOD = 4000
 PROBE_EVERY = 5
 PROBE_BATCH = 500
 CALM = ["Vol Air Volaris correct, rien à signaler", "Merci Air Volaris, équipage adorable"]
-ANGRY = ["Air Volaris a perdu ma valise, service client injoignable, inadmissible",
-         "Vol Air Volaris annulé sans explication, remboursement refusé, honteux"]  # fmt: skip
+GRIEFS = [
+    "a perdu ma valise",
+    "a annulé mon vol sans explication",
+    "m'a facturé deux fois",
+    "a surbooké le vol",
+    "refuse de me rembourser",
+    "a cassé la poussette",
+    "m'a laissé six heures au sol",
+    "a changé mon siège sans prévenir",
+]
+PLACES = [
+    "à Orly",
+    "à Nantes",
+    "à Lyon",
+    "à Marseille",
+    "à Bordeaux",
+    "à Nice",
+    "à Lille",
+    "à Toulouse",
+    "à Roissy",
+    "à Brest",
+]
+VERDICTS = ["inadmissible", "honteux", "scandaleux", "plus jamais", "service client injoignable",
+            "aucune excuse", "je porte plainte", "on nous prend pour des idiots"]  # fmt: skip
+"""The crisis: angry posts of many stories (grief × place: about 80 near-duplicate clusters),
+as a real bad buzz, so the detector, which counts stories, not copies, can open an incident."""
+
+
+BRANDS = ["air-volaris", *(f"marque-{n:02}" for n in range(1, 30))]
+"""The tenant's brands: the steady load spreads calm posts over all of them, the crisis is
+all on the first, so that brand goes from 1/30 of the steady load to the whole crisis load
+(about 90× its rate), as when one brand of an agency's thirty is hit."""
+
+
+def bench_tenants() -> list[dict[str, Any]]:
+    """The `tenants` of the bench's config: one agency, `BRANDS`, default detection."""
+    return [{"id": "agence-horizon", "name": "Agence Horizon", "brands": [
+        {"id": b, "name": b, "queries": [{"id": "nom", "query": f'"{b.replace("-", " ")}"'}]}
+        for b in BRANDS]}]  # fmt: skip
+
+
+_TEXTS = random.Random(2026)
+"""The load generator's texts (one thread sends)."""
+
+
+def angry_text(rng: random.Random) -> str:
+    return (f"Air Volaris {rng.choice(GRIEFS)} {rng.choice(PLACES)}, "
+            f"{rng.choice(VERDICTS)}")  # fmt: skip
 
 
 def scorer_capacity(config: VeilleConfig, n: int = 512) -> float:
     """Mentions/s of the configured scorer alone, in this process, nothing else running."""
     scorer = build_scorer(config)
-    texts = [compose_input(None, f"{random.choice(CALM + ANGRY)} #{i}") for i in range(n)]
+    rng = random.Random(n)
+    texts = [compose_input(None, f"{rng.choice(CALM) if i % 2 else angry_text(rng)} #{i}")
+             for i in range(n)]  # fmt: skip
     scorer.analyse(texts[:32])  # loaded and warm
     started = time.perf_counter()
     scorer.analyse(texts)
@@ -76,17 +125,18 @@ class Run:
     sent: dict[str, tuple[float, str, datetime]] = field(default_factory=dict)
     """probe id → (wall time sent, phase, published_at)."""
     indexed: dict[str, float] = field(default_factory=dict)
-    lag: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    watch: Watch = field(default_factory=Watch)
     phase: str = "warm-up"
     done: threading.Event = field(default_factory=threading.Event)
 
 
 def _mention(i: int, angry: bool, now: datetime) -> Mention:
-    text = f"{random.choice(ANGRY if angry else CALM)} #{i}"
+    text = f"{angry_text(_TEXTS) if angry else _TEXTS.choice(CALM)} #{i}"
+    brand = BRANDS[0] if angry else BRANDS[i % len(BRANDS)]
     return Mention(
         id=mention_id("agence-horizon", "bench", f"p{i}"), tenant="agence-horizon",
-        brands=["air-volaris"], queries=["nom"], source="bench", source_kind="replay",
-        native_id=f"p{i}", url=f"https://b.example/{i}", author=Author(handle="@a"),
+        brands=[brand], queries=["nom"], source="bench", source_kind="replay",
+        native_id=f"p{i}", url=f"https://b.example/{i}", author=Author(handle=f"@u{i % 997}"),
         text=text, lang="fr", published_at=now, fetched_at=now,
     )  # fmt: skip
 
@@ -143,47 +193,6 @@ def probe(run: Run) -> None:
         run.done.wait(0.25)
 
 
-class GroupLags:
-    """Each worker group's lag: end offsets of its input − its committed offsets, summed over
-    the partitions."""
-
-    def __init__(self, config: VeilleConfig) -> None:
-        topics = Topics(config.kafka.topic_prefix)
-        self.inputs = {"enrich": topics.raw, "stories": topics.scored, "index": topics.enriched,
-                       "alerts": topics.enriched}  # fmt: skip
-        bootstrap = config.kafka.bootstrap_servers
-        self._ends = KafkaConsumer(bootstrap_servers=bootstrap)
-        self._groups = {
-            w: KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id(config, w),
-                             enable_auto_commit=False) for w in self.inputs}  # fmt: skip
-        self._partitions = config.kafka.partitions
-
-    def committed(self, worker: str) -> int:
-        tps = [TopicPartition(self.inputs[worker], p) for p in range(self._partitions)]
-        return sum(self._groups[worker].committed(tp) or 0 for tp in tps)
-
-    def now(self) -> dict[str, int]:
-        row = {}
-        for worker, topic in self.inputs.items():
-            tps = [TopicPartition(topic, p) for p in range(self._partitions)]
-            row[worker] = sum(self._ends.end_offsets(tps).values()) - self.committed(worker)
-        return row
-
-    def close(self) -> None:
-        self._ends.close()
-        for consumer in self._groups.values():
-            consumer.close()
-
-
-def caught_up(lags: GroupLags, timeout_s: float) -> None:
-    """Return once every group has committed all of its input."""
-    deadline = time.monotonic() + timeout_s
-    while any(lags.now().values()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"groups still behind after {timeout_s:.0f} s: {lags.now()}")
-        time.sleep(0.5)
-
-
 def flood(run: Run, lags: GroupLags, first: int, n: int) -> dict[str, float]:
     """Send `n` mentions at once; return, per group, the seconds from the start of the
     sending until it had committed them all."""
@@ -213,16 +222,6 @@ def pipeline_capacity(run: Run, first: int, n: int) -> tuple[float, float, int]:
     finally:
         lags.close()
     return n / took["enrich"], n / max(took.values()), first + n
-
-
-def lags(run: Run, started: float) -> None:
-    lags = GroupLags(run.config)
-    try:
-        while not run.done.is_set():
-            run.lag.append((time.monotonic() - started, lags.now()))
-            run.done.wait(1.0)
-    finally:
-        lags.close()
 
 
 def latencies(run: Run, phase: str) -> tuple[list[float], int]:
@@ -264,35 +263,6 @@ def incident_latency(port: int) -> str:
     return f"{int(total)} incident(s) opened: " + ", ".join(bounds) + " (histogram buckets)"
 
 
-def write_lag(run: Run, out: Path, marks: dict[str, float]) -> Path:
-    path = out / "bench_pipeline_lag.csv"
-    workers = list(run.lag[0][1]) if run.lag else []
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["t_s", *workers])
-        writer.writerows([f"{t:.1f}", *(row[w] for w in workers)] for t, row in run.lag)
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return path
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for w in workers:
-        ax.plot([t for t, _ in run.lag], [row[w] for _, row in run.lag], label=w)
-    for name, at in marks.items():
-        ax.axvline(at, color="grey", linestyle=":")
-        ax.text(at, ax.get_ylim()[1] * 0.95, name, fontsize=8)
-    ax.set_xlabel("s since the load began")
-    ax.set_ylabel("lag (messages)")
-    ax.legend()
-    fig.tight_layout()
-    png = out / "bench_pipeline_lag.png"
-    fig.savefig(png, dpi=100)
-    return png
-
-
 def measure(
     stack: EmbeddedStack, folder: Path, out: Path, steady_s: float, crisis_s: float,
     one_process: bool,
@@ -300,24 +270,36 @@ def measure(
     port = free_port()
     if one_process:  # `veille run` with every worker: one metrics port, the default threads
         config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
-                             metrics={"port": port})  # fmt: skip
+                             metrics={"port": port}, tenants=bench_tenants())  # fmt: skip
         layout: Layout = ((" ".join(WORKERS), 1),)
         env = {}
     else:  # as deploy/ runs them: the alerts process serves the metrics read below
         config = make_config(stack.kafka_bootstrap, stack.elasticsearch_url,
-                             enrich={"model": {"cpu_threads": 1}})  # fmt: skip
+                             enrich={"model": {"cpu_threads": 1}},
+                             tenants=bench_tenants())  # fmt: skip
         layout, env = PER_STAGE, {"alerts": {"VEILLE__METRICS__PORT": str(port)}}
     alone = scorer_capacity(config)
     prepare(config)
     path = write_config(config, folder / "veille.yaml")
     print("processes: " + ", ".join(f"{names} ×{n}" for names, n in layout), flush=True)
+    pid = stack.status().pid
+    assert pid is not None, "noida-db is not running"
+    engine = Engine(pid, stack.data_dir)
     with worker_processes(path, folder, layout, env):
-        return _measure(config, port, out, steady_s, crisis_s, alone)
+        return _measure(config, engine, port, out, steady_s, crisis_s, alone)
+
+
+def _engine(watch: Watch, t_s: float, what: str) -> str:
+    sample = watch.engine_at(t_s)
+    if sample is None:
+        return f"{what}: not sampled"
+    return f"{what}: {sample.engine_cpu:.2f} cores, {sample.engine_mb:.0f} MB of state"
 
 
 def _measure(
-    config: VeilleConfig, port: int, out: Path, steady_s: float, crisis_s: float, alone: float
-) -> int:
+    config: VeilleConfig, engine: Engine, port: int, out: Path, steady_s: float,
+    crisis_s: float, alone: float,
+) -> int:  # fmt: skip
     run = Run(config)
     threads = [threading.Thread(target=probe, args=(run,), daemon=True)]
     threads[0].start()
@@ -336,7 +318,8 @@ def _measure(
             flush=True,
         )
         started = time.monotonic()
-        threads.append(threading.Thread(target=lags, args=(run, started), daemon=True))
+        threads.append(threading.Thread(target=run.watch.run, daemon=True,
+                                        args=(config, engine, started, run.done)))  # fmt: skip
         threads[1].start()
         nxt = load(run, rate, steady_s, "steady", nxt)
         crisis_at = time.monotonic() - started
@@ -345,7 +328,7 @@ def _measure(
         drain = None
         while time.monotonic() - ended < 600:
             time.sleep(1.0)
-            if run.lag and run.lag[-1][0] > ended - started and not any(run.lag[-1][1].values()):
+            if run.watch.drained_after(ended - started):
                 drain = time.monotonic() - ended
                 break
         time.sleep(2.0)  # the last probes looked up
@@ -356,7 +339,7 @@ def _measure(
             if thread.is_alive():
                 thread.join(10)
     marks = {"crisis": crisis_at, "end": ended - started}
-    plot = write_lag(run, out, marks)
+    plot = run.watch.write(out, marks)
     for phase in ("steady", "crisis"):
         got, missing = latencies(run, phase)
         print(f"raw-in → indexed, {phase}: {quantiles(got)}; {missing} probe(s) never seen")
@@ -366,6 +349,9 @@ def _measure(
         f"{f'{drain:.1f} s' if drain is not None else 'not drained within 600 s'}"
     )
     print(f"lag over time: {plot}; {nxt} mentions sent")
+    print("noida-db (" + "; ".join(_engine(run.watch, t, what) for t, what in (
+        (5.0, "at the start"), (crisis_at - 5.0, "end of the steady load"),
+        (ended - started - 5.0, "end of the crisis"))) + ")")  # fmt: skip
     steady = sorted(latencies(run, "steady")[0])
     p95 = steady[int(0.95 * len(steady))] if steady else float("inf")
     print(f"target p95 ≤ 2 s at the steady load: {'met' if p95 <= 2 else 'NOT met'} ({p95:.2f} s)")

@@ -22,17 +22,9 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench.bench_pipeline import (
-    FLOOD,
-    GroupLags,
-    Run,
-    caught_up,
-    flood,
-    load,
-    scorer_capacity,
-)
+from bench.bench_pipeline import FLOOD, Run, flood, load, scorer_capacity
+from bench.pipeline_watch import GroupLags, caught_up, cpu_s
 from bench.stack import PER_STAGE, temporary_stack, worker_processes
 from schemas.config import VeilleConfig
 from tests.helpers import make_config, write_config
@@ -50,11 +42,6 @@ class Cost:
         return 1000 * self.cpu_s / n
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _own_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -68,11 +55,11 @@ def measure(stack_pid: int, config: VeilleConfig, pids: dict[str, list[int]], al
         nxt = load(run, 5.0, 10.0, "warm-up", 0)  # groups joined, models loaded
         caught_up(lags, 300)
         time.sleep(2.0)
-        before = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
-        before |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
+        before = {w: sum(cpu_s(p) for p in ps) for w, ps in pids.items()}
+        before |= {"noida-db": cpu_s(stack_pid), "load generator": _own_cpu_s()}
         took = flood(run, lags, nxt, FLOOD)
-        after = {w: sum(_cpu_s(p) for p in ps) for w, ps in pids.items()}
-        after |= {"noida-db": _cpu_s(stack_pid), "load generator": _own_cpu_s()}
+        after = {w: sum(cpu_s(p) for p in ps) for w, ps in pids.items()}
+        after |= {"noida-db": cpu_s(stack_pid), "load generator": _own_cpu_s()}
     finally:
         lags.close()
     costs = [Cost(name, after[name] - before[name]) for name in before]

@@ -39,7 +39,8 @@ class KafkaSettings(SettingsModel):
     )
     producer: dict[str, Any] = Field(
         default_factory=lambda: {"linger_ms": 5, "max_request_size": 8 * 1024 * 1024},
-        description="kafka-python KafkaProducer options; acks=all and idempotence are enforced",
+        description="kafka-python KafkaProducer options; acks=all and idempotence are enforced; "
+        "batches are gzip-compressed unless `compression_type` says otherwise (null: none)",
     )
 
 
