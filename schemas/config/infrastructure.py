@@ -2,9 +2,20 @@
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from schemas.config.base import SettingsModel
+
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "session_timeout_ms": 10_000,
+    "heartbeat_interval_ms": 3_000,
+    "receive_message_max_bytes": 256 * 1024 * 1024,
+    "max_poll_records": 500,
+    "max_poll_interval_ms": 300_000,
+}
+"""veille's kafka-python consumer options; `kafka.consumer` is merged over them."""
+PRODUCER_DEFAULTS: dict[str, Any] = {"linger_ms": 5, "max_request_size": 8 * 1024 * 1024}
+"""veille's kafka-python producer options; `kafka.producer` is merged over them."""
 
 
 class KafkaSettings(SettingsModel):
@@ -28,20 +39,28 @@ class KafkaSettings(SettingsModel):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     consumer: dict[str, Any] = Field(
-        default_factory=lambda: {
-            "session_timeout_ms": 10_000,
-            "heartbeat_interval_ms": 3_000,
-            "receive_message_max_bytes": 256 * 1024 * 1024,
-            "max_poll_records": 500,
-            "max_poll_interval_ms": 300_000,
-        },
-        description="kafka-python KafkaConsumer options, merged over veille's defaults",
+        default_factory=lambda: dict(CONSUMER_DEFAULTS),
+        description="kafka-python KafkaConsumer options, merged over veille's defaults (a key "
+        "given here replaces that default only)",
     )
     producer: dict[str, Any] = Field(
-        default_factory=lambda: {"linger_ms": 5, "max_request_size": 8 * 1024 * 1024},
-        description="kafka-python KafkaProducer options; acks=all and idempotence are enforced; "
-        "batches are gzip-compressed unless `compression_type` says otherwise (null: none)",
+        default_factory=lambda: dict(PRODUCER_DEFAULTS),
+        description="kafka-python KafkaProducer options, merged over veille's defaults; "
+        "acks=all and idempotence are enforced; batches are gzip-compressed unless "
+        "`compression_type` says otherwise (null: none)",
     )
+
+    @field_validator("consumer", mode="after")
+    @classmethod
+    def _merged_consumer(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Setting one option (tansu's `session_timeout_ms`) keeps the others: a file that
+        replaced the whole map lost `receive_message_max_bytes`, which noida-db needs."""
+        return {**CONSUMER_DEFAULTS, **given}
+
+    @field_validator("producer", mode="after")
+    @classmethod
+    def _merged_producer(cls, given: dict[str, Any]) -> dict[str, Any]:
+        return {**PRODUCER_DEFAULTS, **given}
 
 
 class ElasticsearchSettings(SettingsModel):

@@ -96,3 +96,20 @@ def test_an_empty_override_means_unset(tmp_path: Path) -> None:
 def test_environment_override_of_a_missing_list_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="VEILLE__TENANTS__5__NAME"):
         load_config(write(tmp_path, VALID), environ={"VEILLE__TENANTS__5__NAME": "x"})
+
+
+def test_kafka_client_options_are_merged_over_the_defaults(tmp_path: Path) -> None:
+    """Setting one consumer option (tansu's session timeout) keeps the others: replacing the
+    whole map dropped `receive_message_max_bytes`, which noida-db needs."""
+    data = yaml.safe_load(yaml.safe_dump(VALID))
+    data["kafka"] = {
+        "consumer": {"session_timeout_ms": 6000},
+        "producer": {"compression_type": None, "linger_ms": 20},
+    }
+    kafka = load_config(write(tmp_path, data), environ={}).kafka
+    assert kafka.consumer["session_timeout_ms"] == 6000
+    assert kafka.consumer["receive_message_max_bytes"] == 256 * 1024 * 1024
+    assert kafka.consumer["max_poll_records"] == 500
+    assert kafka.producer == {
+        "linger_ms": 20, "max_request_size": 8 * 1024 * 1024, "compression_type": None,
+    }  # fmt: skip
