@@ -1,15 +1,18 @@
 """X (Twitter) API v2 recent search, with `since_id` and the rate-limit headers.
 
 GET {base}/2/tweets/search/recent?query=&since_id=&max_results=&next_token=
-&tweet.fields=created_at,lang,public_metrics,author_id,referenced_tweets&expansions=author_id
-&user.fields=username,name,public_metrics, with `Authorization: Bearer <token>`, returns
-{"data"?: [{id, text, created_at, lang, author_id, public_metrics: {like_count,
-retweet_count, reply_count, quote_count}}], "includes"?: {"users": [{id, name, username,
-public_metrics: {followers_count}}]}, "meta": {newest_id?, result_count, next_token?}}.
+&tweet.fields=created_at,lang,public_metrics,author_id,referenced_tweets,note_tweet
+&expansions=author_id&user.fields=username,name,public_metrics, with `Authorization: Bearer
+<token>`, returns {"data"?: [{id, text, created_at, lang, author_id, public_metrics:
+{like_count, retweet_count, reply_count, quote_count}, note_tweet?: {text}}], "includes"?:
+{"users": [{id, name, username, public_metrics: {followers_count}}]}, "meta": {newest_id?,
+result_count, next_token?}}.
 Cursor {"since_id"}: the API's `meta.newest_id` (it counts tweets veille could not read
-too); pages follow `next_token`. A tweet without the documented shape is a dead letter,
-once (ingest.sources.dead_letters). When `x-rate-limit-remaining` is 0 the next poll waits
-until `x-rate-limit-reset` (epoch s).
+too); pages follow `next_token`. A long post (over 280 characters) comes with `text` cut
+short and its whole text in `note_tweet.text`, which veille keeps: the brand or the grief is
+often in the part cut off. A tweet without the documented shape is a dead letter, once
+(ingest.sources.dead_letters). When `x-rate-limit-remaining` is 0 the next poll waits until
+`x-rate-limit-reset` (epoch s).
 `observe` reads GET /2/tweets?ids=… ({"data": [Tweet], "includes": …}).
 """
 
@@ -40,9 +43,15 @@ class Reference(Shape):
     id: str
 
 
+class NoteTweet(Shape):
+    text: str
+
+
 class Tweet(Shape):
     id: str
     text: str
+    """Cut short for a long post: the whole text is `note_tweet.text`."""
+    note_tweet: NoteTweet | None = None
     created_at: datetime
     lang: str | None = None
     author_id: str | None = None
@@ -86,7 +95,7 @@ class Tweets(Shape):
 
 
 FIELDS = {
-    "tweet.fields": "created_at,lang,public_metrics,author_id,referenced_tweets",
+    "tweet.fields": "created_at,lang,public_metrics,author_id,referenced_tweets,note_tweet",
     "expansions": "author_id",
     "user.fields": "username,name,public_metrics",
 }
@@ -163,7 +172,8 @@ class XRecentSearch(ConfiguredSource[XSourceSettings]):
     def _item(self, tweet: Tweet, user: User | None) -> FeedItem:
         handle = user.username if user else None
         metrics = tweet.public_metrics
-        text = clean_text(tweet.text)  # the API escapes &, < and >
+        whole = tweet.note_tweet.text if tweet.note_tweet else tweet.text
+        text = clean_text(whole)  # the API escapes &, < and >
         language = resolve_language(tweet.lang, text, self.settings.lang)
         return FeedItem(
             native_id=tweet.id,

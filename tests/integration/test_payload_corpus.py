@@ -1,7 +1,9 @@
 """The real-shaped payload corpus (tests/fixtures/payloads/<source>/, origins in its README):
 each source polls every recorded response from a local HTTP server, and what veille kept is
 compared with what the payload holds (`<name>.expect.json`: item count, dead letters, and per
-item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare).
+item text, URL, author (handle, id), date, language, engagement, reply relationship, reshare;
+`asks`: values a query parameter of the request must list, as the API returns a field only
+when asked).
 A recording of a look-up by id (`"observe": [ids]`) is read through the source's `observe`."""
 
 import asyncio
@@ -93,6 +95,10 @@ def test_every_recorded_payload_is_read_as_it_holds(expect_file: Path) -> None:
         fetched = poll(expect, payload.read_bytes(), server)
     finally:
         server.close()
+    for parameter, wanted in expect.get("asks", {}).items():
+        [request] = server.hits(expect["path"])
+        listed = ",".join(request.query.get(parameter, [])).split(",")
+        assert set(wanted) <= set(listed), (parameter, listed)
     assert len(fetched.items) == expect["count"]
     assert len(fetched.rejected) == expect.get("rejected", 0), fetched.rejected
     for reason, raw in fetched.rejected:
