@@ -265,7 +265,8 @@ def build_alerts(config: VeilleConfig, stop: threading.Event) -> StreamWorker[Al
             indexed = committed_offset(config.kafka, group_id(config, "index"), tp)
             if committed is not None and (indexed or 0) < committed:  # the rebuild would miss
                 raise IndexBehind(f"{tp.topic}:{tp.partition}: the index group at offset "
-                                  f"{indexed}, the resume point at {committed}")  # fmt: skip
+                                  f"{indexed}, the resume point at {committed}; detection of "
+                                  "its brands waits (is an index worker running?)")  # fmt: skip
             value = record_at(config.kafka, tp, committed)
             return None if value is None else published_at_of(value)  # None: unbounded
 
