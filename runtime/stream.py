@@ -16,7 +16,8 @@ Rebalances: a stage holding per-partition state implements `Rebalancing`; the wo
 its hooks on its own thread, between batches, with the net change (runtime/rebalance.py).
 
 Idle cost: while assigned, the loop polls without blocking inside kafka-python, back to back
-while records arrive, and waits between empty polls as runtime/idle.py says.
+while records arrive, and waits between empty polls as runtime/idle.py says. After a small
+batch it may pause (`worker.small_batch_pause_ms`), trading latency for bigger batches.
 """
 
 import logging
@@ -237,6 +238,11 @@ class StreamWorker(Generic[T]):
         metrics.BATCH_DURATION.labels(name).observe(time.monotonic() - started)
         self._observe_positions()
         self.state = "ready"
+        if (
+            self._settings.small_batch_pause_ms
+            and len(records) < self._settings.small_batch_records
+        ):
+            self._stop.wait(self._settings.small_batch_pause_ms / 1000)  # the next batch gathers
         return len(records)
 
     def _rebalance(self) -> None:
