@@ -23,7 +23,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench.bench_pipeline import FLOOD, Run, flood, load, scorer_capacity
+from bench.bench_pipeline import FLOOD, flood, scorer_capacity
+from bench.pipeline_load import Run, load
 from bench.pipeline_watch import GroupLags, caught_up, cpu_s
 from bench.stack import PER_STAGE, temporary_stack, worker_processes
 from schemas.config import VeilleConfig

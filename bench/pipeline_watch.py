@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from schemas.config import VeilleConfig
 from schemas.topics import Topics
@@ -37,8 +37,12 @@ class GroupLags:
         self._partitions = config.kafka.partitions
 
     def committed(self, worker: str) -> int:
+        return sum(self.committed_at(worker).values())
+
+    def committed_at(self, worker: str) -> dict[TopicPartition, int]:
+        """The group's committed offset on each partition of its input (0: none yet)."""
         tps = [TopicPartition(self.inputs[worker], p) for p in range(self._partitions)]
-        return sum(self._groups[worker].committed(tp) or 0 for tp in tps)
+        return {tp: self._groups[worker].committed(tp) or 0 for tp in tps}
 
     def now(self) -> dict[str, int]:
         row = {}
@@ -60,6 +64,40 @@ def caught_up(lags: GroupLags, timeout_s: float) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"groups still behind after {timeout_s:.0f} s: {lags.now()}")
         time.sleep(0.5)
+
+
+class ConsumedTrim:
+    """Deletes (DeleteRecords) what every group reading a topic has committed: `--trim` of
+    bench_pipeline. Kafka's cost does not depend on the log it keeps, noida-db's does (it
+    rewrites the whole log about once a second); trimming what is consumed keeps its Kafka
+    side to the unconsumed backlog, so what is left of its cost is the search engine's, the
+    history itself. Nothing unconsumed is deleted: the bench's groups read each record once
+    and no rebalance happens during a run."""
+
+    def __init__(self, config: VeilleConfig, lags: GroupLags) -> None:
+        self._admin = KafkaAdminClient(bootstrap_servers=config.kafka.bootstrap_servers)
+        self._lags = lags
+        self._done: dict[TopicPartition, int] = {}
+        self.deleted = 0
+
+    def once(self) -> None:
+        readers: dict[str, list[str]] = {}
+        for worker, topic in self._lags.inputs.items():
+            readers.setdefault(topic, []).append(worker)
+        upto: dict[TopicPartition, int] = {}
+        for workers in readers.values():
+            offsets = [self._lags.committed_at(w) for w in workers]
+            for tp in offsets[0]:
+                low = min(o[tp] for o in offsets)
+                if low > self._done.get(tp, 0):
+                    upto[tp] = low
+        if upto:
+            self._admin.delete_records(upto)
+            self.deleted += sum(o - self._done.get(tp, 0) for tp, o in upto.items())
+            self._done.update(upto)
+
+    def close(self) -> None:
+        self._admin.close()
 
 
 def cpu_s(pid: int) -> float:
@@ -92,10 +130,15 @@ class Sample:
 class Watch:
     samples: list[Sample] = field(default_factory=list)
 
+    trimmed: int = 0
+    """Records `ConsumedTrim` deleted, when the run trims."""
+
     def run(self, config: VeilleConfig, engine: Engine, started: float,
-            stop: threading.Event) -> None:  # fmt: skip
-        """Sample every second until `stop`; times from `started` (monotonic)."""
+            stop: threading.Event, trim: bool = False) -> None:  # fmt: skip
+        """Sample every second until `stop`; times from `started` (monotonic); with `trim`,
+        delete what every group has consumed every 5 s (`ConsumedTrim`)."""
         lags = GroupLags(config)
+        trimmer = ConsumedTrim(config, lags) if trim else None
         before, at = cpu_s(engine.pid), time.monotonic()
         try:
             while not stop.is_set():
@@ -103,9 +146,14 @@ class Watch:
                 used = (cpu - before) / max(now - at, 1e-6)
                 self.samples.append(Sample(now - started, lags.now(), used, engine.state_mb()))
                 before, at = cpu, now
+                if trimmer is not None and len(self.samples) % 5 == 0:
+                    trimmer.once()
+                    self.trimmed = trimmer.deleted
                 stop.wait(1.0)
         finally:
             lags.close()
+            if trimmer is not None:
+                trimmer.close()
 
     def drained_after(self, t_s: float) -> bool:
         """Whether the newest sample, taken after `t_s`, shows every group caught up."""
