@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from history.translate import to_elasticsearch
 from runtime.indices import mentions_alias, tenant_pattern
@@ -137,8 +137,12 @@ def page(client: Elasticsearch, settings: ElasticsearchSettings, where: MentionF
 def iterate(client: Elasticsearch, settings: ElasticsearchSettings, where: MentionFilter,
             limit: int | None, page_size: int = 500) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Every matching mention's `_source`, newest first, up to `limit` (None: all), read
-    through one point in time (closed at the end)."""
-    pit = open_pit(client, settings, where.tenant)
+    through one point in time (closed at the end). None before the tenant's first mention is
+    indexed: its indices and read alias do not exist until then."""
+    try:
+        pit = open_pit(client, settings, where.tenant)
+    except NotFoundError:  # a tenant's first minutes (the response watch ticks at start)
+        return
     sent = 0
     after: list[Any] | None = None
     try:

@@ -148,3 +148,9 @@ def test_search_command(history: VeilleConfig, tmp_path: Path,
     assert main(["--config", str(path), "search", "volaris (", "--tenant",
                  "agence-horizon"]) == 2  # fmt: skip
     assert "position 9" in capsys.readouterr().err
+
+
+def test_a_tenant_with_nothing_indexed_yet_has_no_mentions(noida_config: VeilleConfig) -> None:
+    """Before the first mention is indexed the tenant has no index nor read alias: reading it
+    (the response watch ticks from the start) is an empty history, not a 404 traceback."""
+    assert _search(noida_config, None) == []
