@@ -9,7 +9,8 @@ Capacity is measured first, in the same run, inside the running pipeline, every 
 noida-db and the load generator sharing the cores. A flood of 4,000 mentions sent at once
 gives the rate until every group has committed them (`pipeline_capacity`), but overstates
 what the cores sustain: its batches are full, and a steady load's are small, which costs
-more per mention (a run at 80 % of a flood's rate used 1.95 of the 2 cores and lagged). So a
+more per mention (without the workers' small-batch pause, a run at 80 % of a flood's rate
+used 1.95 of the 2 cores and lagged; with it the two capacities come close). So a
 calibration load follows, 60 % of the flood's rate for a tenth of the steady period: the CPU
 every process used for it (stages, engine, this load generator and probe), per mention,
 gives the rate at which the cores are full (`sustainable_capacity`); the steady load is
@@ -32,10 +33,10 @@ Target: p95 raw-in → indexed ≤ 2 s at the steady load.
 `python -m bench.bench_pipeline [--quick] [--one-process] [--trim] [--rate R] [--out DIR]`:
 600 s + 120 s, or 60 s + 20 s with `--quick`; `python -m bench pipeline` runs the full one;
 `--rate`: the steady load, to compare settings (`VEILLE__…` variables reach the workers) at
-one load. `--trim`
-deletes what every group has consumed as the run goes (bench/pipeline_watch.py
-`ConsumedTrim`), so that noida-db's Kafka log, whose size is its cost, holds only the backlog:
-what then still grows is the search engine's state, the history.
+one load. `--trim` deletes what every group has consumed as the run goes
+(bench/pipeline_watch.py `ConsumedTrim`), so that noida-db's Kafka log, whose size is its
+cost, holds only the backlog: what then still grows is the search engine's state, the
+history.
 """
 
 import argparse

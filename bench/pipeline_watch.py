@@ -77,15 +77,16 @@ class ConsumedTrim:
     def __init__(self, config: VeilleConfig, lags: GroupLags) -> None:
         self._admin = KafkaAdminClient(bootstrap_servers=config.kafka.bootstrap_servers)
         self._lags = lags
+        self._readers: dict[str, list[str]] = {}
+        """topic → the workers whose groups read it."""
+        for worker, topic in lags.inputs.items():
+            self._readers.setdefault(topic, []).append(worker)
         self._done: dict[TopicPartition, int] = {}
         self.deleted = 0
 
     def once(self) -> None:
-        readers: dict[str, list[str]] = {}
-        for worker, topic in self._lags.inputs.items():
-            readers.setdefault(topic, []).append(worker)
         upto: dict[TopicPartition, int] = {}
-        for workers in readers.values():
+        for workers in self._readers.values():
             offsets = [self._lags.committed_at(w) for w in workers]
             for tp in offsets[0]:
                 low = min(o[tp] for o in offsets)
